@@ -1,0 +1,93 @@
+"""Senda: an LTI 1.3 tool for the pathways of Second Chance Education in Chile.
+
+`create_app()` builds the Flask application: settings, extensions, blueprints and CLI commands.
+Nothing touches the database at import or creation time; `flask db upgrade` migrates explicitly.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lti_tool.config import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(app: Flask, configured: str | None) -> str:
+    """The configured key; otherwise one generated once into the instance folder (fine for a
+    single machine; set SENDA_SECRET_KEY when several machines serve Senda)."""
+    if configured:
+        return configured
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. `overrides` (used by tests) take precedence over file and environment."""
+    settings = load_settings(overrides=overrides)
+    app = Flask(
+        __name__,
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config["SENDA"] = settings
+    app.config.update(
+        SECRET_KEY=_secret_key(app, settings["secret_key"]),
+        SQLALCHEMY_DATABASE_URI=settings["database_url"]
+        or f"sqlite:///{Path(app.instance_path) / 'senda.db'}",
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_NAME="senda_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        # The session's life is counted from the launch that opened it (lti_tool/auth.py).
+        SESSION_REFRESH_EACH_REQUEST=False,
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings["session_lifetime_minutes"]),
+        # Generous for worksheets; the launch view applies its own 64 KB limit.
+        MAX_CONTENT_LENGTH=512 * 1024,
+        BABEL_DEFAULT_LOCALE=settings["default_locale"],
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        WTF_CSRF_SSL_STRICT=False,  # LMS iframes post with cross-site referrers
+        TEMPLATES_AUTO_RELOAD=False,
+        DEBUG=False,
+    )
+    if settings["proxy_count"]:
+        n = settings["proxy_count"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
+
+    from lti_tool import cli, onetime, web
+    from lti_tool.extensions import babel, csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    babel.init_app(app, locale_selector=web.select_locale)
+    csrf.init_app(app)
+    onetime.init_app(app)
+    web.init_app(app)
+
+    from lti_tool.lti.registration import bp as registration_bp
+    from lti_tool.lti.views import bp as lti_bp
+    from lti_tool.views.home import bp as home_bp
+
+    app.register_blueprint(lti_bp)
+    app.register_blueprint(registration_bp)
+    app.register_blueprint(home_bp)
+    if settings["demo"]["enabled"]:
+        from lti_tool.demo.views import bp as demo_bp
+
+        app.register_blueprint(demo_bp)
+    cli.init_app(app)
+    logging.getLogger("lti_tool").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,43 @@
+"""Registering the demo LMS with the tool it runs beside (same database, out-of-band keys)."""
+
+from __future__ import annotations
+
+from lti_tool.demo import platform as demo
+from lti_tool.extensions import db
+from lti_tool.lti import keys, registry
+from lti_tool.models import Platform
+
+
+def register_demo_platform() -> int:
+    """Idempotent: the demo platform and its deployment, with its public key set stored, as an
+    LMS administrator would paste a platform's key into the tool."""
+    base = demo.issuer()
+    platform: Platform = registry.upsert_platform(
+        {
+            "issuer": base,
+            "client_id": demo.CLIENT_ID,
+            "name": "Senda demo LMS",
+            "auth_login_url": base + "/auth",
+            "auth_token_url": base + "/token",
+            "key_set_url": base + "/jwks",
+            "product": "senda-demo",
+            "deployment_ids": [demo.DEPLOYMENT_ID],
+        },
+        source="demo",
+    )
+    platform.key_set = demo_jwks()
+    platform.active = True
+    db.session.commit()
+    keys.ensure_current_key()
+    return platform.id
+
+
+def demo_jwks() -> dict[str, list[dict[str, object]]]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = serialization.load_pem_private_key(
+        demo.platform_private_pem().encode(), password=None
+    )
+    assert isinstance(private, rsa.RSAPrivateKey)
+    return {"keys": [keys.public_jwk(private.public_key())]}

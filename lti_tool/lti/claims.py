@@ -1,0 +1,225 @@
+"""What Senda takes from a verified id_token: a marshmallow schema at the LTI boundary and the
+mapping from LTI roles to Senda's three audiences.
+
+Only claims named here are read; everything else in the token is ignored (LTI Core §5.4.7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/"
+
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+MESSAGE_TYPES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
+
+PARTICIPANT = "participant"
+FACILITATOR = "facilitator"
+DESIGNER = "designer"
+
+_MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+_MEMBERSHIP_SUB = "http://purl.imsglobal.org/vocab/lis/v2/membership/"
+_SYSTEM = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
+
+# Context roles (in this LMS course) and their short forms, allowed for context roles by
+# LTI Core §A.2.3.1. Institution roles are ignored on purpose: Canvas sends "Instructor" or
+# "Administrator" institution roles to people who are learners in the course at hand.
+_DESIGNER_ROLES = {
+    _MEMBERSHIP + "ContentDeveloper",
+    _MEMBERSHIP + "Administrator",
+    "ContentDeveloper",
+    "Administrator",
+    _SYSTEM + "Administrator",
+    _SYSTEM + "SysAdmin",
+}
+_FACILITATOR_ROLES = {
+    _MEMBERSHIP + "Instructor",
+    _MEMBERSHIP_SUB + "Instructor#TeachingAssistant",
+    _MEMBERSHIP + "TeachingAssistant",  # seen in the wild although not in the vocabulary
+    "Instructor",
+    "TeachingAssistant",
+}
+
+
+def senda_role(lti_roles: list[str]) -> str:
+    """The highest of designer > facilitator > participant the roles grant; unknown, missing or
+    empty roles grant participant and nothing more."""
+    roles = set(lti_roles)
+    if roles & _DESIGNER_ROLES:
+        return DESIGNER
+    if roles & _FACILITATOR_ROLES or any(
+        role.startswith(_MEMBERSHIP_SUB + "Instructor#") for role in roles
+    ):
+        return FACILITATOR
+    return PARTICIPANT
+
+
+class _ContextSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.String(required=True, validate=validate.Length(1, 255))
+    title = fields.String(load_default="")
+    label = fields.String(load_default="")
+
+
+class _ResourceLinkSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.String(required=True, validate=validate.Length(1, 255))
+    title = fields.String(load_default="")
+
+
+class _AgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    scope = fields.List(fields.String(), load_default=list)
+    lineitem = fields.Url(load_default=None, allow_none=True, require_tld=False)
+    lineitems = fields.Url(load_default=None, allow_none=True, require_tld=False)
+
+
+class _NrpsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    context_memberships_url = fields.Url(required=True, require_tld=False)
+
+
+class _LaunchPresentationSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    locale = fields.String(load_default="")
+    return_url = fields.String(load_default="")
+    document_target = fields.String(load_default="")
+
+
+class _DeepLinkingSettingsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    deep_link_return_url = fields.Url(required=True, require_tld=False)
+    accept_types = fields.List(fields.String(), load_default=list)
+    accept_multiple = fields.Boolean(load_default=True)
+    data = fields.Raw(load_default=None, allow_none=True)
+
+
+def _claim(name: str, nested: Schema | type[Schema], **kwargs: Any) -> fields.Nested:
+    return fields.Nested(nested, data_key=name, **kwargs)
+
+
+class LaunchClaimsSchema(Schema):
+    """Checks the claims Senda relies on, after pylti1p3 and our adapter verified the token."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    sub = fields.String(load_default="", validate=validate.Length(max=255))
+    name = fields.String(load_default="")
+    given_name = fields.String(load_default="")
+    email = fields.String(load_default="")
+    locale = fields.String(load_default="")
+    message_type = fields.String(
+        data_key=LTI + "message_type", required=True, validate=validate.OneOf(MESSAGE_TYPES)
+    )
+    deployment_id = fields.String(data_key=LTI + "deployment_id", required=True)
+    roles = fields.List(fields.String(), data_key=LTI + "roles", load_default=list)
+    target_link_uri = fields.String(data_key=LTI + "target_link_uri", load_default="")
+    context = _claim(LTI + "context", _ContextSchema, load_default=None, allow_none=True)
+    resource_link = _claim(
+        LTI + "resource_link", _ResourceLinkSchema, load_default=None, allow_none=True
+    )
+    custom = fields.Dict(
+        data_key=LTI + "custom", keys=fields.String(), values=fields.Raw(), load_default=dict
+    )
+    launch_presentation = _claim(
+        LTI + "launch_presentation", _LaunchPresentationSchema, load_default=dict
+    )
+    ags = _claim(AGS + "endpoint", _AgsSchema, load_default=None, allow_none=True)
+    nrps = _claim(NRPS + "namesroleservice", _NrpsSchema, load_default=None, allow_none=True)
+    deep_linking = _claim(
+        DL + "deep_linking_settings", _DeepLinkingSettingsSchema, load_default=None, allow_none=True
+    )
+
+
+@dataclass(frozen=True)
+class LaunchClaims:
+    """The parts of a verified launch Senda acts on."""
+
+    message_type: str
+    deployment_id: str
+    sub: str
+    name: str
+    given_name: str
+    email: str
+    locale: str
+    lti_roles: list[str]
+    role: str
+    context_id: str | None
+    context_title: str
+    context_label: str
+    resource_link_id: str | None
+    resource_link_title: str
+    target_link_uri: str
+    custom: dict[str, Any] = field(default_factory=dict)
+    return_url: str = ""
+    ags: dict[str, Any] | None = None
+    memberships_url: str | None = None
+    deep_linking: dict[str, Any] | None = None
+
+    @property
+    def is_deep_linking(self) -> bool:
+        return self.message_type == DEEP_LINKING_REQUEST
+
+    @property
+    def frame_origin(self) -> str | None:
+        """The LMS origin the launch came from, from the signed return URL."""
+        parts = urlsplit(self.return_url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}"
+        return None
+
+
+def parse_claims(body: dict[str, Any]) -> LaunchClaims:
+    """Raise marshmallow.ValidationError when a claim Senda needs is missing or malformed."""
+    data = LaunchClaimsSchema().load(body)
+    roles = [r for r in data["roles"] if isinstance(r, str)]
+    context = data["context"] or {}
+    link = data["resource_link"] or {}
+    presentation = data["launch_presentation"] or {}
+    if data["message_type"] == RESOURCE_LINK_REQUEST and not link:
+        raise ValidationError({"resource_link": ["missing"]})
+    if data["message_type"] == DEEP_LINKING_REQUEST and not data["deep_linking"]:
+        raise ValidationError({"deep_linking_settings": ["missing"]})
+    return LaunchClaims(
+        message_type=data["message_type"],
+        deployment_id=data["deployment_id"],
+        sub=data["sub"],
+        name=data["name"][:255],
+        given_name=data["given_name"][:255],
+        email=data["email"][:255],
+        locale=(data["locale"] or presentation.get("locale") or "")[:16],
+        lti_roles=roles,
+        role=senda_role(roles),
+        context_id=context.get("id"),
+        context_title=context.get("title", "")[:255],
+        context_label=context.get("label", "")[:255],
+        resource_link_id=link.get("id"),
+        resource_link_title=link.get("title", "")[:255],
+        target_link_uri=data["target_link_uri"],
+        custom={str(k): v for k, v in data["custom"].items()},
+        return_url=presentation.get("return_url", ""),
+        ags=data["ags"],
+        memberships_url=(data["nrps"] or {}).get("context_memberships_url"),
+        deep_linking=data["deep_linking"],
+    )

@@ -1,0 +1,1 @@
+"""Pages, one blueprint per audience: participant, facilitator, designer; and the shared home."""
