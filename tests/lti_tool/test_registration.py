@@ -1,0 +1,201 @@
+"""LTI Dynamic Registration: one pasted URL registers the LMS; without a valid token, nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import responses
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from lti_tool.extensions import db
+from lti_tool.lti.registration import create_token, revoke_token
+from lti_tool.models import Deployment, Platform, RegistrationToken
+from tests.conftest import row_counts
+from tests.support.keys import platform_key
+
+MOODLE = "https://moodle.example.org"
+CONFIG_URL = MOODLE + "/mod/lti/openid-configuration.php"
+
+
+def moodle_configuration(**overrides: Any) -> dict[str, Any]:
+    config = {
+        "issuer": MOODLE,
+        "authorization_endpoint": MOODLE + "/mod/lti/auth.php",
+        "token_endpoint": MOODLE + "/mod/lti/token.php",
+        "jwks_uri": MOODLE + "/mod/lti/certs.php",
+        "registration_endpoint": MOODLE + "/mod/lti/openid-registration.php",
+        "scopes_supported": [
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+            "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+        ],
+        "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+            "product_family_code": "moodle",
+            "version": "4.5",
+        },
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def moodle() -> Any:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(CONFIG_URL, json=moodle_configuration())
+        mock.post(
+            MOODLE + "/mod/lti/openid-registration.php",
+            json={
+                "client_id": "moodle-client-7",
+                "https://purl.imsglobal.org/spec/lti-tool-configuration": {"deployment_id": "12"},
+            },
+        )
+        mock.get(MOODLE + "/mod/lti/certs.php", json=platform_key("moodle").key_set())
+        yield mock
+
+
+def start(client: FlaskClient, token: str, config_url: str = CONFIG_URL) -> Any:
+    return client.get(
+        "/lti/register",
+        query_string={
+            "token": token,
+            "openid_configuration": config_url,
+            "registration_token": "reg-jwt",
+        },
+    )
+
+
+def finish(client: FlaskClient, token: str, config_url: str = CONFIG_URL) -> Any:
+    return client.post(
+        "/lti/register",
+        data={"token": token, "openid_configuration": config_url, "registration_token": "reg-jwt"},
+    )
+
+
+def test_moodle_registers_with_one_pasted_url(app: Flask, client: FlaskClient, moodle: Any) -> None:
+    token = create_token(note="Moodle test")
+    page = start(client, token)
+    assert page.status_code == 200
+    assert MOODLE in page.get_data(as_text=True) and "Registrar" in page.get_data(as_text=True)
+    done = finish(client, token)
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert "register-close.js" in done.get_data(as_text=True)
+
+    platform = db.session.scalar(select(Platform).where(Platform.issuer == MOODLE))
+    assert platform is not None
+    assert (platform.client_id, platform.source, platform.product) == (
+        "moodle-client-7",
+        "dynamic",
+        "moodle",
+    )
+    assert platform.auth_login_url == MOODLE + "/mod/lti/auth.php"
+    assert platform.key_set == platform_key("moodle").key_set()  # fetched at registration
+    deployment = db.session.scalar(select(Deployment).where(Deployment.platform_id == platform.id))
+    assert deployment is not None and deployment.deployment_id == "12"
+
+    sent = json.loads(next(c for c in moodle.calls if c.request.method == "POST").request.body)
+    # Moodle answers 400 unless these are present (mod/lti registration_helper.php).
+    assert sent["response_types"] == ["id_token"]
+    assert sent["token_endpoint_auth_method"] == "private_key_jwt"
+    assert sent["redirect_uris"] == ["http://localhost/lti/launch"]
+    assert sent["initiate_login_uri"] == "http://localhost/lti/login"
+    assert sent["jwks_uri"] == "http://localhost/lti/jwks"
+    tool_config = sent["https://purl.imsglobal.org/spec/lti-tool-configuration"]
+    assert tool_config["domain"] == "localhost" and tool_config["target_link_uri"]
+    assert "email" not in tool_config["claims"]
+    assert "lineitem.readonly" not in sent["scope"]  # only scopes the platform supports
+    registration_call = next(c for c in moodle.calls if c.request.method == "POST")
+    assert registration_call.request.headers["Authorization"] == "Bearer reg-jwt"
+
+
+def test_registration_without_a_valid_token_registers_nothing(
+    app: Flask, client: FlaskClient, moodle: Any
+) -> None:
+    before = row_counts()
+    assert start(client, "made-up-token").status_code == 403
+    assert finish(client, "made-up-token").status_code == 400
+    assert start(client, "").status_code == 403
+    assert row_counts() == before
+    assert not [c for c in moodle.calls if c.request.method == "POST"]
+
+
+def test_a_token_works_once(app: Flask, client: FlaskClient, moodle: Any) -> None:
+    token = create_token()
+    assert finish(client, token).status_code == 200
+    platforms = row_counts()["platform"]
+    second = finish(client, token)
+    assert second.status_code == 400
+    assert row_counts()["platform"] == platforms
+    assert start(client, token).status_code == 403
+
+
+def test_revoked_and_expired_tokens_are_refused(
+    app: Flask, client: FlaskClient, moodle: Any
+) -> None:
+    revoked = create_token()
+    row = db.session.scalar(select(RegistrationToken))
+    assert row is not None and revoke_token(row.id)
+    expired = create_token(hours=-1)
+    before = row_counts()
+    assert finish(client, revoked).status_code == 400
+    assert finish(client, expired).status_code == 400
+    assert row_counts() == before
+
+
+def test_issuer_that_does_not_match_the_configuration_url_is_refused(
+    app: Flask, client: FlaskClient, moodle: Any
+) -> None:
+    moodle.replace(
+        responses.GET, CONFIG_URL, json=moodle_configuration(issuer="https://canvas.example.com")
+    )
+    token = create_token()
+    before = row_counts()
+    page = start(client, token)
+    assert page.status_code == 400 and "No se registró nada" in page.get_data(as_text=True)
+    assert finish(client, token).status_code == 400
+    assert row_counts()["platform"] == before["platform"]
+
+
+def test_configuration_on_a_private_address_is_refused(
+    app: Flask, client: FlaskClient, moodle: Any
+) -> None:
+    token = create_token()
+    before = row_counts()
+    assert start(client, token, "https://lms.internal.example/openid").status_code == 400
+    assert start(client, token, "http://127.0.0.1:8080/openid").status_code == 400
+    assert finish(client, token, "https://169.254.169.254/latest").status_code == 400
+    assert row_counts()["platform"] == before["platform"]
+
+
+def test_lms_refusing_the_registration_leaves_the_token_usable(
+    app: Flask, client: FlaskClient, moodle: Any
+) -> None:
+    moodle.replace(responses.POST, MOODLE + "/mod/lti/openid-registration.php", status=401)
+    token = create_token()
+    assert finish(client, token).status_code == 400
+    assert row_counts()["platform"] == 0
+    row = db.session.scalar(select(RegistrationToken))
+    assert row is not None and row.used_at is None
+
+
+def test_registration_cli_prints_a_url(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["registration", "token", "--base-url", "https://senda.example.org/", "--note", "x"]
+    )
+    assert result.exit_code == 0
+    assert "https://senda.example.org/lti/register?token=" in result.output
+    listed = app.test_cli_runner().invoke(args=["registration", "tokens"])
+    assert "valid until" in listed.output
+
+
+def test_canvas_developer_key_json(client: FlaskClient) -> None:
+    config = client.get("/lti/config.json").get_json()
+    assert config["oidc_initiation_url"] == "http://localhost/lti/login"
+    assert config["target_link_uri"] == "http://localhost/lti/launch"
+    assert config["public_jwk_url"] == "http://localhost/lti/jwks"
+    placements = config["extensions"][0]["settings"]["placements"]
+    assert {p["placement"] for p in placements} >= {"link_selection", "assignment_selection"}
+    assert any(p["message_type"] == "LtiDeepLinkingRequest" for p in placements)

@@ -1,0 +1,157 @@
+"""Headers, error pages and the cookieless (platform storage) launch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from lti_tool.extensions import db
+from lti_tool.models import Platform
+from tests.conftest import row_counts
+from tests.support.lti import LTI, Launcher
+
+
+def test_security_headers_on_every_page(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    for path in ("/", "/lti/jwks", "/health"):
+        response = launcher.client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "object-src 'none'" in csp
+        assert "frame-ancestors 'self' https://lms.example.edu" in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+    assert launcher.client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_frame_ancestors_never_allow_everyone(client: FlaskClient, launcher: Launcher) -> None:
+    csp = client.get("/health").headers["Content-Security-Policy"]
+    assert "*" not in csp.split("frame-ancestors")[1]
+
+
+def test_health(client: FlaskClient) -> None:
+    assert client.get("/health").get_json() == {"status": "ok"}
+
+
+def test_errors_show_no_stack_trace(app: Flask, client: FlaskClient) -> None:
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret detail")
+
+    response = client.get("/boom")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Traceback" not in page and "secret detail" not in page
+    assert "Algo salió mal" in page
+    assert not app.debug
+
+
+def test_not_found_is_translated(client: FlaskClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "No encontramos esa página" in response.get_data(as_text=True)
+
+
+def _storage_login(launcher: Launcher) -> tuple[str, str, str]:
+    response = launcher.client.get(
+        "/lti/login",
+        query_string={
+            "iss": launcher.platform.issuer,
+            "login_hint": "u",
+            "target_link_uri": "http://localhost/lti/launch",
+            "client_id": launcher.platform.client_id,
+            "lti_storage_target": "_parent",
+        },
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    state = page.split('data-state="')[1].split('"')[0]
+    auth_url = page.split('data-auth-url="')[1].split('"')[0].replace("&amp;", "&")
+    nonce = auth_url.split("nonce=")[1].split("&")[0]
+    assert 'data-origin="https://lms.example.edu"' in page
+    return state, nonce, auth_url
+
+
+def test_platform_storage_launch_works_without_cookies(app: Flask, launcher: Launcher) -> None:
+    state, nonce, _ = _storage_login(launcher)
+    token = launcher.sign(launcher.claims(nonce=nonce))
+    with app.test_client() as cookieless:  # the iframe's cookies are blocked
+        before = row_counts()
+        page = cookieless.post("/lti/launch", data={"id_token": token, "state": state})
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert 'data-mode="get"' in text and f'data-state="{state}"' in text
+        assert row_counts() == before  # nothing recorded before the browser is proven
+        ticket = text.split('name="ticket" value="')[1].split('"')[0]
+        # The page read the state back from the platform's storage frame and confirms it.
+        confirmed = cookieless.post("/lti/launch/confirm", data={"ticket": ticket, "state": state})
+        assert confirmed.status_code == 200
+        assert "session-check" in confirmed.get_data(as_text=True)
+        assert cookieless.get("/lti/session-check").status_code == 200
+        assert "Hola, Carmen" in cookieless.get("/").get_data(as_text=True)
+        # The ticket was single use.
+        again = cookieless.post("/lti/launch/confirm", data={"ticket": ticket, "state": state})
+        assert again.status_code == 401
+
+
+def test_platform_storage_with_a_wrong_state_is_refused(app: Flask, launcher: Launcher) -> None:
+    state, nonce, _ = _storage_login(launcher)
+    token = launcher.sign(launcher.claims(nonce=nonce))
+    with app.test_client() as cookieless:
+        text = cookieless.post("/lti/launch", data={"id_token": token, "state": state}).get_data(
+            as_text=True
+        )
+        ticket = text.split('name="ticket" value="')[1].split('"')[0]
+        before = row_counts()
+        refused = cookieless.post(
+            "/lti/launch/confirm", data={"ticket": ticket, "state": "state-other"}
+        )
+        assert refused.status_code == 401
+        assert row_counts() == before
+
+
+def test_new_window_handoff_opens_the_session_once(app: Flask, launcher: Launcher) -> None:
+    state, nonce, _ = _storage_login(launcher)
+    token = launcher.sign(launcher.claims(nonce=nonce))
+    with app.test_client() as frame:
+        text = frame.post("/lti/launch", data={"id_token": token, "state": state}).get_data(
+            as_text=True
+        )
+        ticket = text.split('name="ticket" value="')[1].split('"')[0]
+        checked = frame.post("/lti/launch/confirm", data={"ticket": ticket, "state": state})
+        handoff = checked.get_data(as_text=True).split('name="ticket" value="')[1].split('"')[0]
+    with app.test_client() as new_window:
+        opened = new_window.post("/lti/launch/continue", data={"ticket": handoff})
+        assert opened.status_code == 302
+        assert "Hola, Carmen" in new_window.get("/").get_data(as_text=True)
+        assert new_window.post("/lti/launch/continue", data={"ticket": handoff}).status_code == 401
+
+
+def test_csrf_token_is_required_on_forms(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    response = launcher.client.post("/locale", data={"locale": "en", "next": "/"})
+    assert response.status_code == 400
+    assert "formulario expiró" in response.get_data(as_text=True)
+
+
+def test_sql_metacharacters_in_claims_are_stored_verbatim(launcher: Launcher) -> None:
+    title = "'; DROP TABLE lti_user; --"
+    launcher.launch("participant", **{LTI + "context": {"id": "c'1", "title": title}})
+    from lti_tool.models import LmsContext
+
+    context = db.session.query(LmsContext).one()
+    assert context.title == title and context.context_id == "c'1"
+
+
+def test_platform_origin_in_csp_follows_registration(
+    app: Flask, client: FlaskClient, launcher: Any
+) -> None:
+    from lti_tool.web import forget_frame_ancestors
+
+    platform = db.session.get(Platform, launcher.platform.db_id)
+    assert platform is not None
+    platform.active = False
+    db.session.commit()
+    forget_frame_ancestors()
+    assert "lms.example.edu" not in client.get("/health").headers["Content-Security-Policy"]
