@@ -58,6 +58,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=512 * 1024,
         BABEL_DEFAULT_LOCALE=settings["default_locale"],
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        BABEL_DEFAULT_TIMEZONE="America/Santiago",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         WTF_CSRF_SSL_STRICT=False,  # LMS iframes post with cross-site referrers
         TEMPLATES_AUTO_RELOAD=False,
@@ -77,17 +78,33 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     onetime.init_app(app)
     web.init_app(app)
 
+    from lti_tool.lti.deep_linking import bp as deep_linking_bp
     from lti_tool.lti.registration import bp as registration_bp
     from lti_tool.lti.views import bp as lti_bp
+    from lti_tool.views.designer import bp as designer_bp
+    from lti_tool.views.facilitator import bp as facilitator_bp
     from lti_tool.views.home import bp as home_bp
+    from lti_tool.views.learner import bp as learner_bp
 
-    app.register_blueprint(lti_bp)
-    app.register_blueprint(registration_bp)
-    app.register_blueprint(home_bp)
+    for blueprint in (
+        lti_bp,
+        registration_bp,
+        deep_linking_bp,
+        home_bp,
+        learner_bp,
+        facilitator_bp,
+        designer_bp,
+    ):
+        app.register_blueprint(blueprint)
     if settings["demo"]["enabled"]:
         from lti_tool.demo.views import bp as demo_bp
 
         app.register_blueprint(demo_bp)
     cli.init_app(app)
+    if settings["outbox"]["run_in_app"]:
+        from lti_tool.grades.worker import start_in_app
+
+        # Started by the first request, so that CLI commands never start a worker.
+        app.before_request(lambda: start_in_app(app))
     logging.getLogger("lti_tool").setLevel(logging.INFO)
     return app

@@ -3,7 +3,9 @@
 keys          ensure | rotate | show
 platforms     add | list | disable | enable | add-deployment | remove-deployment
 registration  token | tokens | revoke
-demo          register
+content       validate | import | schema      (lti_tool/services/content_cli.py)
+outbox        work | status | retry           (lti_tool/grades/cli.py)
+demo          register                        (lti_tool/demo/cli.py)
 """
 
 from __future__ import annotations
@@ -25,8 +27,12 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(platforms_cli)
     app.cli.add_command(registration_cli)
     from lti_tool.demo.cli import demo_cli
+    from lti_tool.grades.cli import outbox_cli
+    from lti_tool.services.content_cli import content_cli
 
     app.cli.add_command(demo_cli)
+    app.cli.add_command(content_cli)
+    app.cli.add_command(outbox_cli)
 
 
 # ------------------------------------------------------------------------------------ keys

@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-from flask import Flask, Response, g, render_template, request, session
+from flask import Flask, Response, g, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
@@ -149,8 +149,49 @@ def _server_error(exc: Exception) -> tuple[str, int]:
     )
 
 
+REGION_NAMES = {
+    "arica-parinacota": "Arica y Parinacota",
+    "tarapaca": "Tarapacá",
+    "antofagasta": "Antofagasta",
+    "atacama": "Atacama",
+    "coquimbo": "Coquimbo",
+    "valparaiso": "Valparaíso",
+    "metropolitana": "Metropolitana de Santiago",
+    "ohiggins": "Libertador General Bernardo O'Higgins",
+    "maule": "Maule",
+    "nuble": "Ñuble",
+    "biobio": "Biobío",
+    "araucania": "La Araucanía",
+    "los-rios": "Los Ríos",
+    "los-lagos": "Los Lagos",
+    "aysen": "Aysén del General Carlos Ibáñez del Campo",
+    "magallanes": "Magallanes y de la Antártica Chilena",
+}
+
+
+def _media_url(src: str) -> str:
+    """Content media are served from /media/…; https sources are used as they are."""
+    if src.startswith("https://"):
+        return src
+    return url_for("home.media", filename=src.removeprefix("media/"))
+
+
 def _template_globals() -> dict[str, Any]:
-    return {"current_locale": str(get_locale() or "es"), "actor": g.get("actor")}
+    return {
+        "current_locale": str(get_locale() or "es"),
+        "actor": g.get("actor"),
+        "region_names": REGION_NAMES,
+        "kind_names": {
+            "lesson": _("Reading"),
+            "media": _("Listen"),
+            "quiz": _("Knowledge check"),
+            "reflection": _("Reflection"),
+            "worksheet": _("Worksheet"),
+            "workshop": _("Live workshop"),
+        },
+        "level_names": {"basic": _("Basic"), "advanced": _("Advanced")},
+        "media_url": _media_url,
+    }
 
 
 def _fresh_request_state() -> None:

@@ -20,13 +20,17 @@ from sqlalchemy import func, inspect, select, text
 
 from lti_tool import create_app
 from lti_tool.extensions import db
+from lti_tool.grades import ags
 from lti_tool.lti import platform_keys
 from lti_tool.models import Deployment, Platform
+from lti_tool.services import content
 from lti_tool.web import forget_frame_ancestors
 from tests.support.keys import platform_key
 from tests.support.lti import Launcher, TestPlatform
 
 DATABASE_URL = os.environ.get("SENDA_TEST_DATABASE_URL", "")
+TEST_CONTENT = Path(__file__).parent / "data" / "content"
+REAL_CONTENT = Path(__file__).parent.parent / "content"
 REDIS_URL = os.environ.get("SENDA_TEST_REDIS_URL", "")
 
 
@@ -42,7 +46,8 @@ def app_settings(database_url: str, **extra: Any) -> dict[str, Any]:
         "secret_key": "test-secret-key-not-for-production",
         "database_url": database_url,
         "redis_url": REDIS_URL or None,
-        "content_path": str(Path(__file__).parent.parent / "content"),
+        # A small programme of its own, so tests do not move with the real curriculum.
+        "content_path": str(TEST_CONTENT),
         "lti": {"allow_private_urls": False},
     }
     for key, value in extra.items():
@@ -122,6 +127,8 @@ def app(migrated: str, settings_overrides: dict[str, Any]) -> Iterator[Flask]:
     _empty_tables(application)
     platform_keys.forget_cached_keys()
     forget_frame_ancestors()
+    content.forget_catalogues()
+    ags.forget_memo()
     with application.app_context():
         yield application
         db.session.remove()
@@ -156,7 +163,7 @@ def register_platform(
 
 
 @pytest.fixture
-def launcher(client: Any, platform: TestPlatform) -> Launcher:
+def launcher(client: Any, platform: TestPlatform, imported: int) -> Launcher:
     return Launcher(client, platform)
 
 
@@ -168,3 +175,9 @@ def row_counts() -> dict[str, int]:
             continue
         counts[table.name] = db.session.scalar(select(func.count()).select_from(table)) or 0
     return counts
+
+
+@pytest.fixture
+def imported(app: Flask) -> int:
+    """The test programme imported as the current content version."""
+    return content.import_tree().version_id

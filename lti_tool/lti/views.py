@@ -134,7 +134,7 @@ def login() -> ResponseReturnValue:
 
 def _landing(claims: LaunchClaims, role: str) -> str:
     if claims.is_deep_linking:
-        return url_for("home.deep_linking")
+        return url_for("deep_linking.picker")
     return url_for("home.index")
 
 
@@ -203,7 +203,8 @@ def _complete_launch(pending: dict[str, Any]) -> str:
         role=claims.role,
         name=claims.given_name or claims.name,
     )
-    extra: dict[str, Any] = {}
+    # What the link opens ("course:…", "pathway:…", "intake"): set by Senda's deep linking.
+    extra: dict[str, Any] = {"target": str(claims.custom.get("senda_target", ""))[:128]}
     if claims.is_deep_linking:
         assert claims.deep_linking is not None
         extra["dl"] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_actor, require_role
@@ -16,20 +16,14 @@ bp = Blueprint("home", __name__)
 
 @bp.get("/")
 @require_role()
-def index() -> str:
-    actor = current_actor()
-    template = {
-        "participant": "home/participant.html",
-        "facilitator": "home/facilitator.html",
-        "designer": "home/designer.html",
-    }[actor.role]
-    return render_template(template)
-
-
-@bp.get("/deep-linking")
-@require_role("facilitator", "designer")
-def deep_linking() -> str:
-    return render_template("home/designer.html")
+def index() -> ResponseReturnValue:
+    """Each role has its own home."""
+    destination = {
+        "participant": "learner.entry",
+        "facilitator": "facilitator.cohort",
+        "designer": "designer.index",
+    }[current_actor().role]
+    return redirect(url_for(destination))
 
 
 @bp.post("/locale")
@@ -57,3 +51,14 @@ def health() -> tuple[dict[str, str], int]:
     except Exception:
         return {"status": "database unavailable"}, 503
     return {"status": "ok"}, 200
+
+
+@bp.get("/media/<path:filename>")
+def media(filename: str) -> ResponseReturnValue:
+    """Images and recordings from content/media (public programme material, long-cached)."""
+    from flask import send_from_directory
+
+    from lti_tool.services.content import content_root
+
+    response = send_from_directory(content_root() / "media", filename, max_age=7 * 86400)
+    return response

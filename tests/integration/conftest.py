@@ -49,7 +49,7 @@ def follow_autopost(browser: requests.Session, response: requests.Response) -> r
 
 
 @pytest.fixture
-def lms(app: Flask, tmp_path: Path) -> Iterator[Lms]:
+def lms(app: Flask, tmp_path: Path, imported: int) -> Iterator[Lms]:
     tool_port, lms_port = free_port(), free_port()
     tool_url = f"http://localhost:{tool_port}"
     lms_url = f"http://127.0.0.1:{lms_port}"

@@ -24,7 +24,7 @@ def test_each_role_lands_on_its_own_home(launcher: Launcher, role: str, heading:
     response = launcher.launch(role)
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
-    home = launcher.client.get("/")
+    home = launcher.client.get("/", follow_redirects=True)
     assert home.status_code == 200
     assert heading in home.get_data(as_text=True)
 
@@ -60,7 +60,7 @@ def test_user_is_identified_by_sub_not_by_name_or_email(launcher: Launcher) -> N
 
 def test_english_locale_from_launch_gives_english_pages(launcher: Launcher) -> None:
     launcher.launch("participant", locale="en-US")
-    assert "Hello, Carmen" in launcher.client.get("/").get_data(as_text=True)
+    assert "Hello, Carmen" in launcher.client.get("/", follow_redirects=True).get_data(as_text=True)
 
 
 def test_launch_presentation_locale_is_used_when_no_locale_claim(launcher: Launcher) -> None:
@@ -69,23 +69,23 @@ def test_launch_presentation_locale_is_used_when_no_locale_claim(launcher: Launc
         locale=DELETE,
         **{LTI + "launch_presentation": {"locale": "en", "return_url": ""}},
     )
-    assert "Hello, Carmen" in launcher.client.get("/").get_data(as_text=True)
+    assert "Hello, Carmen" in launcher.client.get("/", follow_redirects=True).get_data(as_text=True)
 
 
 def test_language_can_be_switched(launcher: Launcher) -> None:
     launcher.launch("participant")
-    page = launcher.client.get("/").get_data(as_text=True)
+    page = launcher.client.get("/", follow_redirects=True).get_data(as_text=True)
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
     response = launcher.client.post(
         "/locale", data={"locale": "en", "next": "/", "csrf_token": token}
     )
     assert response.status_code == 302
-    assert "Hello, Carmen" in launcher.client.get("/").get_data(as_text=True)
+    assert "Hello, Carmen" in launcher.client.get("/", follow_redirects=True).get_data(as_text=True)
 
 
 def test_language_switch_never_redirects_off_site(launcher: Launcher) -> None:
     launcher.launch("participant")
-    page = launcher.client.get("/").get_data(as_text=True)
+    page = launcher.client.get("/", follow_redirects=True).get_data(as_text=True)
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
     for target in ("https://evil.example/x", "//evil.example", "javascript:alert(1)"):
         response = launcher.client.post(
@@ -154,7 +154,7 @@ def test_rights_are_per_course(launcher: Launcher) -> None:
         sub="teacher-1",
         **{LTI + "context": {"id": "course-2", "title": "Otro curso"}},
     )
-    page = launcher.client.get("/").get_data(as_text=True)
+    page = launcher.client.get("/", follow_redirects=True).get_data(as_text=True)
     assert "Hola" in page and "Tu grupo" not in page
     roles = db.session.scalars(select(Membership.role).order_by(Membership.id)).all()
     assert roles == ["facilitator", "participant"]
@@ -176,7 +176,7 @@ def test_single_element_audience_array_is_accepted(launcher: Launcher) -> None:
 
 def test_claims_with_markup_are_escaped(launcher: Launcher) -> None:
     launcher.launch("participant", given_name="<img src=x onerror=alert(1)>")
-    page = launcher.client.get("/").get_data(as_text=True)
+    page = launcher.client.get("/", follow_redirects=True).get_data(as_text=True)
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
@@ -212,7 +212,7 @@ def test_session_cookie_is_cross_site_over_https(launcher: Launcher) -> None:
 def test_session_is_replaced_not_merged_by_a_new_launch(launcher: Launcher) -> None:
     launcher.launch("designer", sub="designer-1")
     launcher.launch("participant", sub="learner-2", given_name="Rosa")
-    page = launcher.client.get("/").get_data(as_text=True)
+    page = launcher.client.get("/", follow_redirects=True).get_data(as_text=True)
     assert "Hola, Rosa" in page
 
 

@@ -89,7 +89,7 @@ def test_platform_storage_launch_works_without_cookies(app: Flask, launcher: Lau
         assert confirmed.status_code == 200
         assert "session-check" in confirmed.get_data(as_text=True)
         assert cookieless.get("/lti/session-check").status_code == 200
-        assert "Hola, Carmen" in cookieless.get("/").get_data(as_text=True)
+        assert "Hola, Carmen" in cookieless.get("/", follow_redirects=True).get_data(as_text=True)
         # The ticket was single use.
         again = cookieless.post("/lti/launch/confirm", data={"ticket": ticket, "state": state})
         assert again.status_code == 401
@@ -124,7 +124,7 @@ def test_new_window_handoff_opens_the_session_once(app: Flask, launcher: Launche
     with app.test_client() as new_window:
         opened = new_window.post("/lti/launch/continue", data={"ticket": handoff})
         assert opened.status_code == 302
-        assert "Hola, Carmen" in new_window.get("/").get_data(as_text=True)
+        assert "Hola, Carmen" in new_window.get("/", follow_redirects=True).get_data(as_text=True)
         assert new_window.post("/lti/launch/continue", data={"ticket": handoff}).status_code == 401
 
 

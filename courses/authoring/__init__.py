@@ -1,0 +1,1 @@
+"""Reading, checking and compiling the programme's content files (content/)."""

@@ -1,0 +1,331 @@
+"""marshmallow schemas for every kind of content file. Strict: an unknown field is an error
+(a typo such as `minuts` must not pass silently). `export_json_schema()` gives editors a JSON
+Schema of the same rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from courses.model import ALLOWED_COMPLETION, KINDS, PHASES
+
+ID = validate.Regexp(
+    r"^[a-z0-9]+(-[a-z0-9]+)*$", error="ids use lower-case letters, digits and hyphens"
+)
+MESSAGES: dict[str, str | list[Any] | dict[Any, Any]] = {
+    "required": "is required",
+    "null": "must not be empty",
+    "invalid": "has the wrong type",
+}
+
+
+def _id(**kwargs: Any) -> fields.String:
+    return fields.String(
+        required=True, validate=[ID, validate.Length(max=64)], error_messages=MESSAGES, **kwargs
+    )
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class TextSchema(StrictSchema):
+    """A text in both languages: `{es: "...", en: "..."}`."""
+
+    es = fields.String(
+        required=True,
+        validate=validate.Length(min=1),
+        error_messages={"required": "missing translation (es)"},
+    )
+    en = fields.String(
+        required=True,
+        validate=validate.Length(min=1),
+        error_messages={"required": "missing translation (en)"},
+    )
+
+
+def _text(**kwargs: Any) -> fields.Nested:
+    return fields.Nested(TextSchema, error_messages=MESSAGES, **kwargs)
+
+
+class ProgrammeSchema(StrictSchema):
+    id = _id()
+    title = _text(required=True)
+    description = _text(required=True)
+    pathways = fields.List(
+        fields.String(validate=ID), required=True, validate=validate.Length(min=1)
+    )
+
+
+class LevelSchema(StrictSchema):
+    title = _text(required=True)
+    description = _text(required=True)
+    courses = fields.List(
+        fields.String(validate=ID), required=True, validate=validate.Length(min=1)
+    )
+
+
+class LevelsSchema(StrictSchema):
+    basic = fields.Nested(LevelSchema, required=True)
+    advanced = fields.Nested(LevelSchema, required=True)
+
+
+class PathwaySchema(StrictSchema):
+    id = _id()
+    title = _text(required=True)
+    description = _text(required=True)
+    ordered = fields.Boolean(load_default=False)
+    levels = fields.Nested(LevelsSchema, required=True)
+
+
+class ModuleSchema(StrictSchema):
+    id = _id()
+    title = _text(required=True)
+    activities = fields.List(
+        fields.String(validate=ID), required=True, validate=validate.Length(min=1)
+    )
+
+
+class GradingSchema(StrictSchema):
+    score_maximum = fields.Float(load_default=100.0, validate=validate.Range(min=1, max=1000))
+
+
+class CourseSchema(StrictSchema):
+    id = _id()
+    title = _text(required=True)
+    summary = _text(required=True)
+    prerequisites = fields.List(fields.String(validate=ID), load_default=list)
+    phase = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PHASES))
+    modules = fields.List(
+        fields.Nested(ModuleSchema), required=True, validate=validate.Length(min=1)
+    )
+    grading = fields.Nested(GradingSchema, load_default=lambda: {"score_maximum": 100.0})
+
+
+# ------------------------------------------------------------------------- activities
+class OptionSchema(StrictSchema):
+    id = _id()
+    text = fields.String(required=True, validate=validate.Length(min=1))
+    correct = fields.Boolean(load_default=False)
+    feedback = fields.String(
+        required=True,
+        validate=validate.Length(min=1),
+        error_messages={"required": "every option needs feedback"},
+    )
+
+
+class QuestionSchema(StrictSchema):
+    id = _id()
+    text = fields.String(required=True, validate=validate.Length(min=1))
+    options = fields.List(
+        fields.Nested(OptionSchema),
+        required=True,
+        validate=validate.Length(min=2, error="a question needs at least two options"),
+    )
+
+    @validates_schema
+    def has_a_correct_answer(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not any(option.get("correct") for option in data.get("options", [])):
+            raise ValidationError("a question needs at least one correct option", "options")
+
+
+class FieldSchema(StrictSchema):
+    id = _id()
+    label = fields.String(required=True, validate=validate.Length(min=1))
+    help = fields.String(load_default="")
+    type = fields.String(load_default="textarea", validate=validate.OneOf(["text", "textarea"]))
+    required = fields.Boolean(load_default=False)
+
+
+class MediaSchema(StrictSchema):
+    type = fields.String(required=True, validate=validate.OneOf(["audio", "video"]))
+    src = fields.String(required=True, validate=validate.Length(min=1))
+    duration_seconds = fields.Integer(required=True, validate=validate.Range(min=1, max=4 * 3600))
+
+
+class LowBandwidthSchema(StrictSchema):
+    type = fields.String(required=True, validate=validate.OneOf(["text", "audio"]))
+    src = fields.String(load_default=None, allow_none=True)
+
+
+# Which fields each kind must have (required) and may have (allowed).
+KIND_FIELDS: dict[str, tuple[set[str], set[str]]] = {
+    "lesson": (set(), set()),
+    "media": ({"media", "low_bandwidth"}, set()),
+    "quiz": ({"pass_mark", "questions"}, set()),
+    "reflection": ({"prompt"}, set()),
+    "worksheet": ({"fields"}, set()),
+    "workshop": ({"duration_minutes"}, {"facilitator_notes"}),
+}
+KIND_SPECIFIC = {f for required, allowed in KIND_FIELDS.values() for f in required | allowed}
+
+
+class ActivitySchema(StrictSchema):
+    """The front matter of an activity file (one per language)."""
+
+    id = _id()
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=240))
+    completion = fields.String(load_default=None, allow_none=True)
+    graded = fields.Boolean(load_default=False)
+    optional = fields.Boolean(load_default=False)
+    designer_notes = fields.String(load_default="")
+    sources = fields.List(fields.Url(schemes={"http", "https"}), load_default=list)
+    pass_mark = fields.Integer(validate=validate.Range(min=1, max=100))
+    questions = fields.List(fields.Nested(QuestionSchema), validate=validate.Length(min=1))
+    prompt = fields.String(validate=validate.Length(min=1))
+    fields_ = fields.List(
+        fields.Nested(FieldSchema), data_key="fields", validate=validate.Length(min=1)
+    )
+    media = fields.Nested(MediaSchema)
+    low_bandwidth = fields.Nested(LowBandwidthSchema)
+    duration_minutes = fields.Integer(validate=validate.Range(min=15, max=480))
+    facilitator_notes = fields.String()
+
+    @validates_schema
+    def fits_its_kind(self, data: dict[str, Any], **kwargs: Any) -> None:
+        kind = data.get("kind")
+        if kind not in KIND_FIELDS:
+            return
+        required, allowed = KIND_FIELDS[kind]
+        errors: dict[str, list[str]] = {}
+        present = {("fields" if k == "fields_" else k) for k in data}
+        for name in sorted(required - present):
+            errors[name] = [f"a {kind} needs '{name}'"]
+        for name in sorted((present & KIND_SPECIFIC) - required - allowed):
+            errors[name] = [f"'{name}' does not belong in a {kind}"]
+        completion = data.get("completion")
+        if completion is not None and completion not in ALLOWED_COMPLETION[kind]:
+            allowed_values = ", ".join(ALLOWED_COMPLETION[kind])
+            errors["completion"] = [f"a {kind} is completed when: {allowed_values}"]
+        low = data.get("low_bandwidth")
+        if low and low.get("type") == "audio" and not low.get("src"):
+            errors["low_bandwidth"] = ["an audio alternative needs its 'src'"]
+        if errors:
+            raise ValidationError(errors)
+
+
+# -------------------------------------------------------------------------- placement
+class ChoiceSchema(StrictSchema):
+    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    text = _text(required=True)
+
+
+class PlacementQuestionSchema(StrictSchema):
+    id = _id()
+    text = _text(required=True)
+    help = _text(load_default=None)
+    choice = fields.String(load_default="single", validate=validate.OneOf(["single", "multiple"]))
+    options = fields.List(
+        fields.Nested(ChoiceSchema), required=True, validate=validate.Length(min=2)
+    )
+
+
+class PlaceSchema(StrictSchema):
+    pathway = fields.String(required=True, validate=ID)
+    level = fields.String(required=True, validate=validate.OneOf(["basic", "advanced"]))
+
+
+WHEN = fields.Dict(
+    keys=fields.String(validate=ID),
+    values=fields.List(fields.String(), validate=validate.Length(min=1)),
+    required=True,
+    validate=validate.Length(min=1),
+)
+
+
+class RuleSchema(StrictSchema):
+    id = _id()
+    when = WHEN
+    place = fields.Nested(PlaceSchema, required=True)
+    reason = _text(required=True)
+
+
+class AdjustmentSchema(StrictSchema):
+    id = _id()
+    when = WHEN
+    add = fields.List(fields.String(validate=ID), load_default=list)
+    skip = fields.List(fields.String(validate=ID), load_default=list)
+    reason = _text(required=True)
+
+
+class FallbackSchema(StrictSchema):
+    place = fields.Nested(PlaceSchema, required=True)
+    reason = _text(required=True)
+
+
+class PlacementSchema(StrictSchema):
+    questions = fields.List(
+        fields.Nested(PlacementQuestionSchema), required=True, validate=validate.Length(min=1)
+    )
+    rules = fields.List(fields.Nested(RuleSchema), load_default=list)
+    adjustments = fields.List(fields.Nested(AdjustmentSchema), load_default=list)
+    fallback = fields.Nested(FallbackSchema, required=True)
+
+
+SCHEMAS: dict[str, type[Schema]] = {
+    "programme": ProgrammeSchema,
+    "pathway": PathwaySchema,
+    "course": CourseSchema,
+    "activity": ActivitySchema,
+    "placement": PlacementSchema,
+}
+
+
+def export_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of every content file, for editors' completion and linting."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Senda content files",
+        "$defs": {name: _schema_json(schema()) for name, schema in SCHEMAS.items()},
+    }
+
+
+def _field_json(field: fields.Field) -> dict[str, Any]:
+    if isinstance(field, fields.Nested):
+        nested = field.schema
+        return _schema_json(nested)
+    if isinstance(field, fields.List):
+        return {"type": "array", "items": _field_json(field.inner)}
+    if isinstance(field, fields.Dict):
+        return {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        }
+    kinds = {
+        fields.Boolean: "boolean",
+        fields.Integer: "integer",
+        fields.Float: "number",
+        fields.String: "string",
+    }
+    for cls, name in kinds.items():
+        if isinstance(field, cls):
+            result: dict[str, Any] = {"type": name}
+            for validator in field.validators:
+                if isinstance(validator, validate.OneOf):
+                    result["enum"] = list(validator.choices)
+                elif isinstance(validator, validate.Regexp):
+                    result["pattern"] = validator.regex.pattern
+            return result
+    return {}
+
+
+def _schema_json(schema: Schema) -> dict[str, Any]:
+    properties = {}
+    required = []
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        properties[key] = _field_json(field)
+        if field.required:
+            required.append(key)
+    result: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        result["required"] = required
+    return result

@@ -1,0 +1,585 @@
+"""Read the whole content folder, check every rule, and compile it into one JSON-able document.
+
+`compile_tree(root)` returns (document, errors). The document is what an import stores as an
+immutable content version; `courses.catalogue.build_catalogue` turns it into a `Catalogue`. The
+errors are every problem found (not just the first), each with file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+from marshmallow import Schema, ValidationError
+
+from courses.authoring import yamlines
+from courses.authoring.errors import ContentError
+from courses.authoring.render import render_markdown, scan_body
+from courses.authoring.schema import (
+    ActivitySchema,
+    CourseSchema,
+    PathwaySchema,
+    PlacementSchema,
+    ProgrammeSchema,
+)
+from courses.model import DEFAULT_COMPLETION, LOCALES
+
+VIDEO_HOSTS = ("https://www.youtube-nocookie.com/embed/", "https://player.vimeo.com/video/")
+# Fields of an activity that are translated; everything else must match across languages.
+TEXT_KEYS = {
+    "title",
+    "designer_notes",
+    "prompt",
+    "text",
+    "feedback",
+    "label",
+    "help",
+    "facilitator_notes",
+    "src",
+}
+
+
+@dataclass
+class _Collector:
+    root: Path
+    errors: list[ContentError] = field(default_factory=list)
+
+    def add(self, path: Path | str, line: int, message: str) -> None:
+        relative = path if isinstance(path, str) else path.relative_to(self.root).as_posix()
+        self.errors.append(ContentError(relative, line, message))
+
+
+def _flatten(
+    messages: Any, path: tuple[str | int, ...] = ()
+) -> Iterable[tuple[tuple[str | int, ...], str]]:
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            step: tuple[str | int, ...] = () if key == "_schema" else (key,)
+            yield from _flatten(value, path + step)
+    elif isinstance(messages, list):
+        if all(isinstance(m, str) for m in messages):
+            for message in messages:
+                yield path, message
+        else:
+            for message in messages:
+                yield from _flatten(message, path)
+    else:
+        yield path, str(messages)
+
+
+def _friendly(path: tuple[str | int, ...], message: str) -> str:
+    name = ".".join(str(p) for p in path) or "file"
+    if message == "Unknown field.":
+        return f"unknown field '{name}'"
+    if message == "is required" or message == "Missing data for required field.":
+        return f"'{name}' is required"
+    return f"{name}: {message}"
+
+
+def _load_yaml(c: _Collector, path: Path, text: str, first_line: int = 1) -> Any:
+    try:
+        return yamlines.load(text, first_line)
+    except yamlines.YamlProblem as exc:
+        c.add(path, exc.line, exc.message)
+        return None
+
+
+def _validate(c: _Collector, path: Path, raw: Any, schema: Schema) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        c.add(path, getattr(raw, "line", 1), "expected a YAML mapping (key: value lines)")
+        return None
+    try:
+        data: dict[str, Any] = schema.load(raw)
+        return data
+    except ValidationError as exc:
+        for error_path, message in _flatten(exc.messages):
+            c.add(path, yamlines.line_of(raw, error_path), _friendly(error_path, message))
+        return None
+
+
+# ------------------------------------------------------------------------------ activities
+@dataclass
+class _ActivityFile:
+    path: Path
+    raw: Any
+    data: dict[str, Any]
+    body: str
+    body_line: int  # file line of the body's first line
+
+
+def _split_front_matter(c: _Collector, path: Path) -> tuple[str, str, int] | None:
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        c.add(path, 1, "an activity starts with front matter between two '---' lines")
+        return None
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() == "---":
+            front = "\n".join(lines[1 : number - 1])
+            body = "\n".join(lines[number:])
+            return front, body, number + 1
+    c.add(path, 1, "the front matter is not closed with '---'")
+    return None
+
+
+def _read_activity(c: _Collector, path: Path) -> _ActivityFile | None:
+    parts = _split_front_matter(c, path)
+    if parts is None:
+        return None
+    front, body, body_line = parts
+    raw = _load_yaml(c, path, front, first_line=2)
+    if raw is None:
+        return None
+    data = _validate(c, path, raw, ActivitySchema())
+    if data is None:
+        return None
+    if "fields_" in data:
+        data["fields"] = data.pop("fields_")
+    return _ActivityFile(path, raw, data, body, body_line)
+
+
+def _structure(value: Any, key: str = "") -> Any:
+    """The activity with its translated texts blanked: what must match across languages."""
+    if isinstance(value, dict):
+        return {k: _structure(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_structure(v, key) for v in value]
+    return "…" if key in TEXT_KEYS and isinstance(value, str) else value
+
+
+def _first_difference(
+    a: Any, b: Any, path: tuple[str | int, ...] = ()
+) -> tuple[str | int, ...] | None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if key not in a or key not in b:
+                return (*path, key)
+            found = _first_difference(a[key], b[key], (*path, key))
+            if found is not None:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return path
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = _first_difference(x, y, (*path, index))
+            if found is not None:
+                return found
+        return None
+    return None if a == b else path
+
+
+def _check_body(c: _Collector, root: Path, activity: _ActivityFile) -> None:
+    problems, references = scan_body(activity.body)
+    for problem in problems:
+        c.add(activity.path, activity.body_line + problem.line - 1, problem.message)
+    for ref in references:
+        line = activity.body_line + ref.line - 1
+        scheme = urlsplit(ref.url).scheme.lower()
+        if ref.kind == "image" and not ref.alt.strip():
+            c.add(activity.path, line, f"image '{ref.url}' needs alt text")
+        if scheme in ("http", "https", "mailto", "tel"):
+            if ref.kind == "image" and scheme != "https":
+                c.add(activity.path, line, f"image '{ref.url}' must be https or a file in content/")
+            continue
+        if scheme or ref.url.startswith("//"):
+            c.add(
+                activity.path, line, f"unsafe link '{ref.url[:60]}': only http(s), mailto and tel"
+            )
+            continue
+        if ref.url.startswith("#"):
+            continue
+        _check_local_file(c, root, activity.path, line, ref.url, f"broken {ref.kind}")
+
+
+def _check_local_file(
+    c: _Collector, root: Path, path: Path, line: int, url: str, what: str
+) -> None:
+    target = (path.parent / PurePosixPath(url.split("#")[0]).as_posix()).resolve()
+    if not target.is_relative_to(root.resolve()):
+        c.add(path, line, f"{what} '{url}': the path leaves the content folder")
+    elif not target.is_file():
+        c.add(path, line, f"{what} '{url}': no such file")
+
+
+def _media_url(c: _Collector, root: Path, activity: _ActivityFile, src: str, key: str) -> str:
+    """Validate a media source; return the URL the app serves it at."""
+    line = yamlines.line_of(activity.raw, (key, "src"))
+    if src.startswith("https://"):
+        if activity.data.get("media", {}).get("type") == "video" and not src.startswith(
+            VIDEO_HOSTS
+        ):
+            c.add(
+                activity.path, line, "videos are embedded only from youtube-nocookie.com or vimeo"
+            )
+        return src
+    if urlsplit(src).scheme:
+        c.add(activity.path, line, f"unsafe media source '{src[:60]}'")
+        return ""
+    _check_local_file(c, root, activity.path, line, src, "missing media file")
+    target = (activity.path.parent / src).resolve()
+    try:
+        return "media/" + target.relative_to((root / "media").resolve()).as_posix()
+    except ValueError:
+        c.add(activity.path, line, "media files live in content/media/")
+        return ""
+
+
+def _compile_activity(
+    c: _Collector, root: Path, versions: dict[str, _ActivityFile], course_id: str, module_id: str
+) -> dict[str, Any]:
+    es, en = versions["es"].data, versions["en"].data
+
+    def text(getter: Any) -> dict[str, str]:
+        return {locale: getter(versions[locale].data) or "" for locale in LOCALES}
+
+    kind = es["kind"]
+    compiled: dict[str, Any] = {
+        "id": es["id"],
+        "kind": kind,
+        "title": text(lambda d: d["title"]),
+        "minutes": es["minutes"],
+        "completion": es.get("completion") or DEFAULT_COMPLETION[kind],
+        "graded": es["graded"],
+        "optional": es["optional"],
+        "designer_notes": text(lambda d: d.get("designer_notes")),
+        "sources": list(es["sources"]),
+        "body_html": {loc: render_markdown(versions[loc].body) for loc in LOCALES},
+        "course_id": course_id,
+        "module_id": module_id,
+    }
+    if kind == "quiz":
+        compiled["pass_mark"] = es["pass_mark"]
+        compiled["questions"] = [
+            {
+                "id": q["id"],
+                "text": {"es": q["text"], "en": en["questions"][qi]["text"]},
+                "options": [
+                    {
+                        "id": o["id"],
+                        "correct": o["correct"],
+                        "text": {"es": o["text"], "en": en["questions"][qi]["options"][oi]["text"]},
+                        "feedback": {
+                            "es": o["feedback"],
+                            "en": en["questions"][qi]["options"][oi]["feedback"],
+                        },
+                    }
+                    for oi, o in enumerate(q["options"])
+                ],
+            }
+            for qi, q in enumerate(es["questions"])
+        ]
+    elif kind == "reflection":
+        compiled["prompt"] = text(lambda d: d["prompt"])
+    elif kind == "worksheet":
+        compiled["fields"] = [
+            {
+                "id": f["id"],
+                "type": f["type"],
+                "required": f["required"],
+                "label": {"es": f["label"], "en": en["fields"][fi]["label"]},
+                "help": {"es": f["help"], "en": en["fields"][fi]["help"]},
+            }
+            for fi, f in enumerate(es["fields"])
+        ]
+    elif kind == "workshop":
+        compiled["duration_minutes"] = es["duration_minutes"]
+        compiled["facilitator_notes"] = text(lambda d: d.get("facilitator_notes"))
+    elif kind == "media":
+        compiled["media"] = {
+            "type": es["media"]["type"],
+            "duration_seconds": es["media"]["duration_seconds"],
+            "src": {
+                loc: _media_url(c, root, versions[loc], versions[loc].data["media"]["src"], "media")
+                for loc in LOCALES
+            },
+            "low_bandwidth_type": es["low_bandwidth"]["type"],
+            "low_bandwidth_src": (
+                {
+                    loc: _media_url(
+                        c,
+                        root,
+                        versions[loc],
+                        versions[loc].data["low_bandwidth"]["src"],
+                        "low_bandwidth",
+                    )
+                    for loc in LOCALES
+                }
+                if es["low_bandwidth"]["type"] == "audio"
+                else None
+            ),
+        }
+    compiled["fingerprint"] = hashlib.sha256(
+        json.dumps(compiled, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()[:16]
+    return compiled
+
+
+def _check_activity_rules(c: _Collector, files: dict[str, _ActivityFile]) -> None:
+    es = files["es"]
+    for locale, activity in files.items():
+        data = activity.data
+        if data["kind"] in ("lesson", "media", "workshop") and not activity.body.strip():
+            what = "transcript" if data["kind"] == "media" else "text"
+            c.add(
+                activity.path,
+                activity.body_line,
+                f"a {data['kind']} needs its {what} after the front matter",
+            )
+        if data["kind"] == "lesson" and not data["sources"] and locale == "es":
+            c.add(
+                activity.path,
+                yamlines.line_of(activity.raw, ("id",)),
+                "a lesson needs 'sources' (public URLs)",
+            )
+        for key in ("questions",):
+            ids = [q["id"] for q in data.get(key, [])]
+            if len(ids) != len(set(ids)):
+                c.add(
+                    activity.path,
+                    yamlines.line_of(activity.raw, (key,)),
+                    "question ids must be unique",
+                )
+        for qi, question in enumerate(data.get("questions", [])):
+            ids = [o["id"] for o in question["options"]]
+            if len(ids) != len(set(ids)):
+                line = yamlines.line_of(activity.raw, ("questions", qi, "options"))
+                c.add(
+                    activity.path, line, f"option ids of question '{question['id']}' must be unique"
+                )
+        ids = [f["id"] for f in data.get("fields", [])]
+        if len(ids) != len(set(ids)):
+            c.add(
+                activity.path,
+                yamlines.line_of(activity.raw, ("fields",)),
+                "field ids must be unique",
+            )
+    en = files["en"]
+    mismatch = _first_difference(_structure(es.data), _structure(en.data))
+    if mismatch is not None:
+        name = ".".join(str(p) for p in mismatch) or "front matter"
+        c.add(
+            en.path,
+            yamlines.line_of(en.raw, mismatch),
+            f"'{name}' differs from the Spanish file {es.path.name}: only texts may differ",
+        )
+
+
+# --------------------------------------------------------------------------------- tree
+def compile_tree(root: Path) -> tuple[dict[str, Any], list[ContentError]]:
+    """Read and check everything under `root`; return the compiled document and all errors."""
+    root = root.resolve()
+    c = _Collector(root)
+    document: dict[str, Any] = {"programme": None, "pathways": {}, "courses": {}, "activities": {}}
+
+    def read(path: Path, schema: Schema) -> tuple[Any, dict[str, Any] | None]:
+        if not path.is_file():
+            c.add(path.relative_to(root).as_posix(), 0, "file is missing")
+            return None, None
+        raw = _load_yaml(c, path, path.read_text(encoding="utf-8"))
+        return raw, (_validate(c, path, raw, schema) if raw is not None else None)
+
+    programme_raw, programme = read(root / "programme.yaml", ProgrammeSchema())
+    document["programme"] = programme
+    placement_raw, placement = read(root / "placement.yaml", PlacementSchema())
+    document["placement"] = placement
+
+    pathway_raws: dict[str, tuple[Path, Any]] = {}
+    for path in sorted((root / "pathways").glob("*.yaml")):
+        raw, pathway = read(path, PathwaySchema())
+        if pathway is None:
+            continue
+        if pathway["id"] != path.stem:
+            c.add(
+                path,
+                yamlines.line_of(raw, ("id",)),
+                f"id '{pathway['id']}' must match the file name",
+            )
+        document["pathways"][pathway["id"]] = pathway
+        pathway_raws[pathway["id"]] = (path, raw)
+
+    activity_origin: dict[str, Path] = {}
+    course_raws: dict[str, tuple[Path, Any]] = {}
+    for course_dir in (
+        sorted(p for p in (root / "courses").iterdir() if p.is_dir())
+        if (root / "courses").is_dir()
+        else []
+    ):
+        raw, course = read(course_dir / "course.yaml", CourseSchema())
+        files: dict[str, dict[str, _ActivityFile]] = {}
+        for locale in LOCALES:
+            for path in sorted((course_dir / locale).glob("*.md")):
+                activity = _read_activity(c, path)
+                if activity is not None:
+                    files.setdefault(path.name, {})[locale] = activity
+        for locale in LOCALES:
+            other = "en" if locale == "es" else "es"
+            for path in sorted((course_dir / other).glob("*.md")):
+                if not (course_dir / locale / path.name).is_file():
+                    c.add(path, 0, f"missing translation: {locale}/{path.name} does not exist")
+        by_id: dict[str, dict[str, _ActivityFile]] = {}
+        for name, versions in files.items():
+            if set(versions) != set(LOCALES):
+                continue
+            if versions["es"].data["id"] != versions["en"].data["id"]:
+                en = versions["en"]
+                c.add(en.path, yamlines.line_of(en.raw, ("id",)), f"id differs from es/{name}")
+                continue
+            _check_activity_rules(c, versions)
+            for activity in versions.values():
+                _check_body(c, root, activity)
+            activity_id = versions["es"].data["id"]
+            if activity_id in activity_origin:
+                es = versions["es"]
+                first = activity_origin[activity_id].relative_to(root).as_posix()
+                c.add(
+                    es.path,
+                    yamlines.line_of(es.raw, ("id",)),
+                    f"duplicate activity id '{activity_id}' (also in {first})",
+                )
+                continue
+            activity_origin[activity_id] = versions["es"].path
+            by_id[activity_id] = versions
+        if course is None:
+            continue
+        course_path = course_dir / "course.yaml"
+        if course["id"] != course_dir.name:
+            c.add(
+                course_path,
+                yamlines.line_of(raw, ("id",)),
+                f"id '{course['id']}' must match the folder name",
+            )
+        if course["id"] in document["courses"]:
+            c.add(
+                course_path, yamlines.line_of(raw, ("id",)), f"duplicate course id '{course['id']}'"
+            )
+            continue
+        listed: set[str] = set()
+        for mi, module in enumerate(course["modules"]):
+            for ai, activity_id in enumerate(module["activities"]):
+                line = yamlines.line_of(raw, ("modules", mi, "activities", ai))
+                if activity_id in listed:
+                    c.add(course_path, line, f"activity '{activity_id}' is listed twice")
+                elif activity_id not in by_id:
+                    c.add(
+                        course_path,
+                        line,
+                        f"unknown activity '{activity_id}' (no es/en file with this id)",
+                    )
+                else:
+                    document["activities"][activity_id] = _compile_activity(
+                        c, root, by_id[activity_id], course["id"], module["id"]
+                    )
+                listed.add(activity_id)
+        for activity_id, versions in by_id.items():
+            if activity_id not in listed:
+                c.add(
+                    versions["es"].path,
+                    1,
+                    f"activity '{activity_id}' is not listed in any module of course.yaml",
+                )
+        module_ids = [m["id"] for m in course["modules"]]
+        if len(module_ids) != len(set(module_ids)):
+            c.add(course_path, yamlines.line_of(raw, ("modules",)), "module ids must be unique")
+        course["grading"] = course.get("grading") or {"score_maximum": 100.0}
+        document["courses"][course["id"]] = course
+        course_raws[course["id"]] = (course_path, raw)
+
+    _check_references(c, document, programme_raw, placement_raw, pathway_raws, course_raws)
+    c.errors.sort()
+    return document, c.errors
+
+
+def _check_references(
+    c: _Collector,
+    document: dict[str, Any],
+    programme_raw: Any,
+    placement_raw: Any,
+    pathway_raws: dict[str, tuple[Path, Any]],
+    course_raws: dict[str, tuple[Path, Any]],
+) -> None:
+    courses = document["courses"]
+    programme = document["programme"]
+    if programme:
+        for index, pathway_id in enumerate(programme["pathways"]):
+            if pathway_id not in document["pathways"]:
+                line = yamlines.line_of(programme_raw, ("pathways", index))
+                c.add("programme.yaml", line, f"unknown pathway '{pathway_id}'")
+    for pathway_id, pathway in document["pathways"].items():
+        path, raw = pathway_raws[pathway_id]
+        for level_id, level in pathway["levels"].items():
+            for index, course_id in enumerate(level["courses"]):
+                if course_id not in courses:
+                    line = yamlines.line_of(raw, ("levels", level_id, "courses", index))
+                    c.add(path, line, f"unknown course '{course_id}'")
+    for course_id, course in courses.items():
+        path, raw = course_raws[course_id]
+        for index, prerequisite in enumerate(course["prerequisites"]):
+            if prerequisite not in courses:
+                line = yamlines.line_of(raw, ("prerequisites", index))
+                c.add(path, line, f"unknown prerequisite course '{prerequisite}'")
+        if _has_cycle(course_id, courses):
+            c.add(
+                path,
+                yamlines.line_of(raw, ("prerequisites",)),
+                "prerequisites go round in a circle",
+            )
+    placement = document.get("placement")
+    if not placement:
+        return
+    questions = {q["id"]: {o["id"] for o in q["options"]} for q in placement["questions"]}
+    for section in ("rules", "adjustments"):
+        for index, entry in enumerate(placement[section]):
+            for question_id, option_ids in entry["when"].items():
+                line = yamlines.line_of(placement_raw, (section, index, "when", question_id))
+                if question_id not in questions:
+                    c.add("placement.yaml", line, f"unknown question '{question_id}'")
+                    continue
+                for option_id in option_ids:
+                    if option_id not in questions[question_id]:
+                        c.add(
+                            "placement.yaml",
+                            line,
+                            f"question '{question_id}' has no option '{option_id}'",
+                        )
+            for key in ("add", "skip"):
+                for ci, course_id in enumerate(entry.get(key, [])):
+                    if course_id not in courses:
+                        line = yamlines.line_of(placement_raw, (section, index, key, ci))
+                        c.add("placement.yaml", line, f"unknown course '{course_id}'")
+    places: list[tuple[tuple[str | int, ...], Any]] = [
+        (("rules", i), r["place"]) for i, r in enumerate(placement["rules"])
+    ]
+    places.append((("fallback",), placement["fallback"]["place"]))
+    for where, place in places:
+        if place["pathway"] not in document["pathways"]:
+            line = yamlines.line_of(placement_raw, (*where, "place", "pathway"))
+            c.add("placement.yaml", line, f"unknown pathway '{place['pathway']}'")
+
+
+def _has_cycle(start: str, courses: dict[str, Any]) -> bool:
+    seen: set[str] = set()
+    stack = list(courses[start]["prerequisites"])
+    while stack:
+        current = stack.pop()
+        if current == start:
+            return True
+        if current in seen or current not in courses:
+            continue
+        seen.add(current)
+        stack.extend(courses[current]["prerequisites"])
+    return False
+
+
+def tree_digest(root: Path) -> str:
+    """A fingerprint of every file in the tree: the same tree imported twice is one version."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

@@ -1,0 +1,206 @@
+"""The programme as designers author it: pathways, levels, courses, modules and activities.
+
+Plain frozen dataclasses, built from validated content (courses/authoring) and never changed.
+Everything a participant reads is a `Text` with a Spanish and an English version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+LOCALES = ("es", "en")
+KINDS = ("lesson", "media", "quiz", "reflection", "worksheet", "workshop")
+LEVELS = ("basic", "advanced")
+PHASES = ("diagnosis", "workshops", "enablement", "job-entry")
+DEFAULT_COMPLETION = {
+    "lesson": "viewed",
+    "media": "viewed",
+    "quiz": "passed",
+    "reflection": "submitted",
+    "worksheet": "submitted",
+    "workshop": "attended",
+}
+ALLOWED_COMPLETION = {
+    "lesson": ("viewed",),
+    "media": ("viewed",),
+    "quiz": ("passed", "viewed"),
+    "reflection": ("submitted", "viewed"),
+    "worksheet": ("submitted", "viewed"),
+    "workshop": ("attended", "viewed"),
+}
+
+
+@dataclass(frozen=True)
+class Text:
+    """A learner-facing text in both languages."""
+
+    es: str
+    en: str
+
+    def get(self, locale: str) -> str:
+        return self.en if locale == "en" else self.es
+
+    @classmethod
+    def of(cls, data: Mapping[str, str] | None) -> Text:
+        data = data or {}
+        return cls(es=data.get("es", ""), en=data.get("en", ""))
+
+
+EMPTY = Text("", "")
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    text: Text
+    correct: bool
+    feedback: Text
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: Text
+    options: tuple[Option, ...]
+
+    @property
+    def correct_ids(self) -> frozenset[str]:
+        return frozenset(o.id for o in self.options if o.correct)
+
+
+@dataclass(frozen=True)
+class WorksheetField:
+    id: str
+    label: Text
+    help: Text
+    type: str  # text | textarea
+    required: bool
+
+
+@dataclass(frozen=True)
+class Media:
+    type: str  # audio | video
+    src: Text  # a recording per language
+    duration_seconds: int
+    low_bandwidth_type: str  # text | audio
+    low_bandwidth_src: Text | None
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: str
+    kind: str
+    title: Text
+    minutes: int
+    completion: str
+    graded: bool
+    optional: bool
+    body_html: Text
+    course_id: str
+    module_id: str
+    fingerprint: str  # changes when anything in the activity changes (version migration)
+    designer_notes: Text = EMPTY
+    sources: tuple[str, ...] = ()
+    pass_mark: int | None = None
+    questions: tuple[Question, ...] = ()
+    prompt: Text | None = None
+    fields: tuple[WorksheetField, ...] = ()
+    media: Media | None = None
+    duration_minutes: int | None = None
+    facilitator_notes: Text | None = None
+
+
+@dataclass(frozen=True)
+class Module:
+    id: str
+    title: Text
+    activity_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Course:
+    id: str
+    title: Text
+    summary: Text
+    prerequisites: tuple[str, ...]
+    phase: str | None
+    modules: tuple[Module, ...]
+    score_maximum: float
+
+    @property
+    def activity_ids(self) -> tuple[str, ...]:
+        return tuple(a for m in self.modules for a in m.activity_ids)
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str  # basic | advanced
+    title: Text
+    description: Text
+    course_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Pathway:
+    id: str
+    title: Text
+    description: Text
+    ordered: bool  # courses open one after the other (employment's four phases)
+    levels: tuple[Level, ...]
+
+    def level(self, level_id: str) -> Level:
+        return next(level for level in self.levels if level.id == level_id)
+
+
+@dataclass(frozen=True)
+class PlacementQuestion:
+    id: str
+    text: Text
+    help: Text | None
+    choice: str  # single | multiple
+    options: tuple[tuple[str, Text], ...]
+
+
+@dataclass(frozen=True)
+class PlacementRule:
+    id: str
+    when: Mapping[str, tuple[str, ...]]
+    pathway: str
+    level: str
+    reason: Text
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    id: str
+    when: Mapping[str, tuple[str, ...]]
+    add: tuple[str, ...]
+    skip: tuple[str, ...]
+    reason: Text
+
+
+@dataclass(frozen=True)
+class PlacementRules:
+    questions: tuple[PlacementQuestion, ...]
+    rules: tuple[PlacementRule, ...]
+    adjustments: tuple[Adjustment, ...]
+    fallback: PlacementRule
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """One immutable version of the whole programme."""
+
+    title: Text
+    description: Text
+    pathway_ids: tuple[str, ...]
+    pathways: Mapping[str, Pathway]
+    courses: Mapping[str, Course]
+    activities: Mapping[str, Activity]
+    placement: PlacementRules
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def course_activities(self, course_id: str) -> tuple[Activity, ...]:
+        return tuple(self.activities[a] for a in self.courses[course_id].activity_ids)

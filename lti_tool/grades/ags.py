@@ -1,0 +1,268 @@
+"""Talking to an LMS's services with pylti1p3: access tokens, line items, scores, rosters.
+
+pylti1p3 builds the client-credentials assertion, the score and line-item requests and follows
+NRPS paging. Senda adds: access tokens shared by all workers until shortly before they expire
+(pylti1p3's Flask connector keeps them per process), a timeout on every request, a User-Agent,
+one re-authentication on 401, and errors sorted into "try again later" and "give up".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.exception import LtiException, LtiServiceException
+from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
+from pylti1p3.names_roles import NamesRolesProvisioningService
+from pylti1p3.registration import Registration
+from pylti1p3.service_connector import ServiceConnector
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from lti_tool.extensions import db
+from lti_tool.lti import keys
+from lti_tool.lti.http import USER_AGENT
+from lti_tool.models import AccessToken, Platform, utcnow
+
+SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+EXPIRY_MARGIN = timedelta(seconds=60)
+
+
+class Retry(Exception):
+    """The LMS is down, slow, busy or refused for now: try again later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class GiveUp(Exception):
+    """The LMS refused for good (bad request, not allowed, gone): park the score."""
+
+
+class AlreadyApplied(Exception):
+    """409: the LMS already holds a score with this (or a later) timestamp."""
+
+
+class TimeoutSession(requests.Session):
+    """pylti1p3 sends without a timeout; a hung LMS must never hang a worker."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.headers["User-Agent"] = USER_AGENT
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("allow_redirects", False)
+        return super().request(*args, **kwargs)
+
+
+_memo: dict[str, tuple[str, datetime]] = {}
+_memo_lock = threading.Lock()
+
+
+class SendaServiceConnector(ServiceConnector):
+    """Tokens cached in the database (all workers) and in memory (this process)."""
+
+    token_requests = 0  # counted for `make bench`
+    reuse_tokens = True  # the benchmark switches it off to measure the difference
+
+    def __init__(
+        self, registration: Registration, platform_id: int, session: requests.Session
+    ) -> None:
+        super().__init__(registration, session)
+        self._platform_id = platform_id
+
+    def _scope_key(self, scopes: Any) -> str:
+        key = "|".join(
+            [
+                str(self._platform_id),
+                str(self._registration.get_client_id()),
+                str(self._registration.get_auth_token_url()),
+                *sorted(scopes),
+            ]
+        )
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def _get_cached_access_token(self, scope_key: str) -> str | None:
+        if not self.reuse_tokens:
+            return None
+        now = utcnow()
+        with _memo_lock:
+            found = _memo.get(scope_key)
+        if found and found[1] - EXPIRY_MARGIN > now:
+            return found[0]
+        row = db.session.execute(
+            select(AccessToken.token, AccessToken.expires_at).where(
+                AccessToken.scope_key == scope_key
+            )
+        ).first()
+        if row is not None and row.expires_at - EXPIRY_MARGIN > now:
+            with _memo_lock:
+                _memo[scope_key] = (row.token, row.expires_at)
+            return str(row.token)
+        return None
+
+    def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float) -> None:
+        type(self).token_requests += 1
+        expires_at = utcnow() + timedelta(seconds=float(expires_in or 3600))
+        with _memo_lock:
+            _memo[scope_key] = (access_token, expires_at)
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(AccessToken).values(
+            platform_id=self._platform_id,
+            scope_key=scope_key,
+            token=access_token,
+            expires_at=expires_at,
+            created_at=utcnow(),
+        )
+        with db.engine.begin() as conn:  # shared at once, whatever the caller's transaction does
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["scope_key"],
+                    set_={
+                        "token": statement.excluded.token,
+                        "expires_at": statement.excluded.expires_at,
+                    },
+                )
+            )
+
+    def forget_token(self, scopes: Any) -> None:
+        scope_key = self._scope_key(sorted(scopes))
+        with _memo_lock:
+            _memo.pop(scope_key, None)
+        with db.engine.begin() as conn:
+            conn.execute(delete(AccessToken).where(AccessToken.scope_key == scope_key))
+
+
+def forget_memo() -> None:
+    with _memo_lock:
+        _memo.clear()
+
+
+@dataclass
+class LmsClient:
+    """Services of one platform, for one resource link's AGS claim (or for NRPS)."""
+
+    platform: Platform
+    timeout: float
+
+    def __post_init__(self) -> None:
+        registration = Registration()
+        registration.set_issuer(self.platform.issuer).set_client_id(self.platform.client_id)
+        registration.set_auth_token_url(self.platform.auth_token_url)
+        if self.platform.auth_audience:
+            registration.set_auth_audience(self.platform.auth_audience)
+        _kid, _key, private_pem = keys.signing_key()
+        current = keys.current_key()
+        assert current is not None
+        registration.set_tool_private_key(private_pem)
+        registration.set_tool_public_key(keys.public_pem(current.public_jwk))
+        self.connector = SendaServiceConnector(
+            registration, self.platform.id, TimeoutSession(self.timeout)
+        )
+
+    def _call(self, scopes: list[str], action: Any) -> Any:
+        """Run a service call; on 401 get a new token once, then sort errors out."""
+        for attempt in range(2):
+            try:
+                return action()
+            except LtiServiceException as exc:
+                status = exc.response.status_code
+                if status == 401 and attempt == 0:
+                    self.connector.forget_token(scopes)
+                    continue
+                raise _classify(exc.response) from exc
+            except requests.Timeout as exc:
+                raise Retry("timeout") from exc
+            except requests.ConnectionError as exc:
+                raise Retry("connection failed") from exc
+            except (LtiException, ValueError, KeyError) as exc:
+                raise GiveUp(str(exc)[:300]) from exc
+        raise Retry("authentication failed twice")  # pragma: no cover - loop always returns
+
+    def ags(
+        self, scopes: list[str], lineitem: str | None, lineitems: str | None
+    ) -> AssignmentsGradesService:
+        data: dict[str, Any] = {"scope": scopes}
+        if lineitem:
+            data["lineitem"] = lineitem
+        if lineitems:
+            data["lineitems"] = lineitems
+        return AssignmentsGradesService(self.connector, data)  # type: ignore[arg-type]
+
+    def find_or_create_lineitem(
+        self,
+        scopes: list[str],
+        lineitems_url: str,
+        resource_link_id: str,
+        label: str,
+        maximum: float,
+        target: str,
+    ) -> str:
+        """The line item of a link that came without one: found by resource link, or created."""
+        service = self.ags(scopes, None, lineitems_url)
+
+        def find_or_create() -> str:
+            found = service.find_lineitem_by_resource_link_id(resource_link_id)
+            if found is None or not found.get_id():
+                new = (
+                    LineItem()
+                    .set_label(label[:255])
+                    .set_score_maximum(maximum)
+                    .set_resource_id(target or "pathway")
+                    .set_resource_link_id(resource_link_id)
+                    .set_tag("senda")
+                )
+                found = service.create_lineitem(new)
+            line_id = found.get_id()
+            if not line_id:
+                raise GiveUp("the LMS returned a line item without an id")
+            return line_id
+
+        result: str = self._call(scopes, find_or_create)
+        return result
+
+    def post_score(self, scopes: list[str], lineitem_url: str, score: dict[str, Any]) -> None:
+        grade = (
+            Grade()
+            .set_user_id(score["userId"])
+            .set_score_given(score["scoreGiven"])
+            .set_score_maximum(score["scoreMaximum"])
+            .set_activity_progress(score["activityProgress"])
+            .set_grading_progress(score["gradingProgress"])
+            .set_timestamp(score["timestamp"])
+            .set_comment(score["comment"])
+        )
+        service = self.ags(scopes, lineitem_url, None)
+        self._call(scopes, lambda: service.put_grade(grade))
+
+    def members(self, memberships_url: str) -> list[dict[str, Any]]:
+        """The whole roster, following the LMS's pages (rel="next")."""
+        service = NamesRolesProvisioningService(
+            self.connector, {"context_memberships_url": memberships_url}
+        )
+        result: list[dict[str, Any]] = self._call([NRPS], service.get_members)
+        return result
+
+
+def _classify(response: requests.Response) -> Exception:
+    status = response.status_code
+    body = (response.text or "")[:200].replace("\n", " ")
+    if status == 409:
+        return AlreadyApplied(body)
+    if status == 429 or status >= 500 or status == 401:
+        retry_after = response.headers.get("Retry-After")
+        seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
+        return Retry(f"HTTP {status} {body}".strip(), seconds)
+    return GiveUp(f"HTTP {status} {body}".strip())

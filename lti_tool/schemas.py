@@ -1,0 +1,142 @@
+"""marshmallow schemas for the forms and JSON bodies Senda accepts from browsers.
+
+Unknown fields are refused (mass assignment: a posted `user_id`, `role` or `score` never gets
+in); the user and the course always come from the session. Messages are translated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+
+def N_(message: str) -> str:
+    """Marks a message for the translation catalogue; errors_of translates it when shown."""
+    return message
+
+
+REGIONS = (
+    "arica-parinacota", "tarapaca", "antofagasta", "atacama", "coquimbo", "valparaiso",
+    "metropolitana", "ohiggins", "maule", "nuble", "biobio", "araucania", "los-rios",
+    "los-lagos", "aysen", "magallanes",
+)  # fmt: skip
+YES_NO = ("yes", "no", "prefer-not")
+
+
+class FormSchema(Schema):
+    """Forms carry Flask-WTF's csrf_token, checked before the view runs; ignore it here."""
+
+    class Meta:
+        unknown = RAISE
+
+    csrf_token = fields.String(load_only=True)
+
+
+class DemographicsSchema(FormSchema):
+    consent = fields.Boolean(load_default=False)
+    region = fields.String(load_default="", validate=validate.OneOf(("", *REGIONS)))
+    municipality = fields.String(load_default="", validate=validate.Length(max=128))
+    migrant = fields.String(load_default="", validate=validate.OneOf(("", *YES_NO)))
+    indigenous = fields.String(load_default="", validate=validate.OneOf(("", *YES_NO)))
+
+
+def demographics_values(data: dict[str, Any]) -> dict[str, Any] | None:
+    """What may be stored: nothing without consent; 'prefer not to say' is stored as unknown."""
+    if not data.get("consent"):
+        return None
+
+    def flag(value: str) -> bool | None:
+        return {"yes": True, "no": False}.get(value)
+
+    values = {
+        "region": data.get("region", ""),
+        "municipality": data.get("municipality", "").strip(),
+        "migrant": flag(data.get("migrant", "")),
+        "indigenous": flag(data.get("indigenous", "")),
+    }
+    return values if any(v not in ("", None) for v in values.values()) else None
+
+
+class QuizAnswersSchema(Schema):
+    """`answers`: {question id: [option ids]}; checked against the quiz by the service."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    answers = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=64)),
+        values=fields.List(
+            fields.String(validate=validate.Length(max=64)), validate=validate.Length(max=20)
+        ),
+        required=True,
+    )
+
+
+class WorksheetSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    values = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=64)),
+        values=fields.String(
+            validate=validate.Length(max=5000, error=N_("This answer is too long."))
+        ),
+        required=True,
+    )
+    submit = fields.Boolean(load_default=False)
+
+
+class ReflectionSchema(FormSchema):
+    text = fields.String(
+        required=True, validate=validate.Length(max=10000, error=N_("This answer is too long."))
+    )
+
+
+class PlanOverrideSchema(FormSchema):
+    level = fields.String(required=True, validate=validate.OneOf(("basic", "advanced")))
+    courses = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
+
+
+class WorkshopSessionSchema(FormSchema):
+    activity_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    starts_at = fields.NaiveDateTime(
+        required=True,
+        format="%Y-%m-%dT%H:%M",
+        error_messages={"invalid": N_("Write the date and time, e.g. 2026-12-01 18:30.")},
+    )
+    meeting_url = fields.Url(
+        load_default="",
+        schemes={"https"},
+        error_messages={"invalid": N_("The link must start with https://")},
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class AttendanceSchema(FormSchema):
+    present = fields.List(fields.Integer(), load_default=list)
+
+
+class ChoosePathwaySchema(FormSchema):
+    pathway = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+def form_data(form: Any, lists: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A submitted form as a dict: single values, except the named multi-value fields."""
+    data: dict[str, Any] = {key: form.get(key) for key in form if key not in lists}
+    for key in lists:
+        data[key] = form.getlist(key)
+    return data
+
+
+def errors_of(exc: ValidationError) -> dict[str, str]:
+    """First message per field, for showing next to the field."""
+    result: dict[str, str] = {}
+    messages = exc.normalized_messages()
+    for key, value in messages.items():
+        if isinstance(value, list) and value:
+            result[str(key)] = gettext(str(value[0]))
+        elif isinstance(value, dict):
+            result[str(key)] = gettext(str(next(iter(value.values()))))
+    return result

@@ -1,0 +1,113 @@
+"""Content versions: validate and import the content folder, and load catalogues fast.
+
+Imports are idempotent (the tree's digest identifies a version). Catalogues are built once per
+process and version, so a page never re-reads or re-renders content.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from courses.authoring.errors import ContentError, ContentInvalid
+from courses.authoring.tree import compile_tree, tree_digest
+from courses.catalogue import build_catalogue
+from courses.model import Catalogue
+from lti_tool.extensions import db
+from lti_tool.models import ContentVersion
+
+_catalogues: dict[int, Catalogue] = {}
+_latest: tuple[float, int | None] = (0.0, None)
+_lock = threading.Lock()
+LATEST_CACHE_SECONDS = 10.0
+
+
+def content_root() -> Path:
+    path = Path(current_app.config["SENDA"]["content_path"])
+    if not path.is_absolute():
+        path = Path(current_app.root_path).parent / path
+    return path
+
+
+def validate(root: Path | None = None) -> list[ContentError]:
+    _, errors = compile_tree(root or content_root())
+    return errors
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    version_id: int
+    created: bool
+    summary: dict[str, int]
+
+
+def import_tree(root: Path | None = None) -> ImportResult:
+    """Validate and store the tree as a new version, unless the same tree is already stored."""
+    root = root or content_root()
+    digest = tree_digest(root)
+    existing = db.session.scalar(select(ContentVersion).where(ContentVersion.digest == digest))
+    if existing is not None:
+        return ImportResult(existing.id, False, dict(existing.summary))
+    document, errors = compile_tree(root)
+    if errors:
+        raise ContentInvalid(errors)
+    kinds = Counter(a["kind"] for a in document["activities"].values())
+    summary = {
+        "pathways": len(document["pathways"]),
+        "courses": len(document["courses"]),
+        "activities": len(document["activities"]),
+        **{f"kind:{k}": v for k, v in sorted(kinds.items())},
+    }
+    version = ContentVersion(digest=digest, document=document, summary=summary)
+    db.session.add(version)
+    db.session.commit()
+    forget_latest()
+    return ImportResult(version.id, True, summary)
+
+
+def latest_version_id() -> int | None:
+    global _latest
+    cached_at, version_id = _latest
+    if version_id is None or time.monotonic() - cached_at > LATEST_CACHE_SECONDS:
+        version_id = db.session.scalar(select(func.max(ContentVersion.id)))
+        _latest = (time.monotonic(), version_id)
+    return version_id
+
+
+def forget_latest() -> None:
+    global _latest
+    _latest = (0.0, None)
+
+
+def catalogue(version_id: int) -> Catalogue:
+    """The Catalogue of a stored version, built once per process."""
+    found = _catalogues.get(version_id)
+    if found is not None:
+        return found
+    with _lock:
+        found = _catalogues.get(version_id)
+        if found is None:
+            version = db.session.get(ContentVersion, version_id)
+            if version is None:
+                raise LookupError(f"no content version {version_id}")
+            found = build_catalogue(version.document)
+            _catalogues[version_id] = found
+        return found
+
+
+def latest_catalogue() -> tuple[int, Catalogue] | None:
+    version_id = latest_version_id()
+    if version_id is None:
+        return None
+    return version_id, catalogue(version_id)
+
+
+def forget_catalogues() -> None:
+    _catalogues.clear()
+    forget_latest()

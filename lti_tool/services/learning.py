@@ -1,0 +1,245 @@
+"""A participant's journey: placement into a plan, then progress on activities.
+
+Every change of progress and the grade it causes are written in one transaction: the score waits
+in the outbox (lti_tool/grades/outbox.py) until a worker delivers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from courses import progression
+from courses.model import Activity, Catalogue
+from courses.placement import Placement, place
+from courses.progression import ActivityState, QuizResult
+from lti_tool.auth import Actor
+from lti_tool.extensions import db
+from lti_tool.grades import outbox
+from lti_tool.models import ActivityProgress, Demographics, Enrolment, utcnow
+from lti_tool.services import content
+
+
+class NotEnrolled(LookupError):
+    """She has not completed the intake in this LMS course yet."""
+
+
+@dataclass(frozen=True)
+class Journey:
+    """Everything a page about her plan needs, loaded with two queries."""
+
+    enrolment: Enrolment
+    catalogue: Catalogue
+    progress: dict[str, ActivityState]
+    rows: dict[str, ActivityProgress]
+
+    @property
+    def courses(self) -> list[progression.CourseProgress]:
+        return progression.plan(
+            self.catalogue, self.enrolment.pathway_id, self.enrolment.course_ids, self.progress
+        )
+
+    def activity(self, activity_id: str) -> Activity | None:
+        """An activity of her plan, or None (not in her courses: 404 for her)."""
+        activity = self.catalogue.activities.get(activity_id)
+        if activity is None or activity.course_id not in self.enrolment.course_ids:
+            return None
+        return activity
+
+    def course_status(self, course_id: str) -> str | None:
+        for course in self.courses:
+            if course.course.id == course_id:
+                return course.status
+        return None
+
+
+def enrolment_of(actor: Actor) -> Enrolment | None:
+    if actor.context_id is None:
+        return None
+    enrolment: Enrolment | None = db.session.scalar(
+        select(Enrolment).where(
+            Enrolment.user_id == actor.user_id, Enrolment.context_id == actor.context_id
+        )
+    )
+    return enrolment
+
+
+def journey(actor: Actor) -> Journey:
+    enrolment = enrolment_of(actor)
+    if enrolment is None:
+        raise NotEnrolled
+    return journey_of(enrolment)
+
+
+def journey_of(enrolment: Enrolment) -> Journey:
+    rows = {
+        row.activity_id: row
+        for row in db.session.scalars(
+            select(ActivityProgress).where(ActivityProgress.enrolment_id == enrolment.id)
+        )
+    }
+    progress = {k: ActivityState(r.completed, r.score) for k, r in rows.items()}
+    return Journey(enrolment, content.catalogue(enrolment.content_version_id), progress, rows)
+
+
+def suggest(
+    answers: Mapping[str, list[str]], choose_pathway: str | None = None
+) -> tuple[int, Placement]:
+    found = content.latest_catalogue()
+    if found is None:
+        raise LookupError("no content imported")
+    version_id, catalogue = found
+    return version_id, place(answers, catalogue, choose_pathway)
+
+
+def enrol(
+    actor: Actor,
+    answers: Mapping[str, list[str]],
+    choose_pathway: str | None,
+    demographics: Mapping[str, Any] | None,
+) -> Enrolment:
+    """Save the intake: her answers, her plan, and (only with consent) her demographics.
+    A second intake in the same course replaces the plan but keeps her progress."""
+    assert actor.context_id is not None
+    version_id, placement = suggest(answers, choose_pathway)
+    enrolment = enrolment_of(actor)
+    if enrolment is None:
+        enrolment = Enrolment(user_id=actor.user_id, context_id=actor.context_id)
+        db.session.add(enrolment)
+    enrolment.content_version_id = version_id
+    enrolment.pathway_id = placement.pathway_id
+    enrolment.level = placement.level
+    enrolment.course_ids = list(placement.course_ids)
+    enrolment.answers = {k: list(v) for k, v in answers.items()}
+    enrolment.placement_rule = placement.rule_id
+    enrolment.placed_by = "participant" if choose_pathway else "placement"
+    enrolment.updated_at = utcnow()
+    save_demographics(actor.user_id, demographics)
+    db.session.commit()
+    return enrolment
+
+
+def save_demographics(user_id: int, values: Mapping[str, Any] | None) -> None:
+    """Store with consent; without it, delete whatever was stored (withdrawal)."""
+    existing = db.session.scalar(select(Demographics).where(Demographics.user_id == user_id))
+    if not values:
+        if existing is not None:
+            db.session.delete(existing)
+        return
+    row = existing or Demographics(user_id=user_id)
+    row.region = values.get("region") or ""
+    row.municipality = values.get("municipality") or ""
+    row.migrant = values.get("migrant")
+    row.indigenous = values.get("indigenous")
+    row.consented_at = utcnow()
+    db.session.add(row)
+
+
+def change_plan(enrolment: Enrolment, level: str, course_ids: list[str], by: str) -> None:
+    """A facilitator changes her level or course selection (or she changes pathway)."""
+    catalogue = content.catalogue(enrolment.content_version_id)
+    enrolment.level = level
+    enrolment.course_ids = [c for c in course_ids if c in catalogue.courses]
+    enrolment.placed_by = by
+    enrolment.updated_at = utcnow()
+    outbox.enqueue_progress(journey_of(enrolment), comment_activity=None)
+    db.session.commit()
+
+
+# ----------------------------------------------------------------------------- progress
+def _row(j: Journey, activity: Activity) -> ActivityProgress:
+    row = j.rows.get(activity.id)
+    if row is None:
+        row = ActivityProgress(enrolment_id=j.enrolment.id, activity_id=activity.id, data={})
+        db.session.add(row)
+        j.rows[activity.id] = row
+    return row
+
+
+def _touch(j: Journey, activity: Activity) -> None:
+    j.enrolment.last_activity_id = activity.id
+    j.enrolment.last_activity_at = utcnow()
+
+
+def _complete(j: Journey, activity: Activity, row: ActivityProgress) -> bool:
+    """Mark complete; True if this changed her progress (a grade may follow)."""
+    if row.completed:
+        return False
+    row.completed = True
+    row.completed_at = utcnow()
+    row.fingerprint = activity.fingerprint
+    j.progress[activity.id] = ActivityState(True, row.score)
+    return True
+
+
+def _finish(j: Journey, activity: Activity, changed: bool) -> None:
+    _touch(j, activity)
+    if changed:
+        outbox.enqueue_progress(j, comment_activity=activity)
+    db.session.commit()
+
+
+def open_activity(j: Journey, activity: Activity) -> ActivityProgress:
+    """She opened it: remember where she is ("continue where you left off")."""
+    row = _row(j, activity)
+    _touch(j, activity)
+    db.session.commit()
+    return row
+
+
+def mark_viewed(j: Journey, activity: Activity) -> None:
+    """She finished reading or listening ("Done"). Completes lessons, media and activities whose
+    completion is `viewed`."""
+    row = _row(j, activity)
+    changed = activity.completion == "viewed" and _complete(j, activity, row)
+    _finish(j, activity, changed)
+
+
+def submit_quiz(j: Journey, activity: Activity, answers: Mapping[str, list[str]]) -> QuizResult:
+    result = progression.grade_quiz(activity, answers)
+    row = _row(j, activity)
+    row.attempts = (row.attempts or 0) + 1
+    row.data = {"answers": {k: list(v) for k, v in answers.items()}, "last_score": result.score}
+    row.score = max(row.score or 0.0, result.score)
+    row.updated_at = utcnow()
+    j.progress[activity.id] = ActivityState(row.completed, row.score)
+    passed = result.passed or activity.completion == "viewed"
+    changed = passed and _complete(j, activity, row)
+    _finish(j, activity, changed)
+    return result
+
+
+def save_worksheet(j: Journey, activity: Activity, values: Mapping[str, str], submit: bool) -> bool:
+    """Save what she typed (autosave or submit). Returns True when the worksheet is complete."""
+    row = _row(j, activity)
+    allowed = {f.id for f in activity.fields}
+    saved = dict(row.data.get("values", {}))
+    saved.update({k: v[:5000] for k, v in values.items() if k in allowed})
+    row.data = {**row.data, "values": saved}
+    row.updated_at = utcnow()
+    complete = progression.worksheet_complete(activity, saved)
+    changed = False
+    if submit and (complete or activity.completion == "viewed"):
+        changed = _complete(j, activity, row)
+    _finish(j, activity, changed)
+    return complete
+
+
+def save_reflection(j: Journey, activity: Activity, text: str) -> None:
+    row = _row(j, activity)
+    row.data = {"text": text[:10000]}
+    row.updated_at = utcnow()
+    changed = bool(text.strip()) and _complete(j, activity, row)
+    _finish(j, activity, changed)
+
+
+def record_attendance(enrolment: Enrolment, activity: Activity, present: bool) -> None:
+    """A facilitator marked her at a workshop session: attending completes the workshop.
+    Does not commit: the caller records a whole session's attendance in one transaction."""
+    j = journey_of(enrolment)
+    row = _row(j, activity)
+    if present and activity.completion in ("attended", "viewed") and _complete(j, activity, row):
+        outbox.enqueue_progress(j, comment_activity=activity)
