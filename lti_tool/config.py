@@ -51,7 +51,7 @@ class _LtiSchema(Schema):
 class _OutboxSchema(Schema):
     max_attempts = fields.Integer(load_default=12, validate=validate.Range(1, 100))
     backoff_base_seconds = fields.Float(load_default=5.0, validate=validate.Range(0.01))
-    backoff_max_seconds = fields.Float(load_default=3600.0, validate=validate.Range(1))
+    backoff_max_seconds = fields.Float(load_default=3600.0, validate=validate.Range(0.01))
     lease_seconds = fields.Integer(load_default=60, validate=validate.Range(5))
     batch_size = fields.Integer(load_default=50, validate=validate.Range(1, 1000))
     run_in_app = fields.Boolean(load_default=False)

@@ -198,6 +198,7 @@ def _fresh_request_state() -> None:
     # A request may run inside an app context its caller pushed (tests, CLI tasks); per-request
     # state kept on `g` (the actor, Babel's cached locale) must not leak from an earlier request.
     g.pop("actor", None)
+    g.pop("csrf_token", None)  # Flask-WTF caches the session's token here
     refresh()
 
 

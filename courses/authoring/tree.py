@@ -127,20 +127,24 @@ def _split_front_matter(c: _Collector, path: Path) -> tuple[str, str, int] | Non
     return None
 
 
-def _read_activity(c: _Collector, path: Path) -> _ActivityFile | None:
+def _read_activity(c: _Collector, path: Path, broken: set[str]) -> _ActivityFile | None:
+    """The activity file, or None: its problems reported, and its id noted in `broken` so that
+    the course does not report it a second time as unknown."""
+    file_id = path.stem.split("-", 1)[-1]  # the usual NN-<id>.md name, until the id is known
     parts = _split_front_matter(c, path)
-    if parts is None:
+    raw = _load_yaml(c, path, parts[0], first_line=2) if parts else None
+    if parts is None or raw is None:
+        broken.add(file_id)
         return None
-    front, body, body_line = parts
-    raw = _load_yaml(c, path, front, first_line=2)
-    if raw is None:
-        return None
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+        file_id = raw["id"]
     data = _validate(c, path, raw, ActivitySchema())
     if data is None:
+        broken.add(file_id)
         return None
     if "fields_" in data:
         data["fields"] = data.pop("fields_")
-    return _ActivityFile(path, raw, data, body, body_line)
+    return _ActivityFile(path, raw, data, parts[1], parts[2])
 
 
 def _structure(value: Any, key: str = "") -> Any:
@@ -412,9 +416,10 @@ def compile_tree(root: Path) -> tuple[dict[str, Any], list[ContentError]]:
     ):
         raw, course = read(course_dir / "course.yaml", CourseSchema())
         files: dict[str, dict[str, _ActivityFile]] = {}
+        broken: set[str] = set()  # ids of activity files already reported as invalid
         for locale in LOCALES:
             for path in sorted((course_dir / locale).glob("*.md")):
-                activity = _read_activity(c, path)
+                activity = _read_activity(c, path, broken)
                 if activity is not None:
                     files.setdefault(path.name, {})[locale] = activity
         for locale in LOCALES:
@@ -466,11 +471,12 @@ def compile_tree(root: Path) -> tuple[dict[str, Any], list[ContentError]]:
                 if activity_id in listed:
                     c.add(course_path, line, f"activity '{activity_id}' is listed twice")
                 elif activity_id not in by_id:
-                    c.add(
-                        course_path,
-                        line,
-                        f"unknown activity '{activity_id}' (no es/en file with this id)",
-                    )
+                    if activity_id not in broken:  # an invalid file was reported already
+                        c.add(
+                            course_path,
+                            line,
+                            f"unknown activity '{activity_id}' (no es/en file with this id)",
+                        )
                 else:
                     document["activities"][activity_id] = _compile_activity(
                         c, root, by_id[activity_id], course["id"], module["id"]

@@ -180,7 +180,8 @@ class DemoMessageLaunch(LTIAdvantageMessageLaunchAbstract):
             }
         )
         base = issuer()
-        self.set_nrps(f"{base}/nrps/memberships")
+        # A small page size, so the roster comes in pages (rel="next") as in big LMS courses.
+        self.set_nrps(f"{base}/nrps/memberships?limit=4")
         if hint.get("deep_link"):
             self.set_dl(
                 f"{base}/deep-link-return",

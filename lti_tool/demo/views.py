@@ -109,17 +109,23 @@ def token() -> tuple[Response, int]:
         return jsonify(error="invalid_client"), 401
 
 
-def _service_response(result: Any) -> Response:
+def _service_response(result: Any, page_is_list: bool = False) -> Response:
+    """lti1p3platform's result as HTTP. Its pages of line items and results are objects
+    ({content, has_next, next}); AGS 2.0 says arrays, with paging in a rel="next" Link
+    header, which is what Moodle and Canvas send and pylti1p3 expects."""
     body = result.result
+    next_url = None
+    if isinstance(body, dict):
+        next_url = body.pop("next", None)
+        if page_is_list:
+            body = body.get("content", [])
     response = Response(
         json.dumps(body) if body is not None else "",
         status=result.code,
         mimetype=result.media_type if body is not None else None,
     )
-    if isinstance(body, dict) and body.get("next"):
-        # NRPS and line-item paging: the spec's rel="next" Link header.
-        response.headers["Link"] = f'<{body.pop("next")}>; rel="next"'
-        response.set_data(json.dumps(body))
+    if next_url:
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response
 
 
@@ -134,10 +140,11 @@ def _ags() -> demo.DemoAGS:
 @csrf.exempt
 def lineitems() -> Response:
     service = _ags()
-    handler = (
-        service.handle_get_lineitems if request.method == "GET" else service.handle_create_lineitem
-    )
-    return _service_response(service.handle_resp(handler))
+    if request.method == "GET":
+        return _service_response(
+            service.handle_resp(service.handle_get_lineitems), page_is_list=True
+        )
+    return _service_response(service.handle_resp(service.handle_create_lineitem))
 
 
 @bp.get("/ags/lineitems/<int:item_id>")

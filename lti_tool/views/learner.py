@@ -145,6 +145,9 @@ def intake() -> ResponseReturnValue:
     if request.method == "POST":
         answers = _intake_answers(request.form, questions)
         errors.update(invalid_answers(answers, catalogue.placement))
+        known = {q.id for q in questions} | set(DemographicsSchema().fields)
+        for unknown in set(request.form) - known:
+            errors[unknown[:64]] = "unknown field"  # mass assignment: role, user_id, score…
         demo_form = {k: v for k, v in request.form.items() if k in DemographicsSchema().fields}
         try:
             demo = DemographicsSchema().load(demo_form)

@@ -1,0 +1,410 @@
+"""Every rule of the content format has a broken file that must be reported with its file and
+line. Each case copies the small test programme, breaks one file, and looks for the message."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from courses.authoring.errors import ContentError
+from courses.authoring.tree import compile_tree, tree_digest
+from courses.catalogue import build_catalogue
+
+GOOD = Path(__file__).parent.parent / "data" / "content"
+REAL = Path(__file__).parent.parent.parent / "content"
+
+LESSON = """---
+id: ls-welcome
+kind: lesson
+title: Bienvenida
+minutes: 5
+sources: [https://www.sii.cl]
+---
+## Hola
+
+Texto.
+"""
+
+
+def lesson(body: str = "## Hola\n\nTexto.\n", **front: str) -> str:
+    fields = {
+        "id": "ls-welcome",
+        "kind": "lesson",
+        "title": "Bienvenida",
+        "minutes": "5",
+        "sources": "[https://www.sii.cl]",
+    }
+    fields.update(front)
+    lines = [f"{k}: {v}" for k, v in fields.items() if v != "DELETE"]
+    return "---\n" + "\n".join(lines) + "\n---\n" + body
+
+
+QUIZ = """---
+id: ls-check
+kind: quiz
+title: Prueba
+minutes: 3
+graded: true
+pass_mark: 100
+questions:
+  - id: q1
+    text: "¿Cuánto es el IVA?"
+    options:
+      - id: a
+        text: "19%"
+        correct: {correct}
+        feedback: "¡Bien!"
+      - id: b
+        text: "10%"
+        {feedback}
+---
+"""
+
+ES_LESSON = "courses/ls/es/01-ls-welcome.md"
+EN_LESSON = "courses/ls/en/01-ls-welcome.md"
+ES_QUIZ = "courses/ls/es/04-ls-check.md"
+
+# (case, file to write, its text (None deletes it), expected "path:line: message" fragment)
+CASES: list[tuple[str, str, str | None, str]] = [
+    ("yaml syntax", "programme.yaml", "id: x\ntitle: [unclosed\n", "programme.yaml:3:"),
+    (
+        "yaml object tag refused",
+        "programme.yaml",
+        "id: !!python/object/apply:os.system ['ls']\n",
+        "programme.yaml:1: YAML tag not allowed",
+    ),
+    ("unknown field", ES_LESSON, lesson(minuts="5"), f"{ES_LESSON}:7: unknown field 'minuts'"),
+    (
+        "missing required field",
+        ES_LESSON,
+        lesson(minutes="DELETE"),
+        f"{ES_LESSON}:2: 'minutes' is required",
+    ),
+    ("minutes out of range", ES_LESSON, lesson(minutes="999"), f"{ES_LESSON}:5: minutes:"),
+    (
+        "id with capitals",
+        ES_LESSON,
+        lesson(id="Ls_Welcome"),
+        f"{ES_LESSON}:2: id: ids use lower-case",
+    ),
+    ("unknown kind", ES_LESSON, lesson(kind="podcast"), f"{ES_LESSON}:3: kind:"),
+    (
+        "front matter not closed",
+        ES_LESSON,
+        "---\nid: ls-welcome\n",
+        f"{ES_LESSON}:1: the front matter is not closed",
+    ),
+    (
+        "no front matter",
+        ES_LESSON,
+        "# Hola\n",
+        f"{ES_LESSON}:1: an activity starts with front matter",
+    ),
+    ("lesson without text", ES_LESSON, lesson(body=""), f"{ES_LESSON}:8: a lesson needs its text"),
+    (
+        "lesson without sources",
+        ES_LESSON,
+        lesson(sources="[]"),
+        f"{ES_LESSON}:2: a lesson needs 'sources'",
+    ),
+    ("source is not a URL", ES_LESSON, lesson(sources="[not a url]"), f"{ES_LESSON}:6: sources.0:"),
+    (
+        "missing English file",
+        EN_LESSON,
+        None,
+        f"{ES_LESSON}: missing translation: en/01-ls-welcome.md",
+    ),
+    (
+        "id differs between languages",
+        EN_LESSON,
+        lesson(id="ls-hello"),
+        f"{EN_LESSON}:2: id differs from es/",
+    ),
+    (
+        "non-text field differs",
+        EN_LESSON,
+        lesson(minutes="6"),
+        f"{EN_LESSON}:5: 'minutes' differs from the Spanish file",
+    ),
+    (
+        "missing translation in a map",
+        "courses/ls/course.yaml",
+        "id: ls\ntitle: {es: Hola}\nsummary: {es: a, en: b}\nmodules:\n  - id: m1\n    title: {es: a, en: b}\n    activities: [ls-welcome]\n",
+        "courses/ls/course.yaml:2: title.en: missing translation (en)",
+    ),
+    (
+        "quiz without a correct answer",
+        ES_QUIZ,
+        QUIZ.format(correct="false", feedback='feedback: "No."'),
+        f"{ES_QUIZ}:11: questions.0.options: a question needs at least one correct option",
+    ),
+    (
+        "option without feedback",
+        ES_QUIZ,
+        QUIZ.format(correct="true", feedback=""),
+        f"{ES_QUIZ}:16: questions.0.options.1.feedback: every option needs feedback",
+    ),
+    (
+        "quiz without pass mark",
+        ES_QUIZ,
+        QUIZ.format(correct="true", feedback='feedback: "No."').replace("pass_mark: 100\n", ""),
+        f"{ES_QUIZ}:2: pass_mark: a quiz needs 'pass_mark'",
+    ),
+    (
+        "field of another kind",
+        ES_LESSON,
+        lesson(prompt="'¿Qué?'"),
+        f"{ES_LESSON}:7: prompt: 'prompt' does not belong in a lesson",
+    ),
+    (
+        "completion not allowed",
+        ES_LESSON,
+        lesson(completion="passed"),
+        f"{ES_LESSON}:7: completion: a lesson is completed when: viewed",
+    ),
+    (
+        "unknown activity in a module",
+        "courses/ls/course.yaml",
+        "id: ls\ntitle: {es: a, en: b}\nsummary: {es: a, en: b}\nmodules:\n  - id: m1\n    title: {es: a, en: b}\n    activities:\n      - ls-welcome\n      - ls-ghost\n",
+        "courses/ls/course.yaml:9: unknown activity 'ls-ghost'",
+    ),
+    (
+        "activity not listed",
+        "courses/ls/es/09-extra.md",
+        lesson(id="ls-extra"),
+        "courses/ls/es/09-extra.md: missing translation",
+    ),
+    (
+        "unknown course in a pathway",
+        "pathways/employment.yaml",
+        "id: employment\ntitle: {es: a, en: b}\ndescription: {es: a, en: b}\nlevels:\n  basic:\n    title: {es: a, en: b}\n    description: {es: a, en: b}\n    courses:\n      - emp-diag\n      - emp-ghost\n  advanced:\n    title: {es: a, en: b}\n    description: {es: a, en: b}\n    courses: [emp-diag]\n",
+        "pathways/employment.yaml:10: unknown course 'emp-ghost'",
+    ),
+    (
+        "pathway id must match file",
+        "pathways/employment.yaml",
+        "id: jobs\ntitle: {es: a, en: b}\ndescription: {es: a, en: b}\nlevels:\n  basic:\n    title: {es: a, en: b}\n    description: {es: a, en: b}\n    courses: [emp-diag]\n  advanced:\n    title: {es: a, en: b}\n    description: {es: a, en: b}\n    courses: [emp-diag]\n",
+        "pathways/employment.yaml:1: id 'jobs' must match the file name",
+    ),
+    (
+        "unknown prerequisite",
+        "courses/ent-plan/course.yaml",
+        "id: ent-plan\ntitle: {es: a, en: b}\nsummary: {es: a, en: b}\nprerequisites:\n  - nope\nmodules:\n  - id: m1\n    title: {es: a, en: b}\n    activities: [ent-plan-intro]\n",
+        "courses/ent-plan/course.yaml:5: unknown prerequisite course 'nope'",
+    ),
+    (
+        "prerequisite cycle",
+        "courses/ls/course.yaml",
+        "id: ls\ntitle: {es: a, en: b}\nsummary: {es: a, en: b}\nprerequisites: [ent-idea]\nmodules:\n  - id: m1\n    title: {es: a, en: b}\n    activities: [ls-welcome, ls-story, ls-strengths, ls-check, ls-workshop]\n",
+        "courses/ls/course.yaml:4: prerequisites go round in a circle",
+    ),
+    (
+        "unknown pathway in programme",
+        "programme.yaml",
+        "id: p\ntitle: {es: a, en: b}\ndescription: {es: a, en: b}\npathways:\n  - entrepreneurship\n  - leadership\n",
+        "programme.yaml:6: unknown pathway 'leadership'",
+    ),
+    (
+        "script tag",
+        ES_LESSON,
+        lesson(body="Hola\n\n<script>alert(1)</script>\n"),
+        f"{ES_LESSON}:10: unsafe HTML: <script> is not allowed",
+    ),
+    (
+        "event handler",
+        ES_LESSON,
+        lesson(body="Hola\n\n<img src=x.png alt=a onerror=alert(1)>\n"),
+        f"{ES_LESSON}:10: unsafe HTML: event handler 'onerror'",
+    ),
+    (
+        "iframe",
+        ES_LESSON,
+        lesson(body='<iframe src="https://evil.example"></iframe>\n'),
+        f"{ES_LESSON}:8: unsafe HTML: <iframe> is not allowed",
+    ),
+    (
+        "style attribute",
+        ES_LESSON,
+        lesson(body='<p style="x:expression(alert(1))">a</p>\n'),
+        f"{ES_LESSON}:8: unsafe HTML: 'style' on <p>",
+    ),
+    (
+        "javascript link",
+        ES_LESSON,
+        lesson(body="Hola\n\n[clic](javascript:alert(1))\n"),
+        f"{ES_LESSON}:10: unsafe link",
+    ),
+    (
+        "svg with script",
+        ES_LESSON,
+        lesson(body="<svg onload=alert(1)></svg>\n"),
+        f"{ES_LESSON}:8: unsafe HTML: <svg> is not allowed",
+    ),
+    (
+        "broken image",
+        ES_LESSON,
+        lesson(body="Hola\n\n![una feria](../../../media/nope.svg)\n"),
+        f"{ES_LESSON}:10: broken image '../../../media/nope.svg': no such file",
+    ),
+    (
+        "image without alt text",
+        ES_LESSON,
+        lesson(body="![](../../../media/ls-story.es.ogg)\n"),
+        f"{ES_LESSON}:8: image '../../../media/ls-story.es.ogg' needs alt text",
+    ),
+    (
+        "path traversal",
+        ES_LESSON,
+        lesson(body="[x](../../../../../etc/passwd)\n"),
+        f"{ES_LESSON}:8: broken link '../../../../../etc/passwd': the path leaves the content folder",
+    ),
+    (
+        "missing media file",
+        "courses/ls/es/02-ls-story.md",
+        "---\nid: ls-story\nkind: media\ntitle: Historia\nminutes: 3\nmedia:\n  type: audio\n  src: ../../../media/nope.ogg\n  duration_seconds: 60\nlow_bandwidth:\n  type: text\n---\nTexto.\n",
+        "courses/ls/es/02-ls-story.md:8: missing media file '../../../media/nope.ogg': no such file",
+    ),
+    (
+        "video from an unlisted host",
+        "courses/ls/es/02-ls-story.md",
+        "---\nid: ls-story\nkind: media\ntitle: Historia\nminutes: 3\nmedia:\n  type: video\n  src: https://evil.example/v.mp4\n  duration_seconds: 60\nlow_bandwidth:\n  type: text\n---\nTexto.\n",
+        "courses/ls/es/02-ls-story.md:8: videos are embedded only from",
+    ),
+    (
+        "media without transcript",
+        "courses/ls/es/02-ls-story.md",
+        "---\nid: ls-story\nkind: media\ntitle: Historia\nminutes: 3\nmedia:\n  type: audio\n  src: ../../../media/ls-story.es.ogg\n  duration_seconds: 60\nlow_bandwidth:\n  type: text\n---\n",
+        "courses/ls/es/02-ls-story.md:13: a media needs its transcript",
+    ),
+    (
+        "placement unknown question",
+        "placement.yaml",
+        "questions:\n  - id: goal\n    text: {es: a, en: b}\n    options:\n      - {id: x, text: {es: a, en: b}}\n      - {id: y, text: {es: a, en: b}}\nrules:\n  - id: r\n    when:\n      ghost: [x]\n    place: {pathway: employment, level: basic}\n    reason: {es: a, en: b}\nfallback:\n  place: {pathway: employment, level: basic}\n  reason: {es: a, en: b}\n",
+        "placement.yaml:10: unknown question 'ghost'",
+    ),
+    (
+        "placement unknown option",
+        "placement.yaml",
+        "questions:\n  - id: goal\n    text: {es: a, en: b}\n    options:\n      - {id: x, text: {es: a, en: b}}\n      - {id: y, text: {es: a, en: b}}\nrules:\n  - id: r\n    when:\n      goal: [z]\n    place: {pathway: employment, level: basic}\n    reason: {es: a, en: b}\nfallback:\n  place: {pathway: employment, level: basic}\n  reason: {es: a, en: b}\n",
+        "placement.yaml:10: question 'goal' has no option 'z'",
+    ),
+    (
+        "placement unknown pathway",
+        "placement.yaml",
+        "questions:\n  - id: goal\n    text: {es: a, en: b}\n    options:\n      - {id: x, text: {es: a, en: b}}\n      - {id: y, text: {es: a, en: b}}\nfallback:\n  place:\n    pathway: sewing\n    level: basic\n  reason: {es: a, en: b}\n",
+        "placement.yaml:9: unknown pathway 'sewing'",
+    ),
+    (
+        "placement unknown course",
+        "placement.yaml",
+        "questions:\n  - id: goal\n    text: {es: a, en: b}\n    options:\n      - {id: x, text: {es: a, en: b}}\n      - {id: y, text: {es: a, en: b}}\nadjustments:\n  - id: a\n    when: {goal: [x]}\n    skip:\n      - ghost-course\n    reason: {es: a, en: b}\nfallback:\n  place: {pathway: employment, level: basic}\n  reason: {es: a, en: b}\n",
+        "placement.yaml:11: unknown course 'ghost-course'",
+    ),
+    ("missing programme file", "programme.yaml", None, "programme.yaml: file is missing"),
+]
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "content"
+    shutil.copytree(GOOD, root)
+    return root
+
+
+def messages(errors: list[ContentError]) -> list[str]:
+    return [str(e) for e in errors]
+
+
+def test_the_test_programme_is_valid() -> None:
+    document, errors = compile_tree(GOOD)
+    assert errors == []
+    catalogue = build_catalogue(document)
+    assert set(catalogue.pathways) == {"entrepreneurship", "employment"}
+
+
+@pytest.mark.parametrize(("case", "path", "text", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_each_rule_reports_file_and_line(
+    tree: Path, case: str, path: str, text: str | None, expected: str
+) -> None:
+    target = tree / path
+    if text is None:
+        target.unlink()
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    _, errors = compile_tree(tree)
+    found = messages(errors)
+    assert any(expected in message for message in found), "\n".join(found)
+
+
+def test_duplicate_activity_ids_across_courses(tree: Path) -> None:
+    for locale in ("es", "en"):
+        (tree / f"courses/ent-plan/{locale}/01-ent-plan-intro.md").write_text(
+            lesson(id="ls-welcome")
+        )
+    _, errors = compile_tree(tree)
+    # Courses are read in name order: the second one read carries the error.
+    assert any(
+        "duplicate activity id 'ls-welcome' (also in courses/ent-plan/es/01-ent-plan-intro.md)"
+        in str(e)
+        and e.path == "courses/ls/es/01-ls-welcome.md"
+        and e.line == 2
+        for e in errors
+    ), messages(errors)
+
+
+def test_an_invalid_activity_is_reported_once(tree: Path) -> None:
+    (tree / ES_LESSON).write_text(lesson(minutes="DELETE"))
+    _, errors = compile_tree(tree)
+    assert messages(errors) == [f"{ES_LESSON}:2: 'minutes' is required"]
+
+
+def test_all_problems_are_reported_not_just_the_first(tree: Path) -> None:
+    (tree / ES_LESSON).write_text(lesson(minuts="5", body="<script>x</script>\n"))
+    (tree / "programme.yaml").write_text("id: BAD\n")
+    _, errors = compile_tree(tree)
+    files = {e.path for e in errors}
+    assert {ES_LESSON, "programme.yaml"} <= files
+    assert len(errors) >= 4
+
+
+def test_the_shipped_curriculum_validates_clean() -> None:
+    _, errors = compile_tree(REAL)
+    assert messages(errors) == []
+
+
+def test_the_shipped_curriculum_is_big_enough_and_bilingual() -> None:
+    document, errors = compile_tree(REAL)
+    assert not errors
+    catalogue = build_catalogue(document)
+    assert len(catalogue.activities) >= 40
+    kinds = {a.kind for a in catalogue.activities.values()}
+    assert kinds == {"lesson", "media", "quiz", "reflection", "worksheet", "workshop"}
+    for activity in catalogue.activities.values():
+        assert activity.title.es and activity.title.en
+    worksheets = {a.id for a in catalogue.activities.values() if a.kind == "worksheet"}
+    assert any("bmc" in w or "canvas" in w for w in worksheets)
+    assert any("cv" in w for w in worksheets)
+
+
+def test_digest_changes_with_any_file(tree: Path) -> None:
+    before = tree_digest(tree)
+    assert tree_digest(tree) == before
+    (tree / ES_LESSON).write_text(lesson(title="Hola"))
+    assert tree_digest(tree) != before
+
+
+def test_activity_fingerprint_changes_only_when_the_activity_does(tree: Path) -> None:
+    first, _ = compile_tree(tree)
+    (tree / ES_LESSON).write_text(lesson(title="Bienvenida otra vez"))
+    second, _ = compile_tree(tree)
+    assert (
+        first["activities"]["ls-welcome"]["fingerprint"]
+        != second["activities"]["ls-welcome"]["fingerprint"]
+    )
+    assert (
+        first["activities"]["ls-check"]["fingerprint"]
+        == second["activities"]["ls-check"]["fingerprint"]
+    )

@@ -1,0 +1,161 @@
+"""Placement and progression rules, with no Flask and no database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from courses import progression
+from courses.authoring.tree import compile_tree
+from courses.catalogue import build_catalogue
+from courses.model import Catalogue
+from courses.placement import invalid_answers, place
+from courses.progression import ActivityState
+
+CONTENT = Path(__file__).parent.parent / "data" / "content"
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    document, errors = compile_tree(CONTENT)
+    assert not errors
+    return build_catalogue(document)
+
+
+def done(*ids: str) -> dict[str, ActivityState]:
+    return {i: ActivityState(True) for i in ids}
+
+
+# ----------------------------------------------------------------------------- placement
+def test_existing_business_goes_to_advanced_entrepreneurship(catalogue: Catalogue) -> None:
+    placement = place({"goal": ["own-business"], "has-business": ["yes"]}, catalogue)
+    assert (placement.pathway_id, placement.level, placement.rule_id) == (
+        "entrepreneurship",
+        "advanced",
+        "business-grow",
+    )
+    assert placement.course_ids == ("ls", "ent-plan")
+    assert placement.reasons[0].es == "Ya tienes un negocio."
+
+
+def test_first_matching_rule_wins(catalogue: Catalogue) -> None:
+    placement = place({"goal": ["own-business"], "has-business": ["no"]}, catalogue)
+    assert (placement.pathway_id, placement.level) == ("entrepreneurship", "basic")
+
+
+def test_no_rule_matches_gives_the_fallback(catalogue: Catalogue) -> None:
+    placement = place({}, catalogue)
+    assert (placement.pathway_id, placement.level, placement.rule_id) == (
+        "employment",
+        "basic",
+        "fallback",
+    )
+
+
+def test_adjustments_add_courses_and_explain_why(catalogue: Catalogue) -> None:
+    placement = place(
+        {"goal": ["job"], "formal-work": ["yes"], "learn": ["sell-online", "cv"]}, catalogue
+    )
+    assert placement.pathway_id == "employment" and placement.level == "advanced"
+    assert placement.course_ids == ("emp-diag", "emp-work", "ent-online")
+    assert [r.en for r in placement.reasons] == [
+        "You have worked with a contract.",
+        "You want to sell online.",
+    ]
+
+
+def test_choosing_the_other_pathway_keeps_rules_for_the_level(catalogue: Catalogue) -> None:
+    answers = {"goal": ["own-business"], "has-business": ["yes"]}
+    placement = place(answers, catalogue, choose_pathway="employment")
+    assert placement.pathway_id == "employment" and placement.level == "basic"
+    assert "emp-diag" in placement.course_ids
+
+
+def test_invalid_answers_are_named(catalogue: Catalogue) -> None:
+    rules = catalogue.placement
+    assert invalid_answers({"goal": ["job"]}, rules) == {}
+    assert invalid_answers({"goal": ["job", "own-business"]}, rules) == {
+        "goal": "choose one option"
+    }
+    assert invalid_answers({"goal": ["nope"]}, rules) == {"goal": "unknown option"}
+    assert invalid_answers({"admin": ["yes"]}, rules) == {"admin": "unknown question"}
+
+
+# --------------------------------------------------------------------------- progression
+def test_entrepreneurship_courses_unlock_by_prerequisites(catalogue: Catalogue) -> None:
+    plan = progression.plan(catalogue, "entrepreneurship", ["ls", "ent-idea", "ent-online"], {})
+    assert [c.status for c in plan] == ["open", "locked", "locked"]
+    assert plan[1].locked_by == ("ls",)
+    ls = catalogue.courses["ls"].activity_ids
+    plan = progression.plan(
+        catalogue, "entrepreneurship", ["ls", "ent-idea", "ent-online"], done(*ls)
+    )
+    assert [c.status for c in plan] == ["done", "open", "locked"]
+
+
+def test_a_skipped_prerequisite_does_not_lock(catalogue: Catalogue) -> None:
+    plan = progression.plan(catalogue, "entrepreneurship", ["ent-idea", "ent-online"], {})
+    assert [c.status for c in plan] == ["open", "locked"]
+
+
+def test_employment_phases_open_in_order(catalogue: Catalogue) -> None:
+    courses = ["ls", "emp-diag", "emp-work"]
+    assert [c.status for c in progression.plan(catalogue, "employment", courses, {})] == [
+        "open",
+        "locked",
+        "locked",
+    ]
+    ls = catalogue.courses["ls"].activity_ids
+    diag = catalogue.courses["emp-diag"].activity_ids
+    plan = progression.plan(catalogue, "employment", courses, done(*ls, *diag))
+    assert [c.status for c in plan] == ["done", "done", "open"]
+
+
+def test_next_activity_is_the_first_unfinished_and_skips_waiting_workshops(
+    catalogue: Catalogue,
+) -> None:
+    courses = ["ls", "ent-idea"]
+    plan = progression.plan(catalogue, "entrepreneurship", courses, {})
+    next_up = progression.next_activity(catalogue, plan, {})
+    assert next_up is not None and next_up.id == "ls-welcome"
+    progress = done("ls-welcome", "ls-story", "ls-strengths", "ls-check")
+    plan = progression.plan(catalogue, "entrepreneurship", courses, progress)
+    next_up = progression.next_activity(catalogue, plan, progress)
+    assert next_up is not None and next_up.id == "ls-workshop"  # only the workshop is left
+
+
+def test_course_and_pathway_completion_and_percent(catalogue: Catalogue) -> None:
+    every = [a for c in ("ent-plan",) for a in catalogue.courses[c].activity_ids]
+    ls = catalogue.courses["ls"].activity_ids
+    plan = progression.plan(catalogue, "entrepreneurship", ["ls", "ent-plan"], done(*ls, *every))
+    assert progression.pathway_complete(plan)
+    assert progression.pathway_percent(plan) == 100
+    half = progression.plan(catalogue, "entrepreneurship", ["ls", "ent-plan"], done(*ls))
+    assert not progression.pathway_complete(half)
+    assert progression.pathway_percent(half) == round(100 * len(ls) / (len(ls) + 1))
+
+
+def test_score_counts_graded_activities(catalogue: Catalogue) -> None:
+    ids = catalogue.courses["ent-idea"].activity_ids  # intro (ungraded), bmc and check (graded)
+    assert progression.score_fraction(catalogue, ids, {}) == 0.0
+    assert progression.score_fraction(catalogue, ids, done("ent-idea-intro")) == 0.0
+    assert progression.score_fraction(catalogue, ids, done("ent-idea-bmc")) == 0.5
+    assert progression.score_fraction(catalogue, ids, done("ent-idea-bmc", "ent-idea-check")) == 1.0
+
+
+def test_quiz_grading(catalogue: Catalogue) -> None:
+    quiz = catalogue.activities["ls-check"]
+    right = progression.grade_quiz(quiz, {"q1": ["a"]})
+    assert right.passed and right.score == 1.0
+    wrong = progression.grade_quiz(quiz, {"q1": ["b"]})
+    assert not wrong.passed and wrong.questions[0].chosen == frozenset({"b"})
+    assert not progression.grade_quiz(quiz, {"q1": ["a", "b"]}).passed
+    assert not progression.grade_quiz(quiz, {}).passed
+
+
+def test_worksheet_completion_needs_required_fields(catalogue: Catalogue) -> None:
+    sheet = catalogue.activities["ent-idea-bmc"]
+    assert not progression.worksheet_complete(sheet, {"offer": "pan"})
+    assert not progression.worksheet_complete(sheet, {"customers": "   "})
+    assert progression.worksheet_complete(sheet, {"customers": "vecinas"})

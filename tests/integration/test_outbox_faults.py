@@ -1,0 +1,309 @@
+"""The grade outbox against a gradebook that is down, slow, answers 429, 500 or 401, or refuses:
+after it recovers every score is delivered exactly once per change, in order, and a worker
+killed between sending and recording loses nothing and doubles nothing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from lti_tool.auth import Actor
+from lti_tool.extensions import db
+from lti_tool.grades import ags, worker
+from lti_tool.lti import keys
+from lti_tool.models import (
+    Deployment,
+    LmsContext,
+    LtiUser,
+    Membership,
+    Platform,
+    ResourceLink,
+    ScoreOutbox,
+    utcnow,
+)
+from lti_tool.services import learning
+from tests.support.flaky_lms import FlakyLms
+from tests.support.servers import free_port
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {
+        "lti": {"allow_private_urls": True, "http_timeout_seconds": 0.5},
+        "outbox": {
+            "backoff_base_seconds": 0.01,
+            "backoff_max_seconds": 0.05,
+            "max_attempts": 8,
+            "lease_seconds": 30,
+        },
+    }
+
+
+@pytest.fixture
+def lms() -> Iterator[FlakyLms]:
+    flaky = FlakyLms(free_port(), slow_seconds=1.0)
+    flaky.start()
+    yield flaky
+    flaky.stop()
+
+
+@pytest.fixture
+def course(app: Flask, lms: FlakyLms, imported: int) -> dict[str, int]:
+    keys.ensure_current_key()
+    platform = Platform(
+        issuer="https://flaky.example.edu",
+        client_id="c-1",
+        auth_login_url=lms.url + "/auth",
+        auth_token_url=lms.url + "/token",
+        key_set_url=lms.url + "/jwks",
+    )
+    db.session.add(platform)
+    db.session.flush()
+    deployment = Deployment(platform_id=platform.id, deployment_id="d-1")
+    db.session.add(deployment)
+    db.session.flush()
+    context = LmsContext(deployment_id=deployment.id, context_id="course-1")
+    db.session.add(context)
+    db.session.flush()
+    # One graded activity in the LMS course, as a deep-linked "course:ls" would be.
+    link = ResourceLink(
+        deployment_id=deployment.id,
+        context_id=context.id,
+        resource_link_id="link-1",
+        lineitem_url=f"{lms.url}/lineitems/1",
+        ags_scopes="https://purl.imsglobal.org/spec/lti-ags/scope/score",
+        target="course:ls",
+    )
+    db.session.add(link)
+    db.session.commit()
+    return {
+        "platform": platform.id,
+        "deployment": deployment.id,
+        "context": context.id,
+        "link": link.id,
+    }
+
+
+def participant(course: dict[str, int], lms: FlakyLms, n: int) -> learning.Journey:
+    """A participant of the LMS course with a plan in the test programme."""
+    user = LtiUser(platform_id=course["platform"], sub=f"learner-{n}", name=f"Learner {n}")
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(Membership(user_id=user.id, context_id=course["context"], role="participant"))
+    db.session.commit()
+    actor = Actor(
+        user.id, course["platform"], course["context"], course["link"], "participant", user.name
+    )
+    enrolment = learning.enrol(actor, {"goal": ["own-business"]}, None, None)
+    return learning.journey_of(enrolment)
+
+
+def progress(j: learning.Journey, *activity_ids: str) -> None:
+    for activity_id in activity_ids:
+        activity = j.catalogue.activities[activity_id]
+        if activity.kind == "quiz":
+            learning.submit_quiz(j, activity, {"q1": ["a"]})
+        elif activity.kind == "reflection":
+            learning.save_reflection(j, activity, "texto")
+        else:
+            learning.mark_viewed(j, activity)
+
+
+def drain(rounds: int = 200) -> None:
+    for _ in range(rounds):
+        worker.run_once()
+        waiting = db.session.scalar(
+            select(ScoreOutbox.id).where(ScoreOutbox.status == "pending").limit(1)
+        )
+        if waiting is None:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the outbox did not drain")
+
+
+def delivered_scores() -> list[ScoreOutbox]:
+    return list(db.session.scalars(select(ScoreOutbox).order_by(ScoreOutbox.id)))
+
+
+def test_lms_down_then_recovering_delivers_every_change_once_in_order(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    journeys = [participant(course, lms, n) for n in range(20)]
+    for j in journeys:
+        progress(j, "ls-welcome", "ls-story", "ls-check")  # coalesced into one waiting score
+    assert len(delivered_scores()) == 20
+
+    lms.stop()  # the gradebook goes down
+    result = worker.run_once()
+    assert result.retried == 20 and result.delivered == 0
+
+    for j in journeys[:10]:  # learning goes on while it is down
+        progress(j, "ls-strengths")
+
+    lms.start()
+    lms.script.extend(["429", "500", "slow", "401", "500"])
+    drain()
+
+    rows = delivered_scores()
+    assert {r.status for r in rows} == {"delivered"}
+    assert len(rows) == 30  # 20 first scores + 10 later changes, none merged into an in-flight one
+    # Exactly one accepted score per change, in the order of the changes.
+    for n in range(20):
+        accepted = [a for a in lms.accepted if a.user_id == f"learner-{n}"]
+        expected = [r for r in rows if r.user_id == journeys[n].enrolment.user_id]
+        assert len(accepted) == len(expected), (n, accepted)
+        assert [a.score_given for a in accepted] == [r.score_given for r in expected]
+        stamps = [a.timestamp for a in accepted]
+        assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    # The latest value of everyone is in the gradebook.
+    latest = lms.latest()
+    assert latest[("learner-0", "1")].score_given == pytest.approx(100.0)  # its one graded quiz
+
+
+def test_worker_killed_between_send_and_commit_loses_and_doubles_nothing(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    j = participant(course, lms, 1)
+    progress(j, "ls-check")
+    [score_id] = worker.claim()
+
+    def crash() -> None:
+        raise RuntimeError("SIGKILL")
+
+    with pytest.raises(RuntimeError):
+        worker.deliver(score_id, after_send=crash)
+    db.session.rollback()
+    assert len(lms.accepted) == 1  # the LMS has it; we never recorded that
+    assert worker.run_once().claimed == 0  # its lease still holds
+
+    db.session.execute(update(ScoreOutbox).values(locked_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert worker.run_once().delivered == 1  # sent again: the LMS answers 409, already applied
+    assert lms.posts == 2 and len(lms.accepted) == 1
+    row = db.session.get(ScoreOutbox, score_id)
+    assert row is not None and row.status == "delivered" and "409" in row.last_error
+
+
+def test_a_newer_change_waits_for_the_one_in_flight(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    j = participant(course, lms, 1)
+    progress(j, "ls-welcome")
+    [first] = worker.claim()  # a worker holds it...
+    progress(j, "ls-check")  # ...when she makes progress again
+    assert worker.claim() == []  # another worker must not overtake the first score
+    assert worker.deliver(first) == "delivered"
+    drain()
+    accepted = [a.score_given for a in lms.accepted]
+    assert accepted == [0.0, 100.0]
+
+
+def test_permanent_refusal_parks_the_score_and_retry_sends_it(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    j = participant(course, lms, 1)
+    progress(j, "ls-check")
+    lms.script.append("400")
+    assert worker.run_once().parked == 1
+    runner = app.test_cli_runner()
+    status = runner.invoke(args=["outbox", "status"])
+    assert "parked=1" in status.output and "HTTP 400" in status.output
+    retried = runner.invoke(args=["outbox", "retry", "--all-parked"])
+    assert "1 score(s) queued again" in retried.output
+    assert worker.run_once().delivered == 1
+
+
+def test_a_score_is_parked_after_the_configured_attempts(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    app.config["SENDA"]["outbox"]["max_attempts"] = 3
+    j = participant(course, lms, 1)
+    progress(j, "ls-check")
+    lms.stop()
+    for _ in range(3):
+        db.session.execute(update(ScoreOutbox).values(next_attempt_at=utcnow()))
+        db.session.commit()
+        worker.run_once()
+    row = delivered_scores()[0]
+    assert row.status == "parked" and row.attempts == 3 and "connection" in row.last_error
+
+
+def test_401_gets_a_new_token_once_and_tokens_are_reused(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    journeys = [participant(course, lms, n) for n in range(5)]
+    for j in journeys:
+        progress(j, "ls-check")
+    assert worker.run_once().delivered == 5
+    assert lms.token_requests == 1  # one token for five scores
+    progress(journeys[0], "ls-welcome")
+    lms.script.append("401")  # the LMS revoked its tokens
+    assert worker.run_once().delivered == 1
+    assert lms.token_requests == 2
+
+
+def test_429_waits_at_least_retry_after(app: Flask, lms: FlakyLms, course: dict[str, int]) -> None:
+    j = participant(course, lms, 1)
+    progress(j, "ls-check")
+    lms.script.append("429")
+    assert worker.run_once().retried == 1
+    row = delivered_scores()[0]
+    assert row.next_attempt_at > utcnow() - timedelta(seconds=1)
+    assert row.attempts == 1 and "429" in row.last_error
+
+
+def test_backoff_grows_with_jitter_and_is_capped(app: Flask) -> None:
+    app.config["SENDA"]["outbox"].update({"backoff_base_seconds": 5.0, "backoff_max_seconds": 60.0})
+    delays = [worker.backoff(n) for n in (1, 2, 3, 10)]
+    assert 2.5 <= delays[0] <= 5 and 5 <= delays[1] <= 10 and 10 <= delays[2] <= 20
+    assert 30 <= delays[3] <= 60
+    assert worker.backoff(1, retry_after=120) == 120
+    assert len({worker.backoff(4) for _ in range(20)}) > 1  # jitter
+
+
+def test_two_workers_claim_disjoint_scores(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    for n in range(30):
+        progress(participant(course, lms, n), "ls-check")
+    claimed: list[list[int]] = []
+    barrier = threading.Barrier(2)
+
+    def claim() -> None:
+        with app.app_context():
+            barrier.wait()
+            claimed.append(worker.claim(20))
+            db.session.remove()
+
+    threads = [threading.Thread(target=claim) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first, second = claimed
+    assert not set(first) & set(second)  # never the same score twice
+    assert first or second
+    if db.session.get_bind().dialect.name == "postgresql":
+        # SKIP LOCKED: the second worker takes the rows the first did not lock.
+        assert len(first) + len(second) == 30
+
+
+def test_scores_never_exceed_the_maximum_and_carry_utc_times(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    j = participant(course, lms, 1)
+    progress(j, "ls-check", "ls-welcome")
+    drain()
+    for accepted in lms.accepted:
+        assert 0 <= accepted.score_given <= accepted.score_maximum
+        assert accepted.timestamp.endswith("+00:00")
+    assert ags.SendaServiceConnector.token_requests >= 1

@@ -1,0 +1,315 @@
+"""The participant's journey through the pages: intake, plan, activities, progress saved."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from sqlalchemy import event, func, select
+
+from lti_tool.extensions import db
+from lti_tool.models import ActivityProgress, Demographics, Enrolment
+from tests.conftest import row_counts
+from tests.support.journey import csrf, intake, post
+from tests.support.lti import Launcher
+
+
+def text(response: object) -> str:
+    return response.get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+def test_new_participant_is_asked_the_intake_first(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    page = launcher.client.get("/", follow_redirects=True)
+    assert "/intake" in page.request.path
+    body = text(page)
+    assert "¿Qué quieres lograr?" in body and "Opcional: sobre ti" in body
+
+
+def test_intake_places_her_and_explains_why(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    response = intake(launcher.client, {"goal": "own-business", "has-business": "yes"})
+    assert response.status_code == 302
+    home = text(launcher.client.get("/plan"))
+    assert "Emprendimiento · Avanzado" in home
+    assert "Ya tienes un negocio." in home  # why
+    assert "Bienvenida" in home  # the first step, one clear next action
+    enrolment = db.session.scalar(select(Enrolment))
+    assert enrolment is not None and enrolment.course_ids == ["ls", "ent-plan"]
+
+
+def test_she_can_choose_the_other_pathway(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client, {"goal": "own-business", "has-business": "yes"})
+    post(launcher.client, "/pathway", {"pathway": "employment"})
+    enrolment = db.session.scalar(select(Enrolment))
+    assert enrolment is not None and enrolment.pathway_id == "employment"
+    assert enrolment.placed_by == "participant"
+    assert "Empleabilidad" in text(launcher.client.get("/plan"))
+
+
+def test_demographics_are_stored_only_with_consent(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client, region="araucania", migrant="no", indigenous="yes")
+    assert db.session.scalar(select(func.count()).select_from(Demographics)) == 0
+    intake(
+        launcher.client,
+        consent="true",
+        region="araucania",
+        municipality="Padre Las Casas",
+        indigenous="yes",
+    )
+    stored = db.session.scalar(select(Demographics))
+    assert stored is not None and stored.region == "araucania" and stored.indigenous is True
+    assert stored.migrant is None
+    # Withdrawing consent deletes them.
+    post(launcher.client, "/privacy", token_from="/privacy")
+    assert db.session.scalar(select(func.count()).select_from(Demographics)) == 0
+
+
+def test_intake_with_a_forged_answer_changes_nothing(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    before = row_counts()
+    response = intake(launcher.client, {"goal": "rule-the-world"})
+    assert response.status_code == 400
+    assert "Revisa tus respuestas" in text(response)
+    assert row_counts() == before
+
+
+def test_mass_assignment_fields_are_refused(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    before = row_counts()
+    response = intake(
+        launcher.client, {"goal": "job"}, consent="true", role="designer", user_id="1"
+    )
+    assert response.status_code == 400
+    assert row_counts() == before
+
+
+def test_lesson_done_moves_to_the_next_step_and_is_saved(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    page = text(launcher.client.get("/activities/ls-welcome"))
+    assert "Este es un texto de prueba" in page
+    response = post(
+        launcher.client, "/activities/ls-welcome/done", token_from="/activities/ls-welcome"
+    )
+    assert response.headers["Location"] == "/activities/ls-story"
+    row = db.session.scalar(
+        select(ActivityProgress).where(ActivityProgress.activity_id == "ls-welcome")
+    )
+    assert row is not None and row.completed
+    home = text(launcher.client.get("/plan"))
+    assert "Continúa donde quedaste" in home and "Historia" in home  # the next one
+
+
+def test_audio_has_a_transcript_and_loads_nothing_until_played(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    page = text(launcher.client.get("/activities/ls-story"))
+    assert '<audio controls preload="none" src="/media/ls-story.es.ogg">' in page
+    assert "Me llamo Carmen y vendo empanadas." in page
+    media = launcher.client.get("/media/ls-story.es.ogg")
+    assert media.status_code == 200
+    media.close()
+    assert launcher.client.get("/media/../course.yaml").status_code == 404
+
+
+def test_quiz_feedback_retry_and_pass(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    wrong = post(
+        launcher.client, "/activities/ls-check/quiz", {"q1": "b"}, token_from="/activities/ls-check"
+    )
+    page = text(wrong)
+    assert "Respondiste bien 0 de 1." in page and "No del todo: No." in page
+    right = text(
+        post(
+            launcher.client,
+            "/activities/ls-check/quiz",
+            {"q1": "a"},
+            token_from="/activities/ls-check",
+        )
+    )
+    assert "¡Muy bien! Aprobaste esta prueba." in right and "Correcto: ¡Bien!" in right
+    row = db.session.scalar(
+        select(ActivityProgress).where(ActivityProgress.activity_id == "ls-check")
+    )
+    assert row is not None and row.completed and row.attempts == 2 and row.score == 1.0
+
+
+def test_reflection_is_private_and_saved(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    post(
+        launcher.client,
+        "/activities/ls-strengths/reflection",
+        {"text": "Cocino muy bien."},
+        token_from="/activities/ls-strengths",
+    )
+    assert "Cocino muy bien." in text(launcher.client.get("/activities/ls-strengths"))
+
+
+def test_worksheet_autosave_submit_and_print(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    _complete(launcher, "ls")
+    token = csrf(launcher.client, "/activities/ent-idea-bmc")
+    saved = launcher.client.post(
+        "/activities/ent-idea-bmc/worksheet",
+        json={"values": {"customers": "Vecinas del barrio"}},
+        headers={"X-CSRFToken": token},
+    )
+    assert saved.get_json() == {"ok": True, "complete": True}
+    assert "Vecinas del barrio" in text(launcher.client.get("/activities/ent-idea-bmc"))
+    # Unknown fields or a posted score never get in.
+    refused = launcher.client.post(
+        "/activities/ent-idea-bmc/worksheet",
+        json={"values": {"customers": "x"}, "score": 100},
+        headers={"X-CSRFToken": token},
+    )
+    assert refused.status_code == 400
+    submitted = post(
+        launcher.client,
+        "/activities/ent-idea-bmc/worksheet",
+        {"customers": "Vecinas", "offer": "Pan amasado", "action": "submit"},
+        token_from="/activities/ent-idea-bmc",
+    )
+    assert submitted.status_code == 302
+    printable = text(launcher.client.get("/activities/ent-idea-bmc/print"))
+    assert ("Pan amasado" in printable and "Guardar como PDF" in printable) or "PDF" in printable
+
+
+def test_worksheet_needs_a_csrf_token(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    _complete(launcher, "ls")
+    response = launcher.client.post(
+        "/activities/ent-idea-bmc/worksheet", json={"values": {"customers": "x"}}
+    )
+    assert response.status_code == 400
+
+
+def test_submitting_an_incomplete_worksheet_says_what_is_missing(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    _complete(launcher, "ls")
+    response = post(
+        launcher.client,
+        "/activities/ent-idea-bmc/worksheet",
+        {"customers": "", "action": "submit"},
+        token_from="/activities/ent-idea-bmc",
+    )
+    assert response.status_code == 400
+    assert "Para enviar, completa" in text(response) and "Tus clientes" in text(response)
+
+
+def _complete(launcher: Launcher, course_id: str) -> None:
+    """Complete a course the quick way (the service, not the pages)."""
+    from lti_tool.auth import Actor
+    from lti_tool.models import LtiUser
+    from lti_tool.services import learning
+
+    enrolment = db.session.scalar(select(Enrolment))
+    assert enrolment is not None
+    user = db.session.get(LtiUser, enrolment.user_id)
+    assert user is not None
+    del Actor
+    j = learning.journey_of(enrolment)
+    for activity in j.catalogue.course_activities(course_id):
+        if activity.kind == "quiz":
+            learning.submit_quiz(
+                j, activity, {q.id: sorted(q.correct_ids) for q in activity.questions}
+            )
+        elif activity.kind == "worksheet":
+            learning.save_worksheet(j, activity, {f.id: "x" for f in activity.fields}, submit=True)
+        elif activity.kind == "reflection":
+            learning.save_reflection(j, activity, "x")
+        elif activity.kind == "workshop":
+            learning.record_attendance(enrolment, activity, present=True)
+            db.session.commit()
+        else:
+            learning.mark_viewed(j, activity)
+
+
+def test_locked_course_cannot_be_worked_on(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    page = text(launcher.client.get("/courses/ent-idea"))
+    assert "Este curso se abre cuando termines" in page and "Yo puedo" in page
+    response = post(
+        launcher.client, "/activities/ent-idea-intro/done", token_from="/activities/ent-idea-intro"
+    )
+    assert response.status_code == 403
+
+
+def test_activities_outside_her_plan_are_not_found(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)  # entrepreneurship basic
+    assert launcher.client.get("/activities/emp-diag-intro").status_code == 404
+    assert launcher.client.get("/courses/emp-diag").status_code == 404
+    assert launcher.client.get("/activities/no-such-thing").status_code == 404
+
+
+def test_she_continues_where_she_left_after_relaunch(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    post(launcher.client, "/activities/ls-welcome/done", token_from="/activities/ls-welcome")
+    launcher.launch("participant")  # next day, from the LMS again
+    home = text(launcher.client.get("/", follow_redirects=True))
+    assert "Continúa donde quedaste" in home
+    assert re.search(r'href="/activities/ls-story"', home)
+
+
+def test_progress_of_one_participant_is_invisible_to_another(
+    app: Flask, launcher: Launcher
+) -> None:
+    launcher.launch("participant", sub="a")
+    intake(launcher.client)
+    post(
+        launcher.client,
+        "/activities/ls-strengths/reflection",
+        {"text": "secreto de A"},
+        token_from="/activities/ls-strengths",
+    )
+    launcher.launch("participant", sub="b", given_name="Rosa")
+    intake(launcher.client)
+    page = text(launcher.client.get("/activities/ls-strengths"))
+    assert "secreto de A" not in page
+
+
+def test_participant_pages_stay_within_the_query_budget(app: Flask, launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    post(launcher.client, "/activities/ls-welcome/done", token_from="/activities/ls-welcome")
+    statements: list[str] = []
+    engine = db.engine
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    for path in (
+        "/plan",
+        "/courses/ls",
+        "/activities/ls-story",
+        "/activities/ls-check",
+        "/activities/ls-workshop",
+        "/privacy",
+    ):
+        launcher.client.get(path)  # warm the per-process caches (catalogue, CSP origins)
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = launcher.client.get(path)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200, path
+        assert len(statements) <= 8, (path, statements)
+
+
+def test_english_launch_gives_english_pages(launcher: Launcher) -> None:
+    launcher.launch("participant", locale="en-US")
+    intake(launcher.client)
+    home = text(launcher.client.get("/plan"))
+    assert "Entrepreneurship · Basic" in home and "Your first step" in home
+    assert "Welcome" in home

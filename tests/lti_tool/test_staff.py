@@ -1,0 +1,258 @@
+"""Facilitators and designers: cohort, plan override, workshops and attendance, content import,
+preview and version migration; and that none of it crosses LMS courses."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from lti_tool.extensions import db
+from lti_tool.models import (
+    ActivityProgress,
+    ContentVersion,
+    Enrolment,
+    LtiUser,
+    Membership,
+    WorkshopSession,
+    utcnow,
+)
+from lti_tool.services import content
+from tests.conftest import TEST_CONTENT, row_counts
+from tests.support.journey import intake, post
+from tests.support.lti import LTI, Launcher
+
+
+def text(response: object) -> str:
+    return response.get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+def enrol(launcher: Launcher, sub: str, name: str, answers: dict[str, str] | None = None) -> int:
+    launcher.launch("participant", sub=sub, name=name, given_name=name.split()[0])
+    intake(launcher.client, answers)
+    user = db.session.scalar(select(LtiUser).where(LtiUser.sub == sub))
+    assert user is not None
+    return user.id
+
+
+def test_cohort_lists_progress_and_inactivity(launcher: Launcher) -> None:
+    carmen = enrol(launcher, "carmen", "Carmen Soto")
+    post(launcher.client, "/activities/ls-welcome/done", token_from="/activities/ls-welcome")
+    enrol(launcher, "rosa", "Rosa Huenchumil")
+    # Rosa's last activity was three weeks ago.
+    rosa = db.session.scalar(select(Enrolment).where(Enrolment.user_id != carmen))
+    assert rosa is not None
+    rosa.last_activity_at = utcnow() - timedelta(days=21)
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == rosa.user_id))
+    assert membership is not None
+    membership.last_launch_at = utcnow() - timedelta(days=21)
+    db.session.commit()
+    launcher.launch("facilitator", sub="paula", name="Paula Rojas")
+    page = text(launcher.client.get("/cohort"))
+    assert "Tu grupo" in page and "2 participantes" in page and "1 sin actividad" in page
+    assert "Carmen Soto" in page and "Rosa Huenchumil" in page
+    assert "Emprendimiento · Básico" in page
+    only = text(launcher.client.get("/cohort?show=inactive"))
+    assert "Rosa Huenchumil" in only and "Carmen Soto" not in only
+
+
+def test_facilitator_overrides_level_and_courses(launcher: Launcher) -> None:
+    user_id = enrol(launcher, "carmen", "Carmen Soto")
+    launcher.launch("facilitator", sub="paula")
+    page = text(launcher.client.get(f"/cohort/participants/{user_id}"))
+    assert "Cambiar su nivel o sus cursos" in page
+    post(
+        launcher.client,
+        f"/cohort/participants/{user_id}/plan",
+        {"level": "advanced", "courses": ["ls", "ent-plan", "ent-online"]},
+        token_from=f"/cohort/participants/{user_id}",
+    )
+    enrolment = db.session.scalar(select(Enrolment))
+    assert enrolment is not None
+    assert (enrolment.level, enrolment.course_ids, enrolment.placed_by) == (
+        "advanced",
+        ["ls", "ent-plan", "ent-online"],
+        "facilitator",
+    )
+
+
+def test_override_ignores_courses_of_another_pathway_or_unknown(launcher: Launcher) -> None:
+    user_id = enrol(launcher, "carmen", "Carmen Soto")
+    launcher.launch("facilitator", sub="paula")
+    post(
+        launcher.client,
+        f"/cohort/participants/{user_id}/plan",
+        {"level": "basic", "courses": ["emp-diag", "../x"]},
+        token_from="/cohort",
+    )
+    enrolment = db.session.scalar(select(Enrolment))
+    assert enrolment is not None and enrolment.course_ids == ["ls", "ent-idea", "ent-online"]
+
+
+def test_participants_cannot_reach_facilitator_pages(launcher: Launcher) -> None:
+    enrol(launcher, "carmen", "Carmen Soto")
+    for path in ("/cohort", "/cohort/workshops", "/cohort/grades", "/design", "/design/checks"):
+        assert launcher.client.get(path).status_code == 403
+
+
+def test_facilitator_of_another_course_gets_404(launcher: Launcher) -> None:
+    user_id = enrol(launcher, "carmen", "Carmen Soto")
+    launcher.launch(
+        "facilitator", sub="paula", **{LTI + "context": {"id": "other-course", "title": "Otro"}}
+    )
+    assert launcher.client.get(f"/cohort/participants/{user_id}").status_code == 404
+    before = row_counts()
+    response = post(
+        launcher.client,
+        f"/cohort/participants/{user_id}/plan",
+        {"level": "advanced"},
+        token_from="/cohort",
+    )
+    assert response.status_code == 404
+    assert row_counts() == before
+    assert "Carmen" not in text(launcher.client.get("/cohort"))
+
+
+def test_workshop_scheduling_and_attendance_completes_the_workshop(launcher: Launcher) -> None:
+    enrol(launcher, "carmen", "Carmen Soto")
+    launcher.launch("facilitator", sub="paula")
+    response = post(
+        launcher.client,
+        "/cohort/workshops",
+        {
+            "activity_id": "ls-workshop",
+            "starts_at": "2030-03-05T18:30",
+            "meeting_url": "https://meet.example.org/abc",
+        },
+        token_from="/cohort/workshops",
+    )
+    assert response.status_code == 302
+    session = db.session.scalar(select(WorkshopSession))
+    assert session is not None
+    assert session.starts_at.hour == 21  # 18:30 in Santiago (UTC-3 in March) is 21:30 UTC
+    bad = post(
+        launcher.client,
+        "/cohort/workshops",
+        {"activity_id": "ls-workshop", "starts_at": "mañana", "meeting_url": "javascript:x"},
+        token_from="/cohort/workshops",
+    )
+    assert bad.status_code == 400 and "https://" in text(bad)
+    carmen = db.session.scalar(select(LtiUser).where(LtiUser.sub == "carmen"))
+    assert carmen is not None
+    post(
+        launcher.client,
+        f"/cohort/workshops/{session.id}",
+        {"present": [str(carmen.id)]},
+        token_from=f"/cohort/workshops/{session.id}",
+    )
+    row = db.session.scalar(
+        select(ActivityProgress).where(ActivityProgress.activity_id == "ls-workshop")
+    )
+    assert row is not None and row.completed
+    # She sees the session (in Chile's time) on her pathway page.
+    launcher.launch("participant", sub="carmen", name="Carmen Soto", given_name="Carmen")
+    page = text(launcher.client.get("/activities/ls-workshop"))
+    assert (
+        "18:30" in page
+        and "https://meet.example.org/abc" in page
+        and "Tu asistencia quedó registrada" in page
+    )
+
+
+def test_designer_browses_previews_in_both_languages(launcher: Launcher) -> None:
+    launcher.launch("designer", sub="daniela")
+    index = text(launcher.client.get("/design"))
+    assert "Diseño de contenidos" in index and "Programa de prueba" in index
+    course = text(launcher.client.get("/design/courses/ent-idea"))
+    assert "Lienzo" in course and "ent-idea-bmc" in course
+    preview = text(launcher.client.get("/design/activities/ent-idea-check"))
+    assert "Vista previa" in preview and "¿Cuánto es el IVA?" in preview
+    launcher.client.get("/design/lang/en")
+    english = text(launcher.client.get("/design/activities/ent-idea-check"))
+    assert "What is the VAT rate?" in english and "Preview" in english
+
+
+def test_designer_sees_the_validation_report(
+    app: Flask, launcher: Launcher, tmp_path: Path
+) -> None:
+    broken = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, broken)
+    (broken / "courses/ls/es/01-ls-welcome.md").write_text("---\nid: ls-welcome\n---\n")
+    app.config["SENDA"]["content_path"] = str(broken)
+    launcher.launch("designer", sub="daniela")
+    page = text(launcher.client.get("/design/checks"))
+    assert "courses/ls/es/01-ls-welcome.md:2" in page
+    assert "La carpeta de contenidos es distinta de la última importación" in page
+
+
+def test_import_is_idempotent(app: Flask) -> None:
+    first = content.import_tree()
+    second = content.import_tree()
+    assert first.created and not second.created and first.version_id == second.version_id
+    assert db.session.scalar(select(func.count()).select_from(ContentVersion)) == 1
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["content", "import"])
+    assert result.exit_code == 0 and "unchanged" in result.output
+
+
+def test_cli_validate_reports_and_fails(app: Flask, tmp_path: Path) -> None:
+    broken = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, broken)
+    (broken / "programme.yaml").write_text("id: x\n")
+    result = app.test_cli_runner().invoke(args=["content", "validate", str(broken)])
+    assert result.exit_code == 1
+    assert "programme.yaml:1: 'title' is required" in result.output
+    good = app.test_cli_runner().invoke(args=["content", "validate", str(TEST_CONTENT)])
+    assert good.exit_code == 0 and "content is valid" in good.output
+
+
+def test_invalid_content_is_not_imported(app: Flask, tmp_path: Path) -> None:
+    broken = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, broken)
+    (broken / "programme.yaml").write_text("id: x\n")
+    result = app.test_cli_runner().invoke(args=["content", "import", str(broken)])
+    assert result.exit_code == 1
+    assert db.session.scalar(select(func.count()).select_from(ContentVersion)) == 0
+
+
+@pytest.mark.parametrize("changed", [True, False])
+def test_migrating_a_cohort_keeps_progress_on_unchanged_activities(
+    app: Flask, launcher: Launcher, tmp_path: Path, changed: bool
+) -> None:
+    enrol(launcher, "carmen", "Carmen Soto")
+    post(launcher.client, "/activities/ls-welcome/done", token_from="/activities/ls-welcome")
+    post(
+        launcher.client,
+        "/activities/ls-strengths/reflection",
+        {"text": "x"},
+        token_from="/activities/ls-strengths",
+    )
+    newer = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, newer)
+    if changed:
+        path = newer / "courses/ls/es/01-ls-welcome.md"
+        path.write_text(
+            path.read_text().replace("title: Bienvenida", "title: Te damos la bienvenida")
+        )
+    (newer / "media" / "new.txt").write_text("a new file makes a new version")
+    app.config["SENDA"]["content_path"] = str(newer)
+    assert content.import_tree().created
+    content.forget_latest()
+    launcher.launch("designer", sub="daniela")
+    assert "usa una versión anterior" in text(launcher.client.get("/design/checks"))
+    post(launcher.client, "/design/migrate", token_from="/design/checks")
+    enrolment = db.session.scalar(select(Enrolment))
+    assert enrolment is not None and enrolment.content_version_id == content.latest_version_id()
+    welcome = db.session.scalar(
+        select(ActivityProgress).where(ActivityProgress.activity_id == "ls-welcome")
+    )
+    strengths = db.session.scalar(
+        select(ActivityProgress).where(ActivityProgress.activity_id == "ls-strengths")
+    )
+    assert welcome is not None and strengths is not None
+    assert welcome.completed is not changed  # the changed lesson must be read again
+    assert strengths.completed  # unchanged: carried over

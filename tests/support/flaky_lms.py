@@ -1,0 +1,128 @@
+"""A gradebook that misbehaves on command: down, slow, 429, 500, 401 — and otherwise behaves like
+Moodle's (a score must be strictly later than the last one for that user and line item, or 409)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, jsonify, request
+from werkzeug.serving import make_server
+
+
+@dataclass
+class Accepted:
+    user_id: str
+    lineitem: str
+    score_given: float
+    score_maximum: float
+    activity_progress: str
+    timestamp: str
+
+
+@dataclass
+class FlakyLms:
+    port: int
+    # What the next requests get: "ok", "429", "500", "401", "slow", "400", "404".
+    script: deque[str] = field(default_factory=deque)
+    accepted: list[Accepted] = field(default_factory=list)
+    posts: int = 0  # every score POST that reached us, accepted or not
+    token_requests: int = 0
+    tokens: set[str] = field(default_factory=set)
+    slow_seconds: float = 2.0
+    _server: Any = None
+    _thread: threading.Thread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def app(self) -> Flask:
+        app = Flask("flaky-lms")
+
+        def next_behaviour() -> str:
+            with self._lock:
+                return self.script.popleft() if self.script else "ok"
+
+        @app.post("/token")
+        def token() -> Any:
+            self.token_requests += 1
+            behaviour = next_behaviour()
+            if behaviour != "ok":
+                return self._misbehave(behaviour)
+            assert request.form["grant_type"] == "client_credentials"
+            assert request.form["client_assertion"]
+            value = f"token-{self.token_requests}"
+            self.tokens.add(value)
+            return jsonify(access_token=value, token_type="bearer", expires_in=3600)
+
+        @app.post("/lineitems/<item>/scores")
+        def scores(item: str) -> Any:
+            self.posts += 1
+            behaviour = next_behaviour()
+            if behaviour != "ok":
+                return self._misbehave(behaviour)
+            auth = request.headers.get("Authorization", "")
+            if auth.removeprefix("Bearer ") not in self.tokens:
+                return "unknown token", 401
+            score = request.get_json(force=True)
+            for key in ("userId", "timestamp", "activityProgress", "gradingProgress"):
+                assert key in score, key
+            stamp = datetime.fromisoformat(score["timestamp"])
+            assert stamp.tzinfo is not None
+            with self._lock:
+                previous = [
+                    a for a in self.accepted if a.user_id == score["userId"] and a.lineitem == item
+                ]
+                if previous and stamp <= datetime.fromisoformat(previous[-1].timestamp):
+                    return "Refusing score with an earlier timestamp", 409
+                if score["scoreGiven"] > score["scoreMaximum"]:
+                    return "scoreGiven above scoreMaximum", 400
+                self.accepted.append(
+                    Accepted(
+                        score["userId"],
+                        item,
+                        score["scoreGiven"],
+                        score["scoreMaximum"],
+                        score["activityProgress"],
+                        score["timestamp"],
+                    )
+                )
+            return "", 200
+
+        return app
+
+    def _misbehave(self, behaviour: str) -> Any:
+        if behaviour == "slow":
+            time.sleep(self.slow_seconds)
+            return "", 200
+        if behaviour == "401":
+            self.tokens.clear()  # the LMS revoked every token
+            return "expired", 401
+        if behaviour == "429":
+            return "slow down", 429, {"Retry-After": "0"}
+        return f"error {behaviour}", int(behaviour)
+
+    def start(self) -> None:
+        self._server = make_server("127.0.0.1", self.port, self.app(), threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def latest(self) -> dict[tuple[str, str], Accepted]:
+        result: dict[tuple[str, str], Accepted] = {}
+        for score in self.accepted:
+            result[(score.user_id, score.lineitem)] = score
+        return result
