@@ -34,6 +34,27 @@ def _secret_key(app: Flask, configured: str | None) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def _tune_sqlite(app: Flask) -> None:
+    """The embedded SQLite database serves web threads and the grade worker at once: WAL lets
+    readers and one writer work together, and a busy timeout makes writers wait, not fail."""
+    from sqlalchemy import event
+
+    from lti_tool.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    def pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    event.listen(engine, "connect", pragmas)
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. `overrides` (used by tests) take precedence over file and environment."""
     settings = load_settings(overrides=overrides)
@@ -72,6 +93,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from lti_tool.extensions import babel, csrf, db, migrate
 
     db.init_app(app)
+    _tune_sqlite(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     babel.init_app(app, locale_selector=web.select_locale)
     csrf.init_app(app)

@@ -115,6 +115,7 @@ def platforms_list() -> None:
 
 
 def _platform(platform_id: int) -> Platform:
+    registry.forget_cache()  # this process's memory; other workers catch up within seconds
     platform = db.session.get(Platform, platform_id)
     if platform is None:
         click.echo(f"no platform {platform_id}", err=True)

@@ -9,6 +9,7 @@ finds nothing even when the replay races the original on another worker. Redis `
 from __future__ import annotations
 
 import json
+import random
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -31,7 +32,8 @@ class DatabaseOneTimeStore:
         now = utcnow()
         # Its own transaction: a login writes nothing else, and must not depend on the request's.
         with db.engine.begin() as conn:
-            conn.execute(delete(OneTimeItem).where(OneTimeItem.expires_at < now))
+            if random.random() < 0.05:  # noqa: S311 - sweeping expired items now and then is enough
+                conn.execute(delete(OneTimeItem).where(OneTimeItem.expires_at < now))
             conn.execute(
                 insert(OneTimeItem).values(
                     key=key,

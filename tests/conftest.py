@@ -21,7 +21,7 @@ from sqlalchemy import func, inspect, select, text
 from lti_tool import create_app
 from lti_tool.extensions import db
 from lti_tool.grades import ags
-from lti_tool.lti import platform_keys
+from lti_tool.lti import platform_keys, registry
 from lti_tool.models import Deployment, Platform
 from lti_tool.services import content
 from lti_tool.web import forget_frame_ancestors
@@ -128,6 +128,7 @@ def app(migrated: str, settings_overrides: dict[str, Any]) -> Iterator[Flask]:
     platform_keys.forget_cached_keys()
     forget_frame_ancestors()
     content.forget_catalogues()
+    registry.forget_cache()
     ags.forget_memo()
     with application.app_context():
         yield application

@@ -7,6 +7,7 @@ time a process needs them, so that users and courses can refer to them like any 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,18 @@ from lti_tool.extensions import db
 from lti_tool.models import Deployment, Platform
 
 _sync_lock = threading.Lock()
+
+# Launches look platforms and deployments up twice each (login, launch); a short per-process
+# memory saves those queries. A platform disabled in one worker is refused by the others within
+# CACHE_SECONDS; unknown keys are never cached, so a new registration works at once.
+CACHE_SECONDS = 10.0
+_platforms: dict[tuple[str, str | None, bool], tuple[float, PlatformInfo | None]] = {}
+_deployments: dict[tuple[int, str], tuple[float, int]] = {}
+
+
+def forget_cache() -> None:
+    _platforms.clear()
+    _deployments.clear()
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,10 @@ def find_platform(
 ) -> PlatformInfo | None:
     """The platform registered as (issuer, client_id), active unless asked otherwise. Without a
     client_id (some older platforms omit it at login) the issuer must name exactly one."""
+    key = (issuer, client_id, include_inactive)
+    cached = _platforms.get(key)
+    if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
     sync_config_platforms()
     query = select(Platform).where(Platform.issuer == issuer)
     if not include_inactive:
@@ -109,13 +126,17 @@ def find_platform(
     if client_id:
         query = query.where(Platform.client_id == client_id)
     platforms = db.session.scalars(query.limit(2)).all()
-    if len(platforms) != 1:
-        return None
-    return PlatformInfo.of(platforms[0])
+    found = PlatformInfo.of(platforms[0]) if len(platforms) == 1 else None
+    if found is not None:
+        _platforms[key] = (time.monotonic(), found)
+    return found
 
 
 def find_deployment(platform_id: int, deployment_id: str) -> int | None:
     """Primary key of an active deployment of this platform, or None."""
+    cached = _deployments.get((platform_id, deployment_id))
+    if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
     pk: int | None = db.session.scalar(
         select(Deployment.id).where(
             Deployment.platform_id == platform_id,
@@ -123,6 +144,8 @@ def find_deployment(platform_id: int, deployment_id: str) -> int | None:
             Deployment.active.is_(True),
         )
     )
+    if pk is not None:
+        _deployments[(platform_id, deployment_id)] = (time.monotonic(), pk)
     return pk
 
 

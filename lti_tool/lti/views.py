@@ -41,7 +41,7 @@ from lti_tool import onetime
 from lti_tool.auth import Actor, session_actor, start_session
 from lti_tool.extensions import csrf
 from lti_tool.lti import keys
-from lti_tool.lti.adapter import SendaMessageLaunch, begin_login
+from lti_tool.lti.adapter import SendaMessageLaunch, begin_login, state_cookie_name
 from lti_tool.lti.claims import PARTICIPANT, LaunchClaims, parse_claims
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.services.launches import record_launch
@@ -76,6 +76,9 @@ class LoginRequestSchema(Schema):
     )
 
 
+_LOGIN_REQUEST = LoginRequestSchema()
+
+
 def _tool_host() -> str:
     public_url = current_app.config["SENDA"]["public_url"]
     return urlsplit(public_url).netloc if public_url else request.host
@@ -107,7 +110,7 @@ def login() -> ResponseReturnValue:
     """OIDC third-party initiated login. Writes only a short-lived state record."""
     raw = request.args if request.method == "GET" else request.form
     try:
-        params: dict[str, str] = LoginRequestSchema().load(raw.to_dict())
+        params: dict[str, str] = _LOGIN_REQUEST.load(raw.to_dict())
     except ValidationError as exc:
         raise LaunchRejected("bad_login_request") from exc
     if not _is_own_url(params["target_link_uri"]):
@@ -171,7 +174,18 @@ def launch() -> ResponseReturnValue:
         "claims": dataclasses.asdict(claims),
     }
     if lti_launch.browser_bound:
-        return redirect(_complete_launch(pending))
+        response = redirect(_complete_launch(pending))
+        # The state cookie has served; browsers would otherwise keep one per launch for minutes.
+        secure = request.is_secure
+        response.delete_cookie(
+            state_cookie_name(lti_launch.state),
+            path="/",
+            secure=secure,
+            httponly=True,
+            samesite="None" if secure else None,
+            partitioned=secure,
+        )
+        return response
     # The cookie was blocked but the platform offers storage: the page reads the state back
     # from it, in this browser, before anything is recorded.
     ticket = secrets.token_urlsafe(32)

@@ -5,20 +5,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import TextClause, bindparam, text
 
 from lti_tool.extensions import db
 
+_statements: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], TextClause] = {}
+
 
 def upsert(model: Any, values: dict[str, Any], keys: Sequence[str], update: Sequence[str]) -> int:
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET update; return the row's id. One statement, so
-    a double-submitted launch cannot create two rows."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values)
-    changes = {name: statement.excluded[name] for name in update} or {
-        keys[0]: statement.excluded[keys[0]]
-    }
-    statement = statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
-    row_id: int = db.session.execute(statement.returning(model.id)).scalar_one()
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET update … RETURNING id; the row's id.
+
+    One statement, so a double-submitted launch cannot create two rows. The SQL (the same on
+    SQLite ≥ 3.35 and PostgreSQL) is built once per shape and reused: launches run several of
+    these and SQLAlchemy would otherwise compile each one anew.
+    """
+    table = model.__table__
+    columns = tuple(values)
+    signature = (table.name, columns, tuple(keys), tuple(update))
+    statement = _statements.get(signature)
+    if statement is None:
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in update or keys[:1])
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - names from the model
+            f"VALUES ({', '.join(':' + c for c in columns)}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments} RETURNING id"
+        )
+        # Typed parameters, so column types (UTC timestamps) convert values as the ORM does.
+        statement = text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+        _statements[signature] = statement
+    row_id: int = db.session.execute(statement, values).scalar_one()
     return row_id

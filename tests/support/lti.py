@@ -139,7 +139,7 @@ class Launcher:
         header = {"kid": key.kid}
         if headers is not None:
             header = headers
-        return jwt.encode(body, key.pem, algorithm="RS256", headers=header)
+        return jwt.encode(body, key.private, algorithm="RS256", headers=header)
 
     def post_launch(self, id_token: str | None, state: str | None) -> TestResponse:
         data = {}
