@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.lti.errors import REASONS, LaunchRejected
+from lti_tool.memo import forget, memo
 
 log = logging.getLogger(__name__)
 LOCALES = ("es", "en")
@@ -50,14 +51,11 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LOCALES) or "es"
 
 
-_frame_origins: tuple[float, list[str]] = (0.0, [])
-
-
 def _platform_origins() -> list[str]:
     """Every registered platform origin, refreshed at most once a minute."""
-    global _frame_origins
-    cached_at, origins = _frame_origins
-    if time.monotonic() - cached_at > 60:
+    cached: dict[str, Any] = memo("frame_ancestors", dict)
+    origins: list[str] = cached.get("origins", [])
+    if time.monotonic() - cached.get("at", -1e9) > 60:
         from lti_tool.lti.registry import frame_ancestor_origins
 
         try:
@@ -65,23 +63,26 @@ def _platform_origins() -> list[str]:
         except Exception:  # the database may be down; never fail a page over a header
             log.warning("could not load frame-ancestor origins")
             origins = []
-        _frame_origins = (time.monotonic(), origins)
+        cached.update(at=time.monotonic(), origins=origins)
     return origins
 
 
 def forget_frame_ancestors() -> None:
-    global _frame_origins
-    _frame_origins = (0.0, [])
+    forget("frame_ancestors")
+
+
+VIDEO_FRAMES = "https://www.youtube-nocookie.com https://player.vimeo.com"
 
 
 def _security_headers(response: Response) -> Response:
     # Platforms may frame Senda, and receive its forms (the deep-linking response).
     platforms = " ".join(["'self'", *_platform_origins()])
+    form_targets = " ".join([platforms, g.get("csp_form_targets", "")]).strip()
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; media-src 'self' https:; "
-        "frame-src https://www.youtube-nocookie.com https://player.vimeo.com; "
+        f"frame-src {g.get('csp_frame_src', VIDEO_FRAMES)}; "
         "script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; "
-        f"form-action {platforms}; frame-ancestors {platforms}"
+        f"form-action {form_targets}; frame-ancestors {platforms}"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
@@ -198,6 +199,8 @@ def _fresh_request_state() -> None:
     # A request may run inside an app context its caller pushed (tests, CLI tasks); per-request
     # state kept on `g` (the actor, Babel's cached locale) must not leak from an earlier request.
     g.pop("actor", None)
+    g.pop("csp_frame_src", None)
+    g.pop("csp_form_targets", None)
     g.pop("csrf_token", None)  # Flask-WTF caches the session's token here
     refresh()
 

@@ -21,10 +21,8 @@ from sqlalchemy import func, inspect, select, text
 from lti_tool import create_app
 from lti_tool.extensions import db
 from lti_tool.grades import ags
-from lti_tool.lti import platform_keys, registry
 from lti_tool.models import Deployment, Platform
 from lti_tool.services import content
-from lti_tool.web import forget_frame_ancestors
 from tests.support.keys import platform_key
 from tests.support.lti import Launcher, TestPlatform
 
@@ -125,11 +123,7 @@ def app(migrated: str, settings_overrides: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(app_settings(migrated, **settings_overrides))
     application.config["TESTING"] = True
     _empty_tables(application)
-    platform_keys.forget_cached_keys()
-    forget_frame_ancestors()
-    content.forget_catalogues()
-    registry.forget_cache()
-    ags.forget_memo()
+    ags.forget_memo()  # access tokens of an earlier test's gradebook
     with application.app_context():
         yield application
         db.session.remove()

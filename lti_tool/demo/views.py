@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import jwt
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from lti1p3platform.exceptions import LtiException, MissingRequiredClaim, UnsupportedGrantType
 from sqlalchemy import select
@@ -22,6 +22,14 @@ from lti_tool.models import Platform
 log = logging.getLogger(__name__)
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 LTI_DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+
+
+@bp.before_request
+def _demo_frames() -> None:
+    """The demo LMS frames Senda (and its own gradebook) and posts launches to it; Senda's own
+    pages frame nothing and post only to themselves and to platforms."""
+    g.csp_frame_src = f"'self' {demo.tool_base()}"
+    g.csp_form_targets = demo.tool_base()
 
 
 def _ensure_registered() -> None:

@@ -23,13 +23,17 @@ from sqlalchemy import or_, select, update
 
 from lti_tool.extensions import db
 from lti_tool.lti import http
+from lti_tool.memo import forget, memo
 from lti_tool.models import Platform, utcnow
 
 log = logging.getLogger(__name__)
 
-_parsed: dict[tuple[int, str], RSAPublicKey] = {}
-_locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
+
+
+def _parsed() -> dict[tuple[int, str], RSAPublicKey]:
+    parsed: dict[tuple[int, str], RSAPublicKey] = memo("platform_keys", dict)
+    return parsed
 
 
 class KeyNotFound(LookupError):
@@ -50,21 +54,22 @@ def _parse_key_set(platform_id: int, key_set: dict[str, Any]) -> None:
         except (ValueError, KeyError, TypeError):
             continue
         if isinstance(key, RSAPublicKey):
-            _parsed[(platform_id, kid)] = key
+            _parsed()[(platform_id, kid)] = key
 
 
 def _lock_for(platform_id: int) -> threading.Lock:
+    locks: dict[int, threading.Lock] = memo("platform_key_locks", dict)
     with _locks_guard:
-        return _locks.setdefault(platform_id, threading.Lock())
+        return locks.setdefault(platform_id, threading.Lock())
 
 
 def public_key(platform_id: int, kid: str) -> RSAPublicKey:
     """The platform's key for `kid`, fetching the key set only if the kid is unknown."""
-    key = _parsed.get((platform_id, kid))
+    key = _parsed().get((platform_id, kid))
     if key is not None:
         return key
     with _lock_for(platform_id):
-        key = _parsed.get((platform_id, kid))
+        key = _parsed().get((platform_id, kid))
         if key is not None:
             return key
         platform = db.session.get(Platform, platform_id)
@@ -72,13 +77,13 @@ def public_key(platform_id: int, kid: str) -> RSAPublicKey:
             raise KeyNotFound(kid)
         if platform.key_set:
             _parse_key_set(platform_id, platform.key_set)
-            key = _parsed.get((platform_id, kid))
+            key = _parsed().get((platform_id, kid))
             if key is not None:
                 return key
         if not _claim_fetch(platform_id):
             raise KeyNotFound(kid)
         _parse_key_set(platform_id, fetch_and_store(platform_id, platform.key_set_url))
-        key = _parsed.get((platform_id, kid))
+        key = _parsed().get((platform_id, kid))
         if key is None:
             raise KeyNotFound(kid)
         return key
@@ -137,12 +142,13 @@ def refresh_stale_key_sets() -> int:
         except KeySetUnavailable:
             continue
         # Forget parsed keys the platform no longer publishes.
-        for cached in [k for k in _parsed if k[0] == platform_id]:
-            del _parsed[cached]
+        parsed = _parsed()
+        for cached in [k for k in parsed if k[0] == platform_id]:
+            del parsed[cached]
         _parse_key_set(platform_id, key_set)
         refreshed += 1
     return refreshed
 
 
 def forget_cached_keys() -> None:
-    _parsed.clear()
+    forget("platform_keys")

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from lti_tool.extensions import db
+from lti_tool.memo import forget, memo
 from lti_tool.models import Deployment, Platform
 
 _sync_lock = threading.Lock()
@@ -23,13 +24,20 @@ _sync_lock = threading.Lock()
 # memory saves those queries. A platform disabled in one worker is refused by the others within
 # CACHE_SECONDS; unknown keys are never cached, so a new registration works at once.
 CACHE_SECONDS = 10.0
-_platforms: dict[tuple[str, str | None, bool], tuple[float, PlatformInfo | None]] = {}
-_deployments: dict[tuple[int, str], tuple[float, int]] = {}
+
+
+def _platforms() -> dict[tuple[str, str | None, bool], tuple[float, PlatformInfo]]:
+    found: dict[tuple[str, str | None, bool], tuple[float, PlatformInfo]] = memo("platforms", dict)
+    return found
+
+
+def _deployments() -> dict[tuple[int, str], tuple[float, int]]:
+    found: dict[tuple[int, str], tuple[float, int]] = memo("deployments", dict)
+    return found
 
 
 def forget_cache() -> None:
-    _platforms.clear()
-    _deployments.clear()
+    forget("platforms", "deployments")
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,7 @@ def find_platform(
     """The platform registered as (issuer, client_id), active unless asked otherwise. Without a
     client_id (some older platforms omit it at login) the issuer must name exactly one."""
     key = (issuer, client_id, include_inactive)
-    cached = _platforms.get(key)
+    cached = _platforms().get(key)
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
     sync_config_platforms()
@@ -128,13 +136,13 @@ def find_platform(
     platforms = db.session.scalars(query.limit(2)).all()
     found = PlatformInfo.of(platforms[0]) if len(platforms) == 1 else None
     if found is not None:
-        _platforms[key] = (time.monotonic(), found)
+        _platforms()[key] = (time.monotonic(), found)
     return found
 
 
 def find_deployment(platform_id: int, deployment_id: str) -> int | None:
     """Primary key of an active deployment of this platform, or None."""
-    cached = _deployments.get((platform_id, deployment_id))
+    cached = _deployments().get((platform_id, deployment_id))
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
     pk: int | None = db.session.scalar(
@@ -145,7 +153,7 @@ def find_deployment(platform_id: int, deployment_id: str) -> int | None:
         )
     )
     if pk is not None:
-        _deployments[(platform_id, deployment_id)] = (time.monotonic(), pk)
+        _deployments()[(platform_id, deployment_id)] = (time.monotonic(), pk)
     return pk
 
 

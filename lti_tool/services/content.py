@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -20,10 +21,9 @@ from courses.authoring.tree import compile_tree, tree_digest
 from courses.catalogue import build_catalogue
 from courses.model import Catalogue
 from lti_tool.extensions import db
+from lti_tool.memo import forget, memo
 from lti_tool.models import ContentVersion
 
-_catalogues: dict[int, Catalogue] = {}
-_latest: tuple[float, int | None] = (0.0, None)
 _lock = threading.Lock()
 LATEST_CACHE_SECONDS = 10.0
 
@@ -72,32 +72,32 @@ def import_tree(root: Path | None = None) -> ImportResult:
 
 
 def latest_version_id() -> int | None:
-    global _latest
-    cached_at, version_id = _latest
-    if version_id is None or time.monotonic() - cached_at > LATEST_CACHE_SECONDS:
+    latest: dict[str, Any] = memo("latest_content_version", dict)
+    version_id: int | None = latest.get("id")
+    if version_id is None or time.monotonic() - latest.get("at", 0.0) > LATEST_CACHE_SECONDS:
         version_id = db.session.scalar(select(func.max(ContentVersion.id)))
-        _latest = (time.monotonic(), version_id)
+        latest.update(id=version_id, at=time.monotonic())
     return version_id
 
 
 def forget_latest() -> None:
-    global _latest
-    _latest = (0.0, None)
+    forget("latest_content_version")
 
 
 def catalogue(version_id: int) -> Catalogue:
     """The Catalogue of a stored version, built once per process."""
-    found = _catalogues.get(version_id)
+    catalogues: dict[int, Catalogue] = memo("catalogues", dict)
+    found = catalogues.get(version_id)
     if found is not None:
         return found
     with _lock:
-        found = _catalogues.get(version_id)
+        found = catalogues.get(version_id)
         if found is None:
             version = db.session.get(ContentVersion, version_id)
             if version is None:
                 raise LookupError(f"no content version {version_id}")
             found = build_catalogue(version.document)
-            _catalogues[version_id] = found
+            catalogues[version_id] = found
         return found
 
 
@@ -109,5 +109,4 @@ def latest_catalogue() -> tuple[int, Catalogue] | None:
 
 
 def forget_catalogues() -> None:
-    _catalogues.clear()
-    forget_latest()
+    forget("catalogues", "latest_content_version")

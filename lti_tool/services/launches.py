@@ -9,6 +9,7 @@ from sqlalchemy import select
 from lti_tool.extensions import db
 from lti_tool.lti.claims import LaunchClaims
 from lti_tool.lti.registry import PlatformInfo
+from lti_tool.memo import memo
 from lti_tool.models import LmsContext, LtiUser, Membership, Platform, ResourceLink, utcnow
 from lti_tool.services.dbutil import upsert
 
@@ -99,15 +100,13 @@ def record_launch(platform: PlatformInfo, deployment_pk: int, claims: LaunchClai
     return LaunchRecord(user_id=user_id, context_id=context_id, resource_link_id=link_id)
 
 
-_known_origins: set[tuple[int, str]] = set()
-
-
 def _remember_frame_origin(platform_id: int, origin: str) -> None:
-    if (platform_id, origin) in _known_origins:  # the usual case: no query at all
+    known: set[tuple[int, str]] = memo("known_frame_origins", set)
+    if (platform_id, origin) in known:  # the usual case: no query at all
         return
     origins = db.session.scalar(select(Platform.frame_origins).where(Platform.id == platform_id))
     if origins is None or origin in origins:
-        _known_origins.add((platform_id, origin))
+        known.add((platform_id, origin))
         return
     platform = db.session.get(Platform, platform_id)
     assert platform is not None

@@ -113,13 +113,17 @@ def launch(page: Page, site: Site, person_name: str, activity: str = "Senda") ->
 
 
 def screenshot(target: Page | Frame, name: str) -> None:
-    """Write a 360-px screenshot of Senda's page (the iframe's document when given a frame)."""
+    """A full-page, 360-px wide screenshot. For Senda's iframe, the same page is opened on its
+    own in the same browser session, so the whole page shows, not just the visible part."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = str(SCREENSHOTS / f"{name}.png")
     if isinstance(target, Frame):
-        element = target.frame_element()
-        element.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+        page = target.page.context.new_page()
+        page.goto(target.url)
+        page.screenshot(path=path, full_page=True)
+        page.close()
     else:
-        target.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        target.screenshot(path=path, full_page=True)
 
 
 def check_accessibility(frame: Frame, name: str) -> None:

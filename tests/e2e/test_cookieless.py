@@ -1,0 +1,87 @@
+"""A launch that works although the browser keeps no cookie for Senda inside the LMS's iframe.
+
+The demo LMS is served on one site (localhost) and Senda on another (127.0.0.1), so Senda is a
+third party in the iframe: its cookies do not come back there. The launch then goes through the
+LTI client-side storage (the state is put in and read back from the LMS page by postMessage),
+and, since the session cookie cannot be kept either, Senda offers a new window, where she lands
+on her intake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from playwright.sync_api import Browser, expect
+
+from lti_tool import create_app
+from lti_tool.demo import platform as demo_platform
+from lti_tool.extensions import db
+from tests.conftest import app_settings
+from tests.support.servers import free_port, serving
+
+MIGRATIONS = str(Path(__file__).parent.parent.parent / "lti_tool" / "migrations")
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {}  # the small test programme; no demo LMS on Senda's own server
+
+
+@pytest.fixture
+def two_sites(app: Flask, imported: int, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    tool_port, lms_port = free_port(), free_port()
+    tool_url, lms_url = f"http://127.0.0.1:{tool_port}", f"http://localhost:{lms_port}"
+    lms_app = create_app(
+        app_settings(
+            f"sqlite:///{tmp_path / 'lms.db'}",
+            redis_url=None,
+            demo={"enabled": True, "base_url": lms_url, "tool_url": tool_url},
+            secret_key="lms-secret",
+        )
+    )
+    with lms_app.app_context():
+        upgrade(directory=MIGRATIONS)
+    settings: dict[str, Any] = app.config["SENDA"]
+    settings["lti"]["allow_private_urls"] = True
+    settings["lti"]["platforms"] = [
+        {
+            "issuer": f"{lms_url}/demo",
+            "client_id": demo_platform.CLIENT_ID,
+            "deployment_ids": [demo_platform.DEPLOYMENT_ID],
+            "auth_login_url": f"{lms_url}/demo/auth",
+            "auth_token_url": f"{lms_url}/demo/token",
+            "key_set_url": f"{lms_url}/demo/jwks",
+        }
+    ]
+    app.extensions.pop("senda_platforms_synced", None)
+    with serving(app, tool_port), serving(lms_app, lms_port):
+        yield tool_url, lms_url
+    with lms_app.app_context():
+        db.engine.dispose()
+
+
+def test_launch_without_cookies_uses_platform_storage_then_a_new_window(
+    browser: Browser, two_sites: tuple[str, str]
+) -> None:
+    tool_url, lms_url = two_sites
+    context = browser.new_context(viewport={"width": 360, "height": 780})
+    page = context.new_page()
+    page.goto(lms_url + "/demo")
+    page.locator(".activity").first.get_by_role("link", name="Carmen Soto").click()
+    frame = page.frame(name="senda-frame")
+    assert frame is not None
+    # The state went through the LMS page's storage, the launch was confirmed, and since no
+    # session cookie can live in this iframe, Senda offers a new window.
+    button = frame.get_by_role("button", name="Abrir Senda en una ventana nueva")
+    expect(button).to_be_visible(timeout=15000)
+    with context.expect_page() as opened:
+        button.click()
+    window = opened.value
+    window.wait_for_load_state()
+    expect(window.get_by_role("heading", level=1)).to_have_text("Hola, Carmen")
+    assert window.url.startswith(tool_url + "/intake")
+    context.close()
