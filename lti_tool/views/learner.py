@@ -301,9 +301,18 @@ def activity(activity_id: str) -> ResponseReturnValue:
     return render_activity(j.catalogue, _activity_or_404(j, activity_id), j)
 
 
-def _open_or_403(j: learning.Journey, activity: Activity) -> None:
+def _work_on(activity_id: str, *kinds: str) -> tuple[learning.Journey, Activity]:
+    """Her journey and an activity she may work on now: of her plan (else 404), of one of
+    `kinds` when given (else 404), and in a course that is open (else 403)."""
+    j = _journey()
+    if j is None:
+        abort(404)
+    activity = _activity_or_404(j, activity_id)
+    if kinds and activity.kind not in kinds:
+        abort(404)
     if j.course_status(activity.course_id) == progression.LOCKED:
         abort(403)
+    return j, activity
 
 
 def _after(j: learning.Journey, activity: Activity) -> ResponseReturnValue:
@@ -316,9 +325,7 @@ def _after(j: learning.Journey, activity: Activity) -> ResponseReturnValue:
 @bp.post("/activities/<activity_id>/done")
 @participant
 def done(activity_id: str) -> ResponseReturnValue:
-    j = _journey() or abort(404)
-    activity = _activity_or_404(j, activity_id)
-    _open_or_403(j, activity)
+    j, activity = _work_on(activity_id)
     learning.mark_viewed(j, activity)
     return _after(j, activity)
 
@@ -326,11 +333,7 @@ def done(activity_id: str) -> ResponseReturnValue:
 @bp.post("/activities/<activity_id>/quiz")
 @participant
 def quiz(activity_id: str) -> ResponseReturnValue:
-    j = _journey() or abort(404)
-    activity = _activity_or_404(j, activity_id)
-    if activity.kind != "quiz":
-        abort(404)
-    _open_or_403(j, activity)
+    j, activity = _work_on(activity_id, "quiz")
     answers = {q.id: request.form.getlist(q.id) for q in activity.questions}
     try:
         answers = QuizAnswersSchema().load({"answers": answers})["answers"]
@@ -350,11 +353,7 @@ def quiz(activity_id: str) -> ResponseReturnValue:
 @bp.post("/activities/<activity_id>/reflection")
 @participant
 def reflection(activity_id: str) -> ResponseReturnValue:
-    j = _journey() or abort(404)
-    activity = _activity_or_404(j, activity_id)
-    if activity.kind != "reflection":
-        abort(404)
-    _open_or_403(j, activity)
+    j, activity = _work_on(activity_id, "reflection")
     try:
         data = ReflectionSchema().load(request.form)
     except ValidationError as exc:
@@ -368,11 +367,7 @@ def reflection(activity_id: str) -> ResponseReturnValue:
 @participant
 def worksheet(activity_id: str) -> ResponseReturnValue:
     """Saves a worksheet: as JSON while she types (autosave), or as a form (Save / Submit)."""
-    j = _journey() or abort(404)
-    activity = _activity_or_404(j, activity_id)
-    if activity.kind != "worksheet":
-        abort(404)
-    _open_or_403(j, activity)
+    j, activity = _work_on(activity_id, "worksheet")
     as_json = request.is_json
     if as_json:
         body = request.get_json(silent=True) or {}
@@ -407,7 +402,9 @@ def worksheet(activity_id: str) -> ResponseReturnValue:
 @participant
 def print_worksheet(activity_id: str) -> ResponseReturnValue:
     """A printable page of her worksheet (the browser saves it as PDF)."""
-    j = _journey() or abort(404)
+    j = _journey()
+    if j is None:
+        abort(404)
     activity = _activity_or_404(j, activity_id)
     if activity.kind != "worksheet":
         abort(404)

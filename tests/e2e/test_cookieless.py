@@ -14,16 +14,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
 from playwright.sync_api import Browser, expect
 
-from lti_tool import create_app
-from lti_tool.demo import platform as demo_platform
-from lti_tool.extensions import db
-from tests.conftest import app_settings
-from tests.support.servers import free_port, serving
-
-MIGRATIONS = str(Path(__file__).parent.parent.parent / "lti_tool" / "migrations")
+from tests.support.lms import separate_lms
+from tests.support.servers import free_port
 
 
 @pytest.fixture
@@ -33,35 +27,10 @@ def settings_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 def two_sites(app: Flask, imported: int, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    tool_port, lms_port = free_port(), free_port()
-    tool_url, lms_url = f"http://127.0.0.1:{tool_port}", f"http://localhost:{lms_port}"
-    lms_app = create_app(
-        app_settings(
-            f"sqlite:///{tmp_path / 'lms.db'}",
-            redis_url=None,
-            demo={"enabled": True, "base_url": lms_url, "tool_url": tool_url},
-            secret_key="lms-secret",
-        )
-    )
-    with lms_app.app_context():
-        upgrade(directory=MIGRATIONS)
-    settings: dict[str, Any] = app.config["SENDA"]
-    settings["lti"]["allow_private_urls"] = True
-    settings["lti"]["platforms"] = [
-        {
-            "issuer": f"{lms_url}/demo",
-            "client_id": demo_platform.CLIENT_ID,
-            "deployment_ids": [demo_platform.DEPLOYMENT_ID],
-            "auth_login_url": f"{lms_url}/demo/auth",
-            "auth_token_url": f"{lms_url}/demo/token",
-            "key_set_url": f"{lms_url}/demo/jwks",
-        }
-    ]
-    app.extensions.pop("senda_platforms_synced", None)
-    with serving(app, tool_port), serving(lms_app, lms_port):
+    tool_url = f"http://127.0.0.1:{free_port()}"
+    lms_url = f"http://localhost:{free_port()}"  # another site: Senda is a third party
+    with separate_lms(app, tmp_path, tool_url, lms_url):
         yield tool_url, lms_url
-    with lms_app.app_context():
-        db.engine.dispose()
 
 
 def test_launch_without_cookies_uses_platform_storage_then_a_new_window(

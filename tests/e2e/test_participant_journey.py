@@ -25,6 +25,7 @@ from tests.e2e.conftest import (
     measure_weight,
     screenshot,
 )
+from tests.support.journey import complete_course
 
 
 def catalogue() -> Catalogue:
@@ -91,7 +92,7 @@ def test_spanish_participant_journey_on_a_phone(site: Site, phone: BrowserContex
 
     # The Business Model Canvas opens after the life-skills course: a facilitator records
     # the live workshop and she completes the rest (fast-forwarded here, through the service).
-    _complete_course_for("u-carmen", "life-skills")
+    complete_course("u-carmen", "life-skills")
     canvas = next(
         a for a in catalogue().course_activities("ent-business-idea") if a.kind == "worksheet"
     )
@@ -137,33 +138,6 @@ def expect_grade(page: object, site: Site) -> None:
                 return
         time.sleep(0.2)
     raise AssertionError("no score reached the demo gradebook")
-
-
-def _complete_course_for(sub: str, course_id: str) -> None:
-    from lti_tool.models import Enrolment, LtiUser
-    from lti_tool.services import learning
-
-    enrolment = db.session.scalar(
-        select(Enrolment).join(LtiUser, LtiUser.id == Enrolment.user_id).where(LtiUser.sub == sub)
-    )
-    assert enrolment is not None
-    j = learning.journey_of(enrolment)
-    for activity in j.catalogue.course_activities(course_id):
-        if j.progress.get(activity.id) and j.progress[activity.id].completed:
-            continue
-        if activity.kind == "quiz":
-            learning.submit_quiz(
-                j, activity, {q.id: sorted(q.correct_ids) for q in activity.questions}
-            )
-        elif activity.kind == "worksheet":
-            learning.save_worksheet(j, activity, {f.id: "x" for f in activity.fields}, submit=True)
-        elif activity.kind == "reflection":
-            learning.save_reflection(j, activity, "Sé organizar.")
-        elif activity.kind == "workshop":
-            learning.record_attendance(enrolment, activity, present=True)
-            db.session.commit()
-        else:
-            learning.mark_viewed(j, activity)
 
 
 def test_english_participant_and_facilitator_view(site: Site, phone: BrowserContext) -> None:

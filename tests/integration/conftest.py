@@ -14,15 +14,9 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from flask_migrate import upgrade
 
-from lti_tool import create_app
-from lti_tool.demo import platform as demo_platform
-from lti_tool.extensions import db
-from tests.conftest import app_settings
-from tests.support.servers import free_port, serving
-
-MIGRATIONS = str(Path(__file__).parent.parent.parent / "lti_tool" / "migrations")
+from tests.support.lms import separate_lms
+from tests.support.servers import free_port
 
 
 @dataclass
@@ -50,33 +44,7 @@ def follow_autopost(browser: requests.Session, response: requests.Response) -> r
 
 @pytest.fixture
 def lms(app: Flask, tmp_path: Path, imported: int) -> Iterator[Lms]:
-    tool_port, lms_port = free_port(), free_port()
-    tool_url = f"http://localhost:{tool_port}"
-    lms_url = f"http://127.0.0.1:{lms_port}"
-    lms_app = create_app(
-        app_settings(
-            f"sqlite:///{tmp_path / 'lms.db'}",
-            redis_url=None,
-            demo={"enabled": True, "base_url": lms_url, "tool_url": tool_url},
-            secret_key="another-secret-for-the-lms",
-        )
-    )
-    with lms_app.app_context():
-        upgrade(directory=MIGRATIONS)
-    app.config["SENDA"]["lti"]["allow_private_urls"] = True  # the LMS is on loopback
-    app.config["SENDA"]["lti"]["platforms"] = [
-        {
-            "issuer": f"{lms_url}/demo",
-            "client_id": demo_platform.CLIENT_ID,
-            "deployment_ids": [demo_platform.DEPLOYMENT_ID],
-            "auth_login_url": f"{lms_url}/demo/auth",
-            "auth_token_url": f"{lms_url}/demo/token",
-            "key_set_url": f"{lms_url}/demo/jwks",
-            "name": "Demo LMS on loopback",
-        }
-    ]
-    app.extensions.pop("senda_platforms_synced", None)
-    with serving(app, tool_port), serving(lms_app, lms_port):
+    tool_url = f"http://localhost:{free_port()}"
+    lms_url = f"http://127.0.0.1:{free_port()}"
+    with separate_lms(app, tmp_path, tool_url, lms_url) as lms_app:
         yield Lms(lms_url, tool_url, lms_app)
-    with lms_app.app_context():
-        db.engine.dispose()

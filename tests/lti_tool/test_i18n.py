@@ -9,7 +9,14 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).parent.parent.parent
 CATALOGUE = ROOT / "lti_tool" / "translations" / "es" / "LC_MESSAGES" / "messages.po"
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "N_": None, "ngettext": (1, 2), "lazy_gettext": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "_l": None,
+    "N_": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+}
 
 
 def test_every_message_in_the_code_has_a_spanish_translation() -> None:
@@ -26,7 +33,10 @@ def test_every_message_in_the_code_has_a_spanish_translation() -> None:
     missing = []
     seen = 0
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map=method_map, keywords=KEYWORDS, options_map={"lti_tool/templates/**.html": {}}
+        str(ROOT),
+        method_map=method_map,
+        keywords=KEYWORDS,
+        options_map={"lti_tool/templates/**.html": {}},
     ):
         key = message if isinstance(message, str) else message[0]
         seen += 1

@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 from lti_tool.extensions import db
 from lti_tool.models import ActivityProgress, Demographics, Enrolment
 from tests.conftest import row_counts
-from tests.support.journey import csrf, intake, post
+from tests.support.journey import complete_course, csrf, intake, post
 from tests.support.lti import Launcher
 
 
@@ -153,7 +153,7 @@ def test_reflection_is_private_and_saved(launcher: Launcher) -> None:
 def test_worksheet_autosave_submit_and_print(launcher: Launcher) -> None:
     launcher.launch("participant")
     intake(launcher.client)
-    _complete(launcher, "ls")
+    complete_course("user-1", "ls")
     token = csrf(launcher.client, "/activities/ent-idea-bmc")
     saved = launcher.client.post(
         "/activities/ent-idea-bmc/worksheet",
@@ -183,7 +183,7 @@ def test_worksheet_autosave_submit_and_print(launcher: Launcher) -> None:
 def test_worksheet_needs_a_csrf_token(launcher: Launcher) -> None:
     launcher.launch("participant")
     intake(launcher.client)
-    _complete(launcher, "ls")
+    complete_course("user-1", "ls")
     response = launcher.client.post(
         "/activities/ent-idea-bmc/worksheet", json={"values": {"customers": "x"}}
     )
@@ -193,7 +193,7 @@ def test_worksheet_needs_a_csrf_token(launcher: Launcher) -> None:
 def test_submitting_an_incomplete_worksheet_says_what_is_missing(launcher: Launcher) -> None:
     launcher.launch("participant")
     intake(launcher.client)
-    _complete(launcher, "ls")
+    complete_course("user-1", "ls")
     response = post(
         launcher.client,
         "/activities/ent-idea-bmc/worksheet",
@@ -202,34 +202,6 @@ def test_submitting_an_incomplete_worksheet_says_what_is_missing(launcher: Launc
     )
     assert response.status_code == 400
     assert "Para enviar, completa" in text(response) and "Tus clientes" in text(response)
-
-
-def _complete(launcher: Launcher, course_id: str) -> None:
-    """Complete a course the quick way (the service, not the pages)."""
-    from lti_tool.auth import Actor
-    from lti_tool.models import LtiUser
-    from lti_tool.services import learning
-
-    enrolment = db.session.scalar(select(Enrolment))
-    assert enrolment is not None
-    user = db.session.get(LtiUser, enrolment.user_id)
-    assert user is not None
-    del Actor
-    j = learning.journey_of(enrolment)
-    for activity in j.catalogue.course_activities(course_id):
-        if activity.kind == "quiz":
-            learning.submit_quiz(
-                j, activity, {q.id: sorted(q.correct_ids) for q in activity.questions}
-            )
-        elif activity.kind == "worksheet":
-            learning.save_worksheet(j, activity, {f.id: "x" for f in activity.fields}, submit=True)
-        elif activity.kind == "reflection":
-            learning.save_reflection(j, activity, "x")
-        elif activity.kind == "workshop":
-            learning.record_attendance(enrolment, activity, present=True)
-            db.session.commit()
-        else:
-            learning.mark_viewed(j, activity)
 
 
 def test_locked_course_cannot_be_worked_on(launcher: Launcher) -> None:
