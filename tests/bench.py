@@ -37,6 +37,7 @@ from tests.support.keys import platform_key  # noqa: E402
 from tests.support.lti import Launcher, TestPlatform  # noqa: E402
 
 LINES: list[str] = []
+CONTENT = Path(os.environ.get("SENDA_BENCH_CONTENT", ROOT / "content"))
 LMS_LATENCY = 0.050  # the LMS is 50 ms away
 
 
@@ -49,7 +50,7 @@ def make_app(tmp: Path, **extra: Any) -> Flask:
     settings: dict[str, Any] = {
         "secret_key": "bench",
         "database_url": f"sqlite:///{tmp / 'bench.db'}",
-        "content_path": str(ROOT / "content"),
+        "content_path": str(CONTENT),
         "lti": {"allow_private_urls": True},
     }
     settings.update(extra)
@@ -264,7 +265,7 @@ def bench_validate() -> None:
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        document, errors = compile_tree(ROOT / "content")
+        document, errors = compile_tree(CONTENT)
         times.append(time.perf_counter() - start)
     report(
         f"{len(document['activities'])} activities, {len(errors)} problems: "
@@ -290,7 +291,11 @@ def bench_pages(tmp: Path) -> None:
             launcher.launch("participant", sub=f"p-{n}", name=f"Participante {n}")
             intake(client)
         catalogue = content.latest_catalogue()[1]  # type: ignore[index]
-        first_course = next(iter(catalogue.courses))
+        from lti_tool.models import Enrolment
+
+        enrolment = db.session.scalar(select(Enrolment).limit(1))
+        assert enrolment is not None
+        first_course = enrolment.course_ids[0]
         by_kind = {}
         for activity in catalogue.course_activities(first_course):
             by_kind.setdefault(activity.kind, activity.id)
@@ -371,11 +376,13 @@ def bench_grades(tmp: Path) -> None:
             db.session.add(link)
             db.session.flush()
             users = []
-            for n in range(10_000):
+            for n in range(int(__import__("os").environ.get("BENCH_USERS", "10000"))):
                 users.append(LtiUser(platform_id=platform.id, sub=f"u{n}", name=""))
             db.session.add_all(users)
             db.session.commit()
             user_ids = [u.id for u in users]
+            platform_id, link_id = platform.id, link.id
+            db.session.expunge_all()  # as a worker process starts: an empty session
 
             def enqueue(count: int) -> None:
                 db.session.execute(text("DELETE FROM score_outbox"))
@@ -384,8 +391,8 @@ def bench_grades(tmp: Path) -> None:
                     ScoreOutbox.__table__.insert(),
                     [
                         {
-                            "platform_id": platform.id,
-                            "resource_link_id": link.id,
+                            "platform_id": platform_id,
+                            "resource_link_id": link_id,
                             "user_id": user_ids[i],
                             "pending_key": None,
                             "score_given": 50.0,
@@ -422,7 +429,7 @@ def bench_grades(tmp: Path) -> None:
                     f"({lms.token_requests - tokens_before} token requests for 500 scores)"
                 )
             ags.SendaServiceConnector.reuse_tokens = True
-            enqueue(10_000)
+            enqueue(int(__import__("os").environ.get("BENCH_USERS", "10000")))
             start = time.perf_counter()
             while db.session.scalar(
                 select(ScoreOutbox.id).where(ScoreOutbox.status == "pending").limit(1)

@@ -158,16 +158,11 @@ class LmsClient:
     timeout: float
 
     def __post_init__(self) -> None:
-        registration = Registration()
+        registration = keys.SigningRegistration()
         registration.set_issuer(self.platform.issuer).set_client_id(self.platform.client_id)
         registration.set_auth_token_url(self.platform.auth_token_url)
         if self.platform.auth_audience:
             registration.set_auth_audience(self.platform.auth_audience)
-        _kid, _key, private_pem = keys.signing_key()
-        current = keys.current_key()
-        assert current is not None
-        registration.set_tool_private_key(private_pem)
-        registration.set_tool_public_key(keys.public_pem(current.public_jwk))
         self.connector = SendaServiceConnector(
             registration, self.platform.id, TimeoutSession(self.timeout)
         )

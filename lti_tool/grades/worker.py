@@ -110,9 +110,14 @@ def _scopes(link: ResourceLink) -> list[str]:
     return sorted(set(link.ags_scopes.split()))
 
 
-def deliver(score_id: int, after_send: Callable[[], None] | None = None) -> str:
-    """Send one claimed score; returns its new status. `after_send` lets tests crash the worker
-    between the LMS's answer and the commit."""
+def deliver(
+    score_id: int,
+    after_send: Callable[[], None] | None = None,
+    clients: dict[int, ags.LmsClient] | None = None,
+) -> str:
+    """Send one claimed score; returns its new status. `clients` are reused across a round
+    (one per platform); `after_send` lets tests crash the worker between the LMS's answer and
+    the commit."""
     row = db.session.get(ScoreOutbox, score_id)
     if row is None or row.status != PENDING:
         return "gone"
@@ -120,7 +125,11 @@ def deliver(score_id: int, after_send: Callable[[], None] | None = None) -> str:
     user = db.session.get(LtiUser, row.user_id)
     platform = db.session.get(Platform, row.platform_id)
     assert link is not None and user is not None and platform is not None
-    client = ags.LmsClient(platform, current_app.config["SENDA"]["lti"]["http_timeout_seconds"])
+    clients = {} if clients is None else clients
+    client = clients.get(platform.id)
+    if client is None:
+        client = ags.LmsClient(platform, current_app.config["SENDA"]["lti"]["http_timeout_seconds"])
+        clients[platform.id] = client
     scopes = _scopes(link)
     outcome = DELIVERED
     try:
@@ -180,18 +189,22 @@ def deliver(score_id: int, after_send: Callable[[], None] | None = None) -> str:
     row.claim = None
     if outcome == DELIVERED:
         row.delivered_at = utcnow()
-    db.session.commit()
     if outcome != DELIVERED:
         log.info("score %s %s after %s attempt(s)", row.id, outcome, row.attempts)
+    db.session.commit()
+    # A round sends hundreds of scores with one session: keep it from growing.
+    db.session.expunge(row)
+    db.session.expunge(user)
     return outcome
 
 
 def run_once(batch_size: int | None = None) -> RoundResult:
     result = RoundResult()
+    clients: dict[int, ags.LmsClient] = {}
     for score_id in claim(batch_size):
         result.claimed += 1
         try:
-            outcome = deliver(score_id)
+            outcome = deliver(score_id, clients=clients)
         except Exception:  # one broken row must not stop the others; its lease will expire
             log.exception("delivery of score %s failed", score_id)
             db.session.rollback()

@@ -22,7 +22,6 @@ from courses.model import Catalogue
 from lti_tool.auth import current_actor, require_role
 from lti_tool.extensions import db
 from lti_tool.lti import keys
-from lti_tool.lti.adapter import DbToolConf
 from lti_tool.models import Platform
 from lti_tool.services import content
 
@@ -142,14 +141,8 @@ def respond() -> ResponseReturnValue:
     platform = db.session.get(Platform, current_actor().platform_id)
     if platform is None:
         abort(403)
-    registration = DbToolConf().find_registration_by_params(platform.issuer, platform.client_id)
-    if registration is None:
-        abort(403)
-    _kid, _key, private_pem = keys.signing_key()
-    current = keys.current_key()
-    assert current is not None
-    registration.set_tool_private_key(private_pem)
-    registration.set_tool_public_key(keys.public_pem(current.public_jwk))
+    registration = keys.SigningRegistration()
+    registration.set_issuer(platform.issuer).set_client_id(platform.client_id)
     launch_url = _launch_url()
     resources = []
     for target in chosen:

@@ -15,6 +15,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from pylti1p3.registration import Registration
 from sqlalchemy import select
 
 from lti_tool.extensions import db
@@ -91,9 +92,18 @@ def signing_key() -> tuple[str, rsa.RSAPrivateKey, str]:
     return key.kid, _load_private_key(key.private_pem), key.private_pem
 
 
-def public_pem(jwk: dict[str, Any]) -> str:
-    public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
-    assert isinstance(public_key, rsa.RSAPublicKey)
-    return public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+class SigningRegistration(Registration):
+    """pylti1p3's Registration holding Senda's current key as a parsed object.
+
+    pylti1p3 signs with the private key's PEM text and derives the kid from the public PEM
+    with jwcrypto; both parse the key again for every signature (about 20 ms each with
+    cryptography's key checks). This one gives the parsed key and the known kid instead.
+    """
+
+    def __init__(self) -> None:
+        kid, key, _pem = signing_key()
+        self._senda_kid = kid
+        self.set_tool_private_key(key)  # type: ignore[arg-type]  # PyJWT accepts key objects
+
+    def get_kid(self) -> str:
+        return self._senda_kid

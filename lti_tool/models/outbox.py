@@ -26,7 +26,11 @@ class ScoreOutbox(db.Model):  # type: ignore[name-defined]
     """
 
     __tablename__ = "score_outbox"
-    __table_args__ = (Index("ix_score_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_score_outbox_due", "status", "next_attempt_at"),
+        # The worker's "is an older score of this participant and link still waiting?" check.
+        Index("ix_score_outbox_key", "user_id", "resource_link_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))

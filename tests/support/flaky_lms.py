@@ -37,6 +37,7 @@ class FlakyLms:
     _server: Any = None
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _last: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -76,13 +77,12 @@ class FlakyLms:
             stamp = datetime.fromisoformat(score["timestamp"])
             assert stamp.tzinfo is not None
             with self._lock:
-                previous = [
-                    a for a in self.accepted if a.user_id == score["userId"] and a.lineitem == item
-                ]
-                if previous and stamp <= datetime.fromisoformat(previous[-1].timestamp):
+                last = self._last.get((score["userId"], item))
+                if last is not None and stamp <= last:
                     return "Refusing score with an earlier timestamp", 409
                 if score["scoreGiven"] > score["scoreMaximum"]:
                     return "scoreGiven above scoreMaximum", 400
+                self._last[(score["userId"], item)] = stamp
                 self.accepted.append(
                     Accepted(
                         score["userId"],
