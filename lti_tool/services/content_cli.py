@@ -55,3 +55,30 @@ def import_(path: Path | None) -> None:
 @content_cli.command("schema", help="Print the JSON Schema of the content files.")
 def schema() -> None:
     click.echo(json.dumps(export_json_schema(), indent=2))
+
+
+@content_cli.command(
+    "speak", help="Record missing audio of media activities from their transcripts."
+)
+@click.argument(
+    "path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option("--force", is_flag=True, help="Record again even if the file exists.")
+def speak(path: Path | None, force: bool) -> None:
+    """A first recording with a speech synthesiser (espeak-ng, opus at 16 kbit/s) so every audio
+    activity works from day one; replace the files with human recordings when you have them."""
+    import shutil
+
+    from lti_tool.services.recordings import missing_recordings, record
+
+    if not (shutil.which("espeak-ng") and shutil.which("opusenc")):
+        click.echo(
+            "needs espeak-ng and opus-tools (apt-get install espeak-ng opus-tools)", err=True
+        )
+        sys.exit(1)
+    made = 0
+    for job in missing_recordings(path or content.content_root(), force):
+        record(job)
+        click.echo(f"recorded {job.target.name} ({job.target.stat().st_size // 1024} KB)")
+        made += 1
+    click.echo(f"{made} recording(s) made")
