@@ -184,7 +184,7 @@ def _template_globals() -> dict[str, Any]:
         "region_names": REGION_NAMES,
         "kind_names": {
             "lesson": _("Reading"),
-            "media": _("Listen"),
+            "media": _("Audio"),
             "quiz": _("Knowledge check"),
             "reflection": _("Reflection"),
             "worksheet": _("Worksheet"),

@@ -20,9 +20,10 @@ from playwright.sync_api import Browser, BrowserContext, Frame, Page, sync_playw
 
 from lti_tool.demo.setup import register_demo_platform
 from lti_tool.services import content
-from tests.conftest import REAL_CONTENT
+from tests.conftest import REAL_CONTENT as _REAL_CONTENT
 from tests.support.servers import free_port, serving
 
+REAL_CONTENT = Path(os.environ.get("SENDA_E2E_CONTENT", _REAL_CONTENT))
 ARTIFACTS = Path(__file__).parent.parent / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 CHROMIUM = os.environ.get("SENDA_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import BrowserContext, Frame, expect
+from playwright.sync_api import BrowserContext, Frame, Locator, expect
 from sqlalchemy import select
 
 from courses.model import Activity, Catalogue
@@ -38,13 +38,18 @@ def first_of(kind: str, course_id: str) -> Activity:
     return next(a for a in catalogue().course_activities(course_id) if a.kind == kind)
 
 
+def click(frame: Frame, target: Locator) -> None:
+    """Click something that loads a new page, and wait for that page."""
+    with frame.expect_navigation():
+        target.click()
+
+
 def answer_intake(frame: Frame, goal: str) -> None:
     frame.get_by_role("radio", name=goal).check()
     frame.get_by_role("group", name=re.compile("vendes algo|sell something")).get_by_role(
         "radio", name=re.compile("^(No)$")
     ).check()
-    frame.get_by_role("button", name=re.compile("Ver mi ruta|See my pathway")).click()
-    frame.wait_for_load_state()
+    click(frame, frame.get_by_role("button", name=re.compile("Ver mi ruta|See my pathway")))
 
 
 def pass_quiz(frame: Frame, quiz: Activity, locale: str) -> None:
@@ -55,8 +60,10 @@ def pass_quiz(frame: Frame, quiz: Activity, locale: str) -> None:
         for option in question.options:
             if option.correct:
                 group.get_by_label(option.text.get(locale), exact=True).check()
-    frame.get_by_role("button", name=re.compile("Revisar mis respuestas|Check my answers")).click()
-    frame.wait_for_load_state()
+    click(
+        frame,
+        frame.get_by_role("button", name=re.compile("Revisar mis respuestas|Check my answers")),
+    )
 
 
 def test_spanish_participant_journey_on_a_phone(site: Site, phone: BrowserContext) -> None:
@@ -75,12 +82,10 @@ def test_spanish_participant_journey_on_a_phone(site: Site, phone: BrowserContex
 
     # One clear next action: the first step of the first course.
     lesson = first_of("lesson", "life-skills")
-    frame.get_by_role("link", name=lesson.title.es).click()
-    frame.wait_for_load_state()
+    click(frame, frame.get_by_role("link", name=lesson.title.es))
     check_accessibility(frame, "lesson")
     screenshot(frame, "03-lesson")
-    frame.get_by_role("button", name="Listo, siguiente paso").click()
-    frame.wait_for_load_state()
+    click(frame, frame.get_by_role("button", name="Listo, siguiente paso"))
 
     quiz = first_of("quiz", "life-skills")
     frame.goto(site.url + f"/activities/{quiz.id}")
@@ -148,10 +153,8 @@ def test_english_participant_and_facilitator_view(site: Site, phone: BrowserCont
     expect(frame.get_by_text("Entrepreneurship · Basic")).to_be_visible()
     screenshot(frame, "06-plan-english")
     lesson = first_of("lesson", "life-skills")
-    frame.get_by_role("link", name=lesson.title.en).click()
-    frame.wait_for_load_state()
-    frame.get_by_role("button", name="Done, next step").click()
-    frame.wait_for_load_state()
+    click(frame, frame.get_by_role("link", name=lesson.title.en))
+    click(frame, frame.get_by_role("button", name="Done, next step"))
     with site.app.app_context():
         assert db.session.scalar(
             select(ActivityProgress.completed).where(ActivityProgress.activity_id == lesson.id)
@@ -162,8 +165,7 @@ def test_english_participant_and_facilitator_view(site: Site, phone: BrowserCont
     expect(facilitator.get_by_role("link", name="Emily Clarke")).to_be_visible()
     check_accessibility(facilitator, "cohort")
     screenshot(facilitator, "07-facilitator-cohort")
-    facilitator.get_by_role("link", name="Emily Clarke").click()
-    facilitator.wait_for_load_state()
+    click(facilitator, facilitator.get_by_role("link", name="Emily Clarke"))
     expect(facilitator.get_by_text(re.compile(r"\d+% completado"))).to_be_visible()
     check_accessibility(facilitator, "participant")
     facilitator.goto(site.url + "/cohort/workshops")
@@ -185,28 +187,32 @@ def test_english_participant_and_facilitator_view(site: Site, phone: BrowserCont
 
 
 def test_keyboard_only(site: Site, phone: BrowserContext) -> None:
-    page = phone.new_page()
-    frame = launch(page, site, "Yasna Joseph")
-    # The skip link is the first stop, and the intake is done with the keyboard alone.
-    frame.locator("body").press("Tab")
-    expect(frame.locator(":focus")).to_have_text("Saltar al contenido")
-    goal = frame.get_by_role("radio", name="Encontrar un trabajo con contrato")
-    goal.focus()
-    goal.press("Space")
-    expect(goal).to_be_checked()
-    submit = frame.get_by_role("button", name="Ver mi ruta")
+    frame = launch(phone.new_page(), site, "Yasna Joseph")
+    page = phone.new_page()  # the same session, as a page of its own, to own the keyboard
+    page.goto(frame.url)
+    # The skip link is the first stop, and it moves to the content.
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Saltar al contenido")
+    page.keyboard.press("Enter")
+    expect(page.locator(":focus")).to_have_id("main")
+    # Reach the first answer with Tab alone, choose it with the arrow keys, submit with Enter.
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.type") == "radio":
+            break
+    page.keyboard.press("ArrowDown")  # radios: arrows move and select
+    expect(page.get_by_role("radio", name="Encontrar un trabajo con contrato")).to_be_checked()
+    submit = page.get_by_role("button", name="Ver mi ruta")
     submit.focus()
-    submit.press("Enter")
-    frame.wait_for_load_state()
-    expect(frame.get_by_text("Empleabilidad · Básico")).to_be_visible()
-    next_step = frame.locator("a.button").first
-    next_step.focus()
-    next_step.press("Enter")
-    frame.wait_for_load_state()
-    done = frame.get_by_role("button", name="Listo, siguiente paso")
-    done.focus()
-    done.press("Enter")
-    frame.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_text("Empleabilidad · Básico")).to_be_visible()
+    page.locator("a.button").first.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.get_by_role("button", name="Listo, siguiente paso").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     with site.app.app_context():
         assert db.session.scalar(select(ActivityProgress.id).limit(1)) is not None
 
