@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	@$(BIN)/pybabel compile --use-fuzzy -q -d lti_tool/translations 2>/dev/null || $(BIN)/pybabel compile -q -d lti_tool/translations
+	@$(BIN)/pybabel compile -d lti_tool/translations > /dev/null
 
 # ---------------------------------------------------------------- run
 # Development server with the built-in demo LMS at http://127.0.0.1:5000/demo
