@@ -253,19 +253,22 @@ def retry(score_id: int) -> bool:
     return True
 
 
-_started = threading.Lock()
+_starting = threading.Lock()
 
 
 def start_in_app(app: Flask) -> None:
-    """Development (`make run`): one worker thread inside the web process."""
-    if app.extensions.get("senda_worker") or not _started.acquire(blocking=False):
+    """Development (`make run`): one worker thread inside the web process, once per app."""
+    if app.extensions.get("senda_worker"):
         return
-    stop = threading.Event()
+    with _starting:
+        if app.extensions.get("senda_worker"):
+            return
+        stop = threading.Event()
 
-    def loop() -> None:
-        with app.app_context():
-            work(stop)
+        def loop() -> None:
+            with app.app_context():
+                work(stop)
 
-    thread = threading.Thread(target=loop, name="senda-outbox", daemon=True)
-    app.extensions["senda_worker"] = (thread, stop)
-    thread.start()
+        thread = threading.Thread(target=loop, name="senda-outbox", daemon=True)
+        app.extensions["senda_worker"] = (thread, stop)
+        thread.start()

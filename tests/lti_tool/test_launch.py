@@ -94,6 +94,17 @@ def test_language_switch_never_redirects_off_site(launcher: Launcher) -> None:
         assert response.headers["Location"] == "/"
 
 
+def test_launch_posted_cross_site_is_accepted(launcher: Launcher) -> None:
+    """LMSs post launches from their own origin: no CSRF check may refuse them (case 22)."""
+    login = launcher.login()
+    response = launcher.client.post(
+        "/lti/launch",
+        data={"id_token": launcher.sign(launcher.claims(nonce=login.nonce)), "state": login.state},
+        headers={"Origin": "https://lms.example.edu", "Referer": "https://lms.example.edu/auth"},
+    )
+    assert response.status_code == 302
+
+
 def test_post_login_also_works(launcher: Launcher) -> None:
     login = launcher.login(_method="POST")
     assert login.response.status_code == 302

@@ -272,6 +272,10 @@ def test_replay_on_another_worker_is_refused(app: Flask, launcher: Launcher, mig
     with other_worker.test_client() as client:
         client.set_cookie(*_state_cookie(launcher, login.state))
         response = client.post("/lti/launch", data={"id_token": token, "state": login.state})
+    with other_worker.app_context():
+        from lti_tool.extensions import db
+
+        db.engine.dispose()  # close its connections before the suite goes on
     assert response.status_code == 401
 
 
