@@ -10,13 +10,23 @@ class ContentError:
     path: str  # relative to the content folder
     line: int  # 1-based; 0 when the problem concerns the whole file
     message: str
+    # "error" stops an import; "warning" (a source checked long ago, a review date passed) is
+    # printed for the designer but the content still imports.
+    severity: str = "error"
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == "warning"
 
     def __str__(self) -> str:
-        return (
-            f"{self.path}:{self.line}: {self.message}"
-            if self.line
-            else f"{self.path}: {self.message}"
-        )
+        label = "warning: " if self.is_warning else ""
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {label}{self.message}"
+
+
+def blocking(problems: list[ContentError]) -> list[ContentError]:
+    """The problems that stop an import (warnings do not)."""
+    return [p for p in problems if not p.is_warning]
 
 
 class ContentInvalid(Exception):

@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from courses.authoring.errors import ContentError, ContentInvalid
+from courses.authoring.errors import ContentError, ContentInvalid, blocking
 from courses.authoring.tree import compile_tree, tree_digest
 from courses.catalogue import build_catalogue
 from courses.model import Catalogue
@@ -54,9 +54,9 @@ def import_tree(root: Path | None = None) -> ImportResult:
     existing = db.session.scalar(select(ContentVersion).where(ContentVersion.digest == digest))
     if existing is not None:
         return ImportResult(existing.id, False, dict(existing.summary))
-    document, errors = compile_tree(root)
-    if errors:
-        raise ContentInvalid(errors)
+    document, problems = compile_tree(root)
+    if blocking(problems):
+        raise ContentInvalid(blocking(problems))
     kinds = Counter(a["kind"] for a in document["activities"].values())
     summary = {
         "pathways": len(document["pathways"]),

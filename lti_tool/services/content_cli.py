@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from courses.authoring.errors import ContentInvalid
+from courses.authoring.errors import ContentInvalid, blocking
 from courses.authoring.schema import export_json_schema
 from lti_tool.services import content
 
@@ -25,14 +25,17 @@ def content_cli() -> None:
 )
 def validate(path: Path | None) -> None:
     started = time.perf_counter()
-    errors = content.validate(path)
-    for error in errors:
-        click.echo(str(error))
+    problems = content.validate(path)
+    for problem in problems:
+        click.echo(str(problem))
     elapsed = time.perf_counter() - started
+    errors = blocking(problems)
     if errors:
         click.echo(f"{len(errors)} problem(s) found ({elapsed:.2f} s)", err=True)
         sys.exit(1)
-    click.echo(f"content is valid ({elapsed:.2f} s)")
+    warnings = len(problems) - len(errors)
+    suffix = f", {warnings} warning(s)" if warnings else ""
+    click.echo(f"content is valid ({elapsed:.2f} s{suffix})")
 
 
 @content_cli.command("import", help="Store the content folder as a new version (if it changed).")
