@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lti_tool.config import load_settings
+from lti_tool.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ def _tune_sqlite(app: Flask) -> None:
     readers and one writer work together, and a busy timeout makes writers wait, not fail."""
     from sqlalchemy import event
 
-    from lti_tool.extensions import db
+    from lti_tool.models import db
 
     with app.app_context():
         engine = db.engine
@@ -57,27 +57,27 @@ def _tune_sqlite(app: Flask) -> None:
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. `overrides` (used by tests) take precedence over file and environment."""
-    settings = load_settings(overrides=overrides)
+    config = load_settings(overrides=overrides)
     app = Flask(
         __name__,
         static_folder=str(ROOT / "static"),
         static_url_path="/static",
         instance_path=str(ROOT / "instance"),
     )
-    app.config["SENDA"] = settings
+    app.config["SENDA"] = config
     app.config.update(
-        SECRET_KEY=_secret_key(app, settings["secret_key"]),
-        SQLALCHEMY_DATABASE_URI=settings["database_url"]
+        SECRET_KEY=_secret_key(app, config.secret_key),
+        SQLALCHEMY_DATABASE_URI=config.database_url
         or f"sqlite:///{Path(app.instance_path) / 'senda.db'}",
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         SESSION_COOKIE_NAME="senda_session",
         SESSION_COOKIE_HTTPONLY=True,
-        # The session's life is counted from the launch that opened it (lti_tool/auth.py).
+        # The session's life is counted from the launch that opened it (web/session.py).
         SESSION_REFRESH_EACH_REQUEST=False,
-        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings["session_lifetime_minutes"]),
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=config.session_lifetime_minutes),
         # Generous for worksheets; the launch view applies its own 64 KB limit.
         MAX_CONTENT_LENGTH=512 * 1024,
-        BABEL_DEFAULT_LOCALE=settings["default_locale"],
+        BABEL_DEFAULT_LOCALE=config.default_locale,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         BABEL_DEFAULT_TIMEZONE="America/Santiago",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
@@ -85,46 +85,43 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         TEMPLATES_AUTO_RELOAD=False,
         DEBUG=False,
     )
-    if settings["proxy_count"]:
-        n = settings["proxy_count"]
+    if config.proxy_count:
+        n = config.proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
 
-    from lti_tool import cli, onetime, web
-    from lti_tool.extensions import babel, csrf, db, migrate
+    # Every table is part of the schema everywhere: the sensitive ones (reached only through
+    # services/privacy.py) and the demo LMS's (used only when the demo is on).
+    from lti_tool import cli, web
+    from lti_tool.demo import models as _demo_models  # noqa: F401
+    from lti_tool.extensions import babel, csrf, migrate
+    from lti_tool.lti import onetime
+    from lti_tool.models import db
+    from lti_tool.models import private as _private_models  # noqa: F401
+    from lti_tool.models.encryption import KeyRing, keys_for
+    from lti_tool.web.i18n import select_locale
 
+    app.extensions["senda_keyring"] = KeyRing(
+        keys_for(config.privacy.encryption_keys, app.instance_path)
+    )
     db.init_app(app)
     _tune_sqlite(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
-    babel.init_app(app, locale_selector=web.select_locale)
+    babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
-    onetime.init_app(app)
+    onetime.init_app(app, config)
     web.init_app(app)
 
-    from lti_tool.lti.deep_linking import bp as deep_linking_bp
-    from lti_tool.lti.registration import bp as registration_bp
-    from lti_tool.lti.views import bp as lti_bp
-    from lti_tool.views.designer import bp as designer_bp
-    from lti_tool.views.facilitator import bp as facilitator_bp
-    from lti_tool.views.home import bp as home_bp
-    from lti_tool.views.learner import bp as learner_bp
+    from lti_tool.views import BLUEPRINTS
 
-    for blueprint in (
-        lti_bp,
-        registration_bp,
-        deep_linking_bp,
-        home_bp,
-        learner_bp,
-        facilitator_bp,
-        designer_bp,
-    ):
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    if settings["demo"]["enabled"]:
+    if config.demo.enabled:
         from lti_tool.demo.views import bp as demo_bp
 
         app.register_blueprint(demo_bp)
     cli.init_app(app)
-    if settings["outbox"]["run_in_app"]:
-        from lti_tool.grades.worker import start_in_app
+    if config.outbox.run_in_app:
+        from lti_tool.jobs.runner import start_in_app
 
         # Started by the first request, so that CLI commands never start a worker.
         app.before_request(lambda: start_in_app(app))

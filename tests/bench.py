@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lti_tool import create_app  # noqa: E402
-from lti_tool.extensions import db  # noqa: E402
+from lti_tool.models import db  # noqa: E402
 from tests.support.keys import platform_key  # noqa: E402
 from tests.support.lti import Launcher, TestPlatform  # noqa: E402
 
@@ -335,8 +335,8 @@ def bench_pages(tmp: Path) -> None:
 
 # ---------------------------------------------------------------------------------- grades
 def bench_grades(tmp: Path) -> None:
-    from lti_tool.grades import ags, worker
-    from lti_tool.lti import keys
+    from lti_tool.jobs import grade_delivery as worker
+    from lti_tool.lti import ags, keys
     from lti_tool.models import (
         Deployment,
         LmsContext,

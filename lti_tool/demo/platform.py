@@ -29,19 +29,20 @@ from werkzeug.wrappers import Response
 
 from lti_tool.demo import people
 from lti_tool.demo.models import DemoKey, DemoLineItem, DemoLink, DemoScore
-from lti_tool.extensions import db
+from lti_tool.models import db
+from lti_tool.settings import settings
 
 CLIENT_ID = "senda-demo-client"
 DEPLOYMENT_ID = "demo-deployment-1"
 
 
 def demo_base() -> str:
-    base: str = current_app.config["SENDA"]["demo"]["base_url"]
+    base: str = settings().demo.base_url
     return base.rstrip("/")
 
 
 def tool_base() -> str:
-    tool_url = current_app.config["SENDA"]["demo"].get("tool_url")
+    tool_url = settings().demo.tool_url
     return (tool_url or demo_base()).rstrip("/")
 
 

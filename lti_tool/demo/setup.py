@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from lti_tool.demo import platform as demo
-from lti_tool.extensions import db
 from lti_tool.lti import keys, registry
-from lti_tool.models import Platform
+from lti_tool.models import Platform, db
 
 
 def register_demo_platform() -> int:

@@ -16,8 +16,8 @@ from lti_tool.demo import people
 from lti_tool.demo import platform as demo
 from lti_tool.demo.models import DemoLineItem, DemoLink
 from lti_tool.demo.setup import demo_jwks, register_demo_platform
-from lti_tool.extensions import csrf, db
-from lti_tool.models import Platform
+from lti_tool.extensions import csrf
+from lti_tool.models import Platform, db
 
 log = logging.getLogger(__name__)
 bp = Blueprint("demo", __name__, url_prefix="/demo")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from flask import current_app, request
+from flask import request
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin
 from pylti1p3.contrib.flask import FlaskRequest as _FlaskRequest
 from pylti1p3.deployment import Deployment as LibDeployment
@@ -37,11 +37,11 @@ from pylti1p3.registration import Registration
 from pylti1p3.session import SessionService
 from pylti1p3.tool_config import ToolConfAbstract
 
-from lti_tool import onetime
-from lti_tool.lti import platform_keys, registry
+from lti_tool.lti import onetime, platform_keys, registry
 from lti_tool.lti.claims import MESSAGE_TYPES
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.registry import PlatformInfo
+from lti_tool.settings import settings
 
 STATE_PREFIX = "oidc-state:"
 LTI_VERSION = "1.3.0"
@@ -77,7 +77,7 @@ class SendaSessionService(SessionService):
 
     def save_state_params(self, state: str, params: dict[str, object]) -> None:
         assert self._pending_nonce, "pylti1p3 saves the nonce before the state"
-        ttl = current_app.config["SENDA"]["lti"]["login_state_ttl_seconds"]
+        ttl = settings().lti.login_state_ttl_seconds
         onetime.store().put(STATE_PREFIX + state, {**params, "nonce": self._pending_nonce}, ttl)
         self.saved_state = state
 
@@ -278,7 +278,7 @@ class SendaMessageLaunch(FlaskMessageLaunch):
 
     def validate_jwt_signature(self) -> SendaMessageLaunch:
         assert self.platform is not None
-        settings = current_app.config["SENDA"]["lti"]
+        config = settings().lti
         header = self._jwt["header"]
         kid = header.get("kid")
         if header.get("alg") != "RS256" or not isinstance(kid, str) or not kid:
@@ -289,7 +289,7 @@ class SendaMessageLaunch(FlaskMessageLaunch):
             raise LaunchRejected("unknown_key") from exc
         except platform_keys.KeySetUnavailable as exc:
             raise LaunchRejected("key_set_unavailable") from exc
-        leeway = settings["clock_leeway_seconds"]
+        leeway = config.clock_leeway_seconds
         try:
             body = jwt.decode(
                 self._get_id_token(),
@@ -315,7 +315,7 @@ class SendaMessageLaunch(FlaskMessageLaunch):
         now = time.time()
         if not isinstance(iat, int | float) or iat > now + leeway:
             raise LaunchRejected("bad_time")
-        if iat < now - settings["max_token_age_seconds"] - leeway:
+        if iat < now - config.max_token_age_seconds - leeway:
             raise LaunchRejected("bad_time")
         # From here on only the verified body is used.
         self._jwt["body"] = body  # type: ignore[typeddict-item]

@@ -1,7 +1,8 @@
-"""What Senda takes from a verified id_token: a marshmallow schema at the LTI boundary and the
-mapping from LTI roles to Senda's three audiences.
+"""What Senda takes from a verified id_token: a marshmallow schema at the LTI boundary.
 
 Only claims named here are read; everything else in the token is ignored (LTI Core §5.4.7).
+Senda never reads the e-mail: it does not need it (data minimisation). The course role comes
+from the one table in `lti_tool/lti/roles.py`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from urllib.parse import urlsplit
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from lti_tool.actor import Role
+from lti_tool.lti.roles import course_role
+
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/"
@@ -20,46 +24,6 @@ NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 MESSAGE_TYPES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
-
-PARTICIPANT = "participant"
-FACILITATOR = "facilitator"
-DESIGNER = "designer"
-
-_MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
-_MEMBERSHIP_SUB = "http://purl.imsglobal.org/vocab/lis/v2/membership/"
-_SYSTEM = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
-
-# Context roles (in this LMS course) and their short forms, allowed for context roles by
-# LTI Core §A.2.3.1. Institution roles are ignored on purpose: Canvas sends "Instructor" or
-# "Administrator" institution roles to people who are learners in the course at hand.
-_DESIGNER_ROLES = {
-    _MEMBERSHIP + "ContentDeveloper",
-    _MEMBERSHIP + "Administrator",
-    "ContentDeveloper",
-    "Administrator",
-    _SYSTEM + "Administrator",
-    _SYSTEM + "SysAdmin",
-}
-_FACILITATOR_ROLES = {
-    _MEMBERSHIP + "Instructor",
-    _MEMBERSHIP_SUB + "Instructor#TeachingAssistant",
-    _MEMBERSHIP + "TeachingAssistant",  # seen in the wild although not in the vocabulary
-    "Instructor",
-    "TeachingAssistant",
-}
-
-
-def senda_role(lti_roles: list[str]) -> str:
-    """The highest of designer > facilitator > participant the roles grant; unknown, missing or
-    empty roles grant participant and nothing more."""
-    roles = set(lti_roles)
-    if roles & _DESIGNER_ROLES:
-        return DESIGNER
-    if roles & _FACILITATOR_ROLES or any(
-        role.startswith(_MEMBERSHIP_SUB + "Instructor#") for role in roles
-    ):
-        return FACILITATOR
-    return PARTICIPANT
 
 
 class _ContextSchema(Schema):
@@ -127,13 +91,15 @@ class LaunchClaimsSchema(Schema):
     sub = fields.String(load_default="", validate=validate.Length(max=255))
     name = fields.String(load_default="")
     given_name = fields.String(load_default="")
-    email = fields.String(load_default="")
     locale = fields.String(load_default="")
     message_type = fields.String(
         data_key=LTI + "message_type", required=True, validate=validate.OneOf(MESSAGE_TYPES)
     )
     deployment_id = fields.String(data_key=LTI + "deployment_id", required=True)
-    roles = fields.List(fields.String(), data_key=LTI + "roles", load_default=list)
+    roles = fields.List(fields.Raw(), data_key=LTI + "roles", load_default=list)
+    role_scope_mentor = fields.List(
+        fields.Raw(), data_key=LTI + "role_scope_mentor", load_default=list
+    )
     target_link_uri = fields.String(data_key=LTI + "target_link_uri", load_default="")
     context = _claim(LTI + "context", _ContextSchema, load_default=None, allow_none=True)
     resource_link = _claim(
@@ -165,10 +131,9 @@ class LaunchClaims:
     sub: str
     name: str
     given_name: str
-    email: str
     locale: str
     lti_roles: list[str]
-    role: str
+    role: Role | None  # None: no role Senda knows (the launch is refused)
     context_id: str | None
     context_title: str
     context_label: str
@@ -180,6 +145,8 @@ class LaunchClaims:
     ags: dict[str, Any] | None = None
     memberships_url: str | None = None
     deep_linking: dict[str, Any] | None = None
+    # LTI Core §5.3.7.1: the users (their `sub`) a mentor mentors in this context.
+    mentor_scope: tuple[str, ...] = ()
 
     @property
     def is_deep_linking(self) -> bool:
@@ -211,10 +178,9 @@ def parse_claims(body: dict[str, Any]) -> LaunchClaims:
         sub=data["sub"],
         name=data["name"][:255],
         given_name=data["given_name"][:255],
-        email=data["email"][:255],
         locale=(data["locale"] or presentation.get("locale") or "")[:16],
         lti_roles=roles,
-        role=senda_role(roles),
+        role=course_role(roles),
         context_id=context.get("id"),
         context_title=context.get("title", "")[:255],
         context_label=context.get("label", "")[:255],
@@ -226,4 +192,7 @@ def parse_claims(body: dict[str, Any]) -> LaunchClaims:
         ags=data["ags"],
         memberships_url=(data["nrps"] or {}).get("context_memberships_url"),
         deep_linking=data["deep_linking"],
+        mentor_scope=tuple(
+            str(sub)[:255] for sub in data["role_scope_mentor"][:1000] if isinstance(sub, str)
+        ),
     )

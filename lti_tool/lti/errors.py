@@ -151,6 +151,18 @@ REASONS: dict[str, Reason] = {
             "enable sharing the user's identity with Senda."
         ),
     ),
+    "unknown_role": Reason(
+        403,
+        _l(
+            "Senda does not know your role in this course, so it cannot open. "
+            "Ask your teacher to check that you are enrolled."
+        ),
+        _l(
+            "The launch carried no context role Senda knows (Learner, Instructor, "
+            "TeachingAssistant, ContentDeveloper, Administrator, Mentor, Manager, Member). "
+            "Institution and system roles alone give no access to a course."
+        ),
+    ),
     "deep_linking_forbidden": Reason(
         403,
         _l("Only designers and facilitators can choose what to add to a course."),

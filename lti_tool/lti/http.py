@@ -8,7 +8,8 @@ import socket
 from urllib.parse import urlsplit
 
 import requests
-from flask import current_app
+
+from lti_tool.settings import settings
 
 USER_AGENT = "Senda/0.1 (LTI 1.3 tool; +https://github.com/senda-lti)"
 
@@ -28,14 +29,13 @@ def session() -> requests.Session:
 
 
 def timeout() -> float:
-    value: float = current_app.config["SENDA"]["lti"]["http_timeout_seconds"]
-    return value
+    return settings().lti.http_timeout_seconds
 
 
 def check_url(url: str, allow_private: bool | None = None) -> None:
     """Raise UnsafeUrl unless `url` is https to a public address (or private ones are allowed)."""
     if allow_private is None:
-        allow_private = current_app.config["SENDA"]["lti"]["allow_private_urls"]
+        allow_private = settings().lti.allow_private_urls
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UnsafeUrl(f"not an http(s) URL: {url[:200]}")

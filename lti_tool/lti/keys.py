@@ -18,8 +18,7 @@ from jwt.algorithms import RSAAlgorithm
 from pylti1p3.registration import Registration
 from sqlalchemy import select
 
-from lti_tool.extensions import db
-from lti_tool.models import ToolKey
+from lti_tool.models import ToolKey, db
 
 
 def public_jwk(public_key: rsa.RSAPublicKey) -> dict[str, Any]:

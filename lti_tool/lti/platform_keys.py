@@ -17,14 +17,13 @@ from typing import Any
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from flask import current_app
 from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import or_, select, update
 
-from lti_tool.extensions import db
 from lti_tool.lti import http
 from lti_tool.memo import forget, memo
-from lti_tool.models import Platform, utcnow
+from lti_tool.models import Platform, db, utcnow
+from lti_tool.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +90,7 @@ def public_key(platform_id: int, kid: str) -> RSAPublicKey:
 
 def _claim_fetch(platform_id: int) -> bool:
     """Atomically take the right to fetch: only if the last fetch is older than the interval."""
-    interval = current_app.config["SENDA"]["lti"]["jwks_refetch_interval_seconds"]
+    interval = settings().lti.jwks_refetch_interval_seconds
     now = utcnow()
     with db.engine.begin() as conn:
         result = conn.execute(
@@ -127,7 +126,7 @@ def fetch_and_store(platform_id: int, key_set_url: str) -> dict[str, Any]:
 
 def refresh_stale_key_sets() -> int:
     """Re-fetch key sets older than `jwks_cache_seconds` (called by the worker, not launches)."""
-    max_age = current_app.config["SENDA"]["lti"]["jwks_cache_seconds"]
+    max_age = settings().lti.jwks_cache_seconds
     cutoff = utcnow() - timedelta(seconds=max_age)
     stale = db.session.execute(
         select(Platform.id, Platform.key_set_url).where(

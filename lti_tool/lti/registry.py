@@ -6,6 +6,7 @@ time a process needs them, so that users and courses can refer to them like any 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -14,9 +15,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from lti_tool.extensions import db
 from lti_tool.memo import forget, memo
-from lti_tool.models import Deployment, Platform
+from lti_tool.models import DEFAULT_PROGRAMME_ID, Deployment, Platform, db
+from lti_tool.settings import settings
 
 _sync_lock = threading.Lock()
 
@@ -53,6 +54,7 @@ class PlatformInfo:
     auth_audience: str | None
     key_set_url: str
     active: bool
+    programme_id: int
 
     @classmethod
     def of(cls, platform: Platform) -> PlatformInfo:
@@ -66,6 +68,7 @@ class PlatformInfo:
             auth_audience=platform.auth_audience,
             key_set_url=platform.key_set_url,
             active=platform.active,
+            programme_id=platform.programme_id,
         )
 
 
@@ -77,8 +80,8 @@ def sync_config_platforms(force: bool = False) -> None:
     with _sync_lock:
         if app.extensions.get("senda_platforms_synced") and not force:
             return
-        for declared in app.config["SENDA"]["lti"]["platforms"]:
-            upsert_platform(declared, source="config")
+        for declared in settings().lti.platforms:
+            upsert_platform(dataclasses.asdict(declared), source="config")
         db.session.commit()
         app.extensions["senda_platforms_synced"] = True
 
@@ -97,6 +100,8 @@ def upsert_platform(declared: dict[str, Any], source: str) -> Platform:
         if field in declared:
             setattr(platform, field, declared[field])
     platform.source = source
+    if platform.programme_id is None:
+        platform.programme_id = DEFAULT_PROGRAMME_ID
     if "product" in declared:
         platform.product = declared["product"]
     db.session.flush()

@@ -1,39 +1,39 @@
-"""Database models. Every row that belongs to an LMS hangs off a `Platform`, so tenant isolation
-is a matter of following foreign keys, never of trusting a request parameter."""
+"""Database models. Every row that belongs to an LMS hangs off a `Platform`, and every LMS course
+belongs to a `Programme`, so isolation is a matter of following foreign keys, never of trusting a
+request parameter. Sensitive data lives in `models/private.py`, reached only through
+`services/privacy.py`."""
 
-# The demo LMS's tables are part of the schema (and of the migrations) everywhere.
-from lti_tool.demo import models as _demo_models  # noqa: F401
+from lti_tool.models.base import db
 from lti_tool.models.content import ContentVersion
-from lti_tool.models.learning import (
-    ActivityProgress,
-    Attendance,
-    Demographics,
-    Enrolment,
-    WorkshopSession,
-)
+from lti_tool.models.learning import ActivityProgress, Attendance, Enrolment, WorkshopSession
 from lti_tool.models.lms import Deployment, LmsContext, LtiUser, Membership, Platform, ResourceLink
 from lti_tool.models.outbox import AccessToken, ScoreOutbox
+from lti_tool.models.programme import DEFAULT_PROGRAMME_ID, Cohort, Grant, Programme
 from lti_tool.models.security import OneTimeItem, RegistrationToken, ToolKey
 from lti_tool.models.types import UtcDateTime, utcnow
 
 __all__ = [
+    "DEFAULT_PROGRAMME_ID",
     "AccessToken",
     "ActivityProgress",
     "Attendance",
+    "Cohort",
     "ContentVersion",
-    "Demographics",
     "Deployment",
     "Enrolment",
+    "Grant",
     "LmsContext",
     "LtiUser",
     "Membership",
     "OneTimeItem",
     "Platform",
+    "Programme",
     "RegistrationToken",
     "ResourceLink",
     "ScoreOutbox",
     "ToolKey",
     "UtcDateTime",
     "WorkshopSession",
+    "db",
     "utcnow",
 ]

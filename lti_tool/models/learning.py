@@ -1,4 +1,4 @@
-"""A participant's plan and progress, facilitators' workshops, and optional demographics."""
+"""A participant's plan and progress, and facilitators' workshops."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lti_tool.extensions import db
+from lti_tool.models.base import db
+from lti_tool.models.encryption import EncryptedJson
 from lti_tool.models.lms import LmsContext, LtiUser
 from lti_tool.models.types import UtcDateTime, utcnow
 
@@ -55,28 +56,14 @@ class ActivityProgress(db.Model):  # type: ignore[name-defined]
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What she wrote (worksheet fields, reflection, quiz answers), encrypted at rest.
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJson, default=dict)
     # The activity's content fingerprint when she completed it (kept across version migrations
     # only if the activity did not change).
     fingerprint: Mapped[str] = mapped_column(String(32), default="")
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-class Demographics(db.Model):  # type: ignore[name-defined]
-    """Optional, consented data for the programme's reach reports. Deleted when consent is
-    withdrawn; never shown to facilitators."""
-
-    __tablename__ = "demographics"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"), unique=True)
-    region: Mapped[str] = mapped_column(String(64), default="")
-    municipality: Mapped[str] = mapped_column(String(128), default="")
-    migrant: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-    indigenous: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-    consented_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class WorkshopSession(db.Model):  # type: ignore[name-defined]

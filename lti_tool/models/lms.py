@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lti_tool.extensions import db
+from lti_tool.models.base import db
+from lti_tool.models.programme import DEFAULT_PROGRAMME_ID
 from lti_tool.models.types import UtcDateTime, utcnow
 
 
@@ -38,6 +39,11 @@ class Platform(db.Model):  # type: ignore[name-defined]
     # not the issuer's); learnt from signed launch claims and allowed in CSP frame-ancestors.
     frame_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The programme whose courses this LMS serves (the installation's default one unless the
+    # programme team moves it).
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id"), default=DEFAULT_PROGRAMME_ID, server_default="1"
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(back_populates="platform")
@@ -73,7 +79,6 @@ class LtiUser(db.Model):  # type: ignore[name-defined]
     sub: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255), default="")
     given_name: Mapped[str] = mapped_column(String(255), default="")
-    email: Mapped[str] = mapped_column(String(255), default="")
     locale: Mapped[str] = mapped_column(String(16), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_launch_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -96,6 +101,13 @@ class LmsContext(db.Model):  # type: ignore[name-defined]
     label: Mapped[str] = mapped_column(String(255), default="")
     # Names and Role Provisioning endpoint, when the platform offers it.
     memberships_url: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    # Set from the platform's programme when the course is first seen.
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id"), default=DEFAULT_PROGRAMME_ID, server_default="1", index=True
+    )
+    cohort_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cohort.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     deployment: Mapped[Deployment] = relationship()
@@ -134,8 +146,10 @@ class Membership(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"))
     context_id: Mapped[int] = mapped_column(ForeignKey("lms_context.id", ondelete="CASCADE"))
-    role: Mapped[str] = mapped_column(String(16))  # participant | facilitator | designer
+    role: Mapped[str] = mapped_column(String(16))  # a course Role (lti_tool/actor.py)
     lms_roles: Mapped[str] = mapped_column(Text, default="")
+    # A mentor's scope (the launch's role_scope_mentor claim): the subs she mentors here.
+    mentor_scope: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Came from the LMS roster (NRPS) but has not launched Senda yet.
     from_roster: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

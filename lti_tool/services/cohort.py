@@ -1,28 +1,55 @@
-"""What facilitators see of their LMS course: the cohort, each participant's plan, workshops."""
+"""What staff see of an LMS course: the cohort, each participant's plan, workshops, attendance.
+
+Every function takes a `CourseScope`, which only two functions make: `scope_of(actor)` for the
+course staff of the launch's course, and `programme.course_scope(actor, id)` for the programme
+team, after checking the course belongs to her programme. A participant id from another course
+is "not found", whatever ids are typed.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from courses import progression
+from courses.model import Activity
 from courses.progression import ActivityState
-from lti_tool.extensions import db
+from lti_tool.actor import Actor
 from lti_tool.models import (
     ActivityProgress,
     Attendance,
     Enrolment,
+    LmsContext,
     LtiUser,
     Membership,
     WorkshopSession,
+    db,
     utcnow,
 )
-from lti_tool.services import content
+from lti_tool.services import content, learning
+from lti_tool.services.errors import Forbidden, ParticipantNotFound, SessionNotFound
 
 INACTIVE_AFTER = timedelta(days=14)
+CHILE = ZoneInfo("America/Santiago")
+
+
+@dataclass(frozen=True)
+class CourseScope:
+    """One LMS course the actor may see as staff."""
+
+    context_id: int
+    by_programme: bool = False  # reached through a programme grant, not the course's launch
+
+
+def scope_of(actor: Actor) -> CourseScope:
+    """The launch's LMS course, for its course staff."""
+    if actor.context_id is None or not actor.is_course_staff:
+        raise Forbidden("no course")
+    return CourseScope(actor.context_id)
 
 
 @dataclass(frozen=True)
@@ -31,7 +58,7 @@ class Member:
     membership: Membership
     enrolment: Enrolment | None
     percent: int
-    current_course: str | None  # title in Spanish/English is looked up by the template
+    current_course: str | None
     last_active: datetime | None
 
     @property
@@ -45,25 +72,38 @@ class Member:
         return self.membership.from_roster and self.membership.last_launch_at is None
 
 
-def members(context_id: int) -> list[Member]:
-    """Every participant of the LMS course (launched, or known from the roster) with progress.
-    Three queries whatever the cohort's size."""
-    rows = db.session.execute(
+def course(scope: CourseScope) -> LmsContext:
+    found = db.session.get(LmsContext, scope.context_id)
+    if found is None:
+        raise Forbidden("course gone")
+    return found
+
+
+def members(scope: CourseScope, subs: frozenset[str] | None = None) -> list[Member]:
+    """Every participant of the LMS course (launched, or known from the roster) with progress;
+    only those whose `sub` is in `subs` when given (a mentor's scope). Three queries whatever
+    the cohort's size."""
+    query = (
         select(Membership, LtiUser)
         .join(LtiUser, LtiUser.id == Membership.user_id)
-        .where(Membership.context_id == context_id, Membership.role == "participant")
+        .where(Membership.context_id == scope.context_id, Membership.role == "participant")
         .order_by(LtiUser.name, LtiUser.id)
-    ).all()
+    )
+    if subs is not None:
+        query = query.where(LtiUser.sub.in_(sorted(subs)))
+    rows = db.session.execute(query).all()
     enrolments = {
         e.user_id: e
-        for e in db.session.scalars(select(Enrolment).where(Enrolment.context_id == context_id))
+        for e in db.session.scalars(
+            select(Enrolment).where(Enrolment.context_id == scope.context_id)
+        )
     }
     progress: dict[int, dict[str, ActivityState]] = defaultdict(dict)
     if enrolments:
         for row in db.session.scalars(
             select(ActivityProgress)
             .join(Enrolment, Enrolment.id == ActivityProgress.enrolment_id)
-            .where(Enrolment.context_id == context_id)
+            .where(Enrolment.context_id == scope.context_id)
         ):
             progress[row.enrolment_id][row.activity_id] = ActivityState(row.completed, row.score)
     result = []
@@ -86,43 +126,88 @@ def members(context_id: int) -> list[Member]:
     return result
 
 
-def participant(context_id: int, user_id: int) -> tuple[LtiUser, Enrolment | None]:
-    """A participant of this LMS course, or LookupError (another course's participant: 404)."""
+def participant(scope: CourseScope, user_id: int) -> tuple[LtiUser, learning.Journey | None]:
+    """A participant of this LMS course and her journey, or ParticipantNotFound."""
     found = db.session.execute(
         select(LtiUser)
         .join(Membership, Membership.user_id == LtiUser.id)
         .where(
-            Membership.context_id == context_id,
+            Membership.context_id == scope.context_id,
             LtiUser.id == user_id,
             Membership.role == "participant",
         )
     ).scalar_one_or_none()
     if found is None:
-        raise LookupError(user_id)
+        raise ParticipantNotFound(user_id)
     enrolment = db.session.scalar(
-        select(Enrolment).where(Enrolment.context_id == context_id, Enrolment.user_id == user_id)
+        select(Enrolment).where(
+            Enrolment.context_id == scope.context_id, Enrolment.user_id == user_id
+        )
     )
-    return found, enrolment
+    return found, learning.journey_of(enrolment) if enrolment else None
 
 
-def sessions(context_id: int) -> list[WorkshopSession]:
+def change_plan(scope: CourseScope, user_id: int, level: str, course_ids: list[str]) -> None:
+    """A facilitator overrides her level or course selection (within her pathway)."""
+    _user, journey = participant(scope, user_id)
+    if journey is None:
+        raise ParticipantNotFound(user_id)
+    pathway = journey.catalogue.pathways[journey.enrolment.pathway_id]
+    allowed = {c for lvl in pathway.levels for c in lvl.course_ids}
+    courses = [c for c in course_ids if c in allowed] or list(pathway.level(level).course_ids)
+    learning.change_plan(journey.enrolment, level, courses, by="facilitator")
+
+
+# ------------------------------------------------------------------------------ workshops
+def workshops() -> dict[str, Activity]:
+    """Every live-workshop activity of the newest content, by id."""
+    latest = content.latest_catalogue()
+    if latest is None:
+        return {}
+    return {a.id: a for a in latest[1].activities.values() if a.kind == "workshop"}
+
+
+def sessions(scope: CourseScope) -> list[WorkshopSession]:
     return list(
         db.session.scalars(
             select(WorkshopSession)
-            .where(WorkshopSession.context_id == context_id)
+            .where(WorkshopSession.context_id == scope.context_id)
             .order_by(WorkshopSession.starts_at.desc())
         )
     )
 
 
-def session_of(context_id: int, session_id: int) -> WorkshopSession:
+def schedule(
+    scope: CourseScope,
+    actor: Actor,
+    activity_id: str,
+    starts_at_local: datetime,
+    meeting_url: str,
+    note: str,
+) -> WorkshopSession:
+    """Schedule a live session; the time is Chile's local time."""
+    starts_at = starts_at_local.replace(tzinfo=CHILE).astimezone(UTC)
+    row = WorkshopSession(
+        context_id=scope.context_id,
+        activity_id=activity_id,
+        starts_at=starts_at,
+        meeting_url=meeting_url,
+        note=note,
+        created_by=actor.user_id,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def session_of(scope: CourseScope, session_id: int) -> WorkshopSession:
     found = db.session.scalar(
         select(WorkshopSession).where(
-            WorkshopSession.id == session_id, WorkshopSession.context_id == context_id
+            WorkshopSession.id == session_id, WorkshopSession.context_id == scope.context_id
         )
     )
     if found is None:
-        raise LookupError(session_id)
+        raise SessionNotFound(session_id)
     return found
 
 
@@ -133,13 +218,15 @@ def attendance(session_id: int) -> dict[int, bool]:
     }
 
 
-def record_attendance(session: WorkshopSession, present_ids: set[int], recorded_by: int) -> int:
-    """Save who attended; attendance completes the workshop for them (and may send a grade)."""
-    from lti_tool.services import learning
-
+def record_attendance(
+    scope: CourseScope, session_id: int, present_ids: set[int], recorded_by: int
+) -> int:
+    """Save who attended; attendance completes the workshop for them (and may send a grade).
+    One transaction for the whole session."""
+    session = session_of(scope, session_id)
     previous = attendance(session.id)
     changed = 0
-    for member in members(session.context_id):
+    for member in members(scope):
         user_id = member.user.id
         present = user_id in present_ids
         if previous.get(user_id) == present or (user_id not in previous and not present):

@@ -20,16 +20,16 @@ from courses.authoring.errors import ContentError, ContentInvalid, blocking
 from courses.authoring.tree import compile_tree, tree_digest
 from courses.catalogue import build_catalogue
 from courses.model import Catalogue
-from lti_tool.extensions import db
 from lti_tool.memo import forget, memo
-from lti_tool.models import ContentVersion
+from lti_tool.models import ContentVersion, Enrolment, db
+from lti_tool.settings import settings
 
 _lock = threading.Lock()
 LATEST_CACHE_SECONDS = 10.0
 
 
 def content_root() -> Path:
-    path = Path(current_app.config["SENDA"]["content_path"])
+    path = Path(settings().content_path)
     if not path.is_absolute():
         path = Path(current_app.root_path).parent / path
     return path
@@ -110,3 +110,44 @@ def latest_catalogue() -> tuple[int, Catalogue] | None:
 
 def forget_catalogues() -> None:
     forget("catalogues", "latest_content_version")
+
+
+@dataclass(frozen=True)
+class Checks:
+    """The content folder against the newest import, for designers and the programme team."""
+
+    root: Path
+    problems: list[ContentError] | None  # None: the folder is missing
+    latest: ContentVersion | None
+    changed: bool  # the folder differs from the newest import
+    behind: int  # participants of the course still on an older version
+
+    @property
+    def errors(self) -> list[ContentError]:
+        return blocking(self.problems or [])
+
+
+def checks(context_id: int | None) -> Checks:
+    root = content_root()
+    problems = validate(root) if root.is_dir() else None
+    latest = db.session.scalar(select(ContentVersion).order_by(ContentVersion.id.desc()).limit(1))
+    folder_digest = tree_digest(root) if root.is_dir() else None
+    behind = 0
+    if latest is not None and context_id is not None:
+        behind = (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Enrolment)
+                .where(
+                    Enrolment.context_id == context_id, Enrolment.content_version_id != latest.id
+                )
+            )
+            or 0
+        )
+    return Checks(
+        root=root,
+        problems=problems,
+        latest=latest,
+        changed=latest is None or folder_digest != latest.digest,
+        behind=behind,
+    )

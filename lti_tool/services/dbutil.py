@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import TextClause, bindparam, text
 
-from lti_tool.extensions import db
+from lti_tool.models import db
 
 _statements: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], TextClause] = {}
 

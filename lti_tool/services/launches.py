@@ -1,34 +1,179 @@
-"""Recording a verified launch: who, in which LMS course, through which link, with which role."""
+"""A launch, from the LMS's login to her first page.
+
+1. `begin_login`: the LMS sends the browser to `/lti/login`; Senda stores a fresh state and nonce
+   in the shared one-time store and sends the browser to the platform's authentication endpoint.
+2. `verify`: the platform POSTs `id_token` and `state`; the adapter (lti/adapter.py) validates
+   everything, and only then is anything read from the token.
+3. `complete`: the verified launch is recorded (user, course, link, membership) in one
+   transaction, and the actor and her first page are decided here, so the browser needs exactly
+   one redirect after the launch POST.
+When the browser blocked the state cookie but the platform offers storage, the verified launch
+waits under a one-time ticket until the page proves the state from platform storage.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
 from dataclasses import dataclass
+from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 
-from lti_tool.extensions import db
-from lti_tool.lti.claims import LaunchClaims
+from courses.links import LinkTarget, TargetKind
+from lti_tool.actor import Actor, Role
+from lti_tool.lti import onetime
+from lti_tool.lti.adapter import LoginStart, SendaMessageLaunch, begin_login
+from lti_tool.lti.claims import LaunchClaims, parse_claims
+from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.registry import PlatformInfo
 from lti_tool.memo import memo
-from lti_tool.models import LmsContext, LtiUser, Membership, Platform, ResourceLink, utcnow
+from lti_tool.models import (
+    Enrolment,
+    LmsContext,
+    LtiUser,
+    Membership,
+    Platform,
+    ResourceLink,
+    db,
+    utcnow,
+)
+from lti_tool.services import programme
 from lti_tool.services.dbutil import upsert
+
+__all__ = ["LoginStart", "begin_login", "complete", "verify"]
+
+TICKET_PREFIX = "launch-ticket:"
+TICKET_TTL_SECONDS = 120
 
 
 @dataclass(frozen=True)
-class LaunchRecord:
-    user_id: int
-    context_id: int | None
-    resource_link_id: int | None
+class VerifiedLaunch:
+    """A launch whose token verified, not yet recorded."""
+
+    pending: dict[str, Any]  # JSON-able: waits in the one-time store for a cookieless browser
+    browser_bound: bool  # the state cookie came back: this browser started the login
+    state: str
+    storage_target: str
+    platform: PlatformInfo
 
 
-def _link_target(claims: LaunchClaims) -> str:
-    """What a link opens, from the custom parameter Senda puts in deep-linked items."""
-    value = claims.custom.get("senda_target", "")
-    return str(value)[:128] if isinstance(value, str) else ""
+def verify() -> VerifiedLaunch:
+    """Validate the launch POST of this request; LaunchRejected says why not."""
+    launch = SendaMessageLaunch()
+    try:
+        body = launch.verified_body()
+    except LaunchRejected as exc:
+        if exc.reason == "cookies_blocked":
+            # Offer to repeat the login in a new, first-party window.
+            relaunch = {k: v for k, v in launch.login.get("relaunch", {}).items() if v}
+            blocked = LaunchRejected("cookies_blocked")
+            blocked.relaunch = relaunch
+            raise blocked from exc
+        raise
+    try:
+        claims = parse_claims(body)
+    except ValidationError as exc:
+        raise LaunchRejected("missing_claims") from exc
+    if claims.role is None:
+        raise LaunchRejected("unknown_role")
+    if claims.is_deep_linking and claims.role not in (Role.FACILITATOR, Role.DESIGNER):
+        raise LaunchRejected("deep_linking_forbidden")
+    assert launch.platform is not None and launch.deployment_pk is not None
+    return VerifiedLaunch(
+        pending={
+            "platform": dataclasses.asdict(launch.platform),
+            "deployment_pk": launch.deployment_pk,
+            "claims": dataclasses.asdict(claims),
+        },
+        browser_bound=launch.browser_bound,
+        state=launch.state,
+        storage_target=str(launch.login.get("storage_target", "")),
+        platform=launch.platform,
+    )
 
 
-def record_launch(platform: PlatformInfo, deployment_pk: int, claims: LaunchClaims) -> LaunchRecord:
-    """Upsert the user, the context, the resource link and the membership, in one transaction."""
+@dataclass(frozen=True)
+class Landing:
+    """Who she is now, and where her first page is."""
+
+    actor: Actor
+    locale: str
+    session_extra: dict[str, Any]
+    endpoint: str
+    values: dict[str, str]
+
+
+def _claims_of(pending: dict[str, Any]) -> LaunchClaims:
+    raw = dict(pending["claims"])
+    raw["role"] = Role(raw["role"])
+    raw["mentor_scope"] = tuple(raw.get("mentor_scope") or ())
+    return LaunchClaims(**raw)
+
+
+def complete(pending: dict[str, Any]) -> Landing:
+    """Record the verified launch and decide her first page. Commits once."""
+    platform = PlatformInfo(**pending["platform"])
+    claims = _claims_of(pending)
+    assert claims.role is not None
+    user_id, context_id, link_id, programme_id = _record(platform, pending["deployment_pk"], claims)
+    actor = Actor(
+        user_id=user_id,
+        platform_id=platform.id,
+        programme_id=programme_id,
+        context_id=context_id,
+        resource_link_id=link_id,
+        role=claims.role,
+        name=claims.given_name or claims.name,
+        mentees=claims.mentor_scope if claims.role == Role.MENTOR else (),
+    )
+    target = LinkTarget.parse(claims.custom.get("senda_target"))
+    # Which programme pages to offer in the menu (access itself is checked on every request).
+    extra: dict[str, Any] = {
+        "target": target.format(),
+        "grants": sorted(role.value for role in programme.roles_of(actor)),
+    }
+    if claims.is_deep_linking:
+        assert claims.deep_linking is not None
+        extra["dl"] = {
+            "return_url": claims.deep_linking["deep_link_return_url"],
+            "data": claims.deep_linking.get("data"),
+            "accept_multiple": claims.deep_linking.get("accept_multiple", True),
+            "deployment_id": claims.deployment_id,
+        }
+        endpoint, values = "deep_linking.picker", dict[str, str]()
+    else:
+        endpoint, values = _first_page(actor, target)
+    db.session.commit()
+    return Landing(actor, claims.locale, extra, endpoint, values)
+
+
+def _first_page(actor: Actor, target: LinkTarget) -> tuple[str, dict[str, str]]:
+    if actor.role == Role.FACILITATOR:
+        return "facilitator.cohort", {}
+    if actor.role == Role.DESIGNER:
+        return "designer.index", {}
+    if actor.role == Role.MENTOR:
+        return "mentor.index", {}
+    enrolled = actor.context_id is not None and db.session.scalar(
+        select(Enrolment.id).where(
+            Enrolment.user_id == actor.user_id, Enrolment.context_id == actor.context_id
+        )
+    )
+    if not enrolled:
+        return "learner.intake", {}
+    if target.kind == TargetKind.COURSE:
+        return "learner.course", {"course_id": target.id}
+    return "learner.home", {}
+
+
+def _record(
+    platform: PlatformInfo, deployment_pk: int, claims: LaunchClaims
+) -> tuple[int, int | None, int | None, int]:
+    """Upsert the user, the course, the link and the membership; (user, course, link,
+    programme) ids. Does not commit."""
+    assert claims.role is not None
     now = utcnow()
     user_id = upsert(
         LtiUser,
@@ -37,15 +182,15 @@ def record_launch(platform: PlatformInfo, deployment_pk: int, claims: LaunchClai
             "sub": claims.sub,
             "name": claims.name,
             "given_name": claims.given_name,
-            "email": claims.email,
             "locale": claims.locale,
             "created_at": now,
             "last_launch_at": now,
         },
         keys=("platform_id", "sub"),
-        update=("name", "given_name", "email", "locale", "last_launch_at"),
+        update=("name", "given_name", "locale", "last_launch_at"),
     )
     context_id = None
+    programme_id = platform.programme_id
     if claims.context_id:
         context_id = upsert(
             LmsContext,
@@ -55,24 +200,28 @@ def record_launch(platform: PlatformInfo, deployment_pk: int, claims: LaunchClai
                 "title": claims.context_title,
                 "label": claims.context_label,
                 "memberships_url": claims.memberships_url,
+                # Only when the course is first seen: the programme team may move it later.
+                "programme_id": platform.programme_id,
                 "created_at": now,
             },
             keys=("deployment_id", "context_id"),
             update=("title", "label", "memberships_url"),
         )
+        programme_id = _programme_of(context_id)
         upsert(
             Membership,
             {
                 "user_id": user_id,
                 "context_id": context_id,
-                "role": claims.role,
+                "role": claims.role.value,
                 "lms_roles": " ".join(claims.lti_roles)[:4000],
+                "mentor_scope": list(claims.mentor_scope) if claims.role == Role.MENTOR else [],
                 "from_roster": False,
                 "created_at": now,
                 "last_launch_at": now,
             },
             keys=("user_id", "context_id"),
-            update=("role", "lms_roles", "from_roster", "last_launch_at"),
+            update=("role", "lms_roles", "mentor_scope", "from_roster", "last_launch_at"),
         )
     link_id = None
     if claims.resource_link_id:
@@ -84,7 +233,7 @@ def record_launch(platform: PlatformInfo, deployment_pk: int, claims: LaunchClai
                 "context_id": context_id,
                 "resource_link_id": claims.resource_link_id,
                 "title": claims.resource_link_title,
-                "target": _link_target(claims),
+                "target": LinkTarget.parse(claims.custom.get("senda_target")).format(),
                 "lineitem_url": ags.get("lineitem"),
                 "lineitems_url": ags.get("lineitems"),
                 "ags_scopes": " ".join(ags.get("scope", [])),
@@ -96,8 +245,21 @@ def record_launch(platform: PlatformInfo, deployment_pk: int, claims: LaunchClai
     origin = claims.frame_origin
     if origin:
         _remember_frame_origin(platform.id, origin)
-    db.session.commit()
-    return LaunchRecord(user_id=user_id, context_id=context_id, resource_link_id=link_id)
+    return user_id, context_id, link_id, programme_id
+
+
+def _programme_of(context_id: int) -> int:
+    # Courses rarely move between programmes; remember the answer for a short while.
+    known: dict[int, int] = memo("course_programmes", dict)
+    if context_id not in known:
+        found = db.session.scalar(
+            select(LmsContext.programme_id).where(LmsContext.id == context_id)
+        )
+        assert found is not None
+        if len(known) > 10_000:
+            known.clear()
+        known[context_id] = found
+    return known[context_id]
 
 
 def _remember_frame_origin(platform_id: int, origin: str) -> None:
@@ -111,3 +273,39 @@ def _remember_frame_origin(platform_id: int, origin: str) -> None:
     platform = db.session.get(Platform, platform_id)
     assert platform is not None
     platform.frame_origins = [*origins, origin][-20:]
+
+
+# --------------------------------------------------------------------- cookieless hand-over
+def hold(verified: VerifiedLaunch) -> str:
+    """Keep a verified launch for the page that reads the state from platform storage."""
+    ticket = secrets.token_urlsafe(32)
+    onetime.store().put(
+        TICKET_PREFIX + ticket, {**verified.pending, "state": verified.state}, TICKET_TTL_SECONDS
+    )
+    return ticket
+
+
+def redeem(ticket: str, state: str) -> dict[str, Any]:
+    """The launch held under `ticket`, if `state` is the one its login issued."""
+    pending = onetime.store().take(TICKET_PREFIX + ticket)
+    if pending is None:
+        raise LaunchRejected("state_invalid")
+    if not secrets.compare_digest(state, pending["state"]):
+        raise LaunchRejected("browser_mismatch")
+    return pending
+
+
+def hand_over(session_data: dict[str, Any], next_url: str) -> str:
+    """A one-time ticket that opens this session in a new, first-party window."""
+    handoff = secrets.token_urlsafe(32)
+    onetime.store().put(
+        TICKET_PREFIX + handoff, {"session": session_data, "next": next_url}, TICKET_TTL_SECONDS
+    )
+    return handoff
+
+
+def take_hand_over(ticket: str) -> dict[str, Any]:
+    handoff = onetime.store().take(TICKET_PREFIX + ticket)
+    if handoff is None or "session" not in handoff:
+        raise LaunchRejected("state_invalid")
+    return handoff

@@ -1,7 +1,8 @@
 """A participant's journey: placement into a plan, then progress on activities.
 
 Every change of progress and the grade it causes are written in one transaction: the score waits
-in the outbox (lti_tool/grades/outbox.py) until a worker delivers it.
+in the outbox (lti_tool/services/grades.py) until a worker delivers it. Everything here is scoped
+by her own identity: the actor's user and LMS course.
 """
 
 from __future__ import annotations
@@ -11,16 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from courses import progression
 from courses.model import Activity, Catalogue
 from courses.placement import Placement, place
 from courses.progression import ActivityState, QuizResult
-from lti_tool.auth import Actor
-from lti_tool.extensions import db
-from lti_tool.grades import outbox
-from lti_tool.models import ActivityProgress, Demographics, Enrolment, utcnow
-from lti_tool.services import content
+from lti_tool.actor import Actor
+from lti_tool.models import ActivityProgress, Enrolment, WorkshopSession, db, utcnow
+from lti_tool.services import content, privacy
+from lti_tool.services import grades as outbox
+from lti_tool.services.errors import NoContent
 
 
 class NotEnrolled(LookupError):
@@ -48,6 +50,17 @@ class Journey:
         if activity is None or activity.course_id not in self.enrolment.course_ids:
             return None
         return activity
+
+    @property
+    def plan_state(self) -> outbox.PlanState:
+        return outbox.PlanState(
+            user_id=self.enrolment.user_id,
+            context_id=self.enrolment.context_id,
+            pathway_id=self.enrolment.pathway_id,
+            course_ids=tuple(self.enrolment.course_ids),
+            catalogue=self.catalogue,
+            progress=self.progress,
+        )
 
     def course_status(self, course_id: str) -> str | None:
         for course in self.courses:
@@ -90,7 +103,7 @@ def suggest(
 ) -> tuple[int, Placement]:
     found = content.latest_catalogue()
     if found is None:
-        raise LookupError("no content imported")
+        raise NoContent("no content imported")
     version_id, catalogue = found
     return version_id, place(answers, catalogue, choose_pathway)
 
@@ -117,25 +130,33 @@ def enrol(
     enrolment.placement_rule = placement.rule_id
     enrolment.placed_by = "participant" if choose_pathway else "placement"
     enrolment.updated_at = utcnow()
-    save_demographics(actor.user_id, demographics)
+    privacy.record_demographics(actor, demographics, why="participant-intake")
     db.session.commit()
     return enrolment
 
 
-def save_demographics(user_id: int, values: Mapping[str, Any] | None) -> None:
-    """Store with consent; without it, delete whatever was stored (withdrawal)."""
-    existing = db.session.scalar(select(Demographics).where(Demographics.user_id == user_id))
-    if not values:
-        if existing is not None:
-            db.session.delete(existing)
-        return
-    row = existing or Demographics(user_id=user_id)
-    row.region = values.get("region") or ""
-    row.municipality = values.get("municipality") or ""
-    row.migrant = values.get("migrant")
-    row.indigenous = values.get("indigenous")
-    row.consented_at = utcnow()
-    db.session.add(row)
+class UnknownPathway(LookupError):
+    """Not a pathway of her content version."""
+
+
+def change_pathway(actor: Actor, pathway_id: str) -> Enrolment:
+    """She prefers another pathway: the rules still suggest the level and courses from her
+    intake answers. Her demographics are not touched."""
+    enrolment = enrolment_of(actor)
+    if enrolment is None:
+        raise NotEnrolled
+    if pathway_id not in content.catalogue(enrolment.content_version_id).pathways:
+        raise UnknownPathway(pathway_id)
+    version_id, placement = suggest(enrolment.answers, pathway_id)
+    enrolment.content_version_id = version_id
+    enrolment.pathway_id = placement.pathway_id
+    enrolment.level = placement.level
+    enrolment.course_ids = list(placement.course_ids)
+    enrolment.placement_rule = placement.rule_id
+    enrolment.placed_by = "participant"
+    enrolment.updated_at = utcnow()
+    db.session.commit()
+    return enrolment
 
 
 def change_plan(enrolment: Enrolment, level: str, course_ids: list[str], by: str) -> None:
@@ -145,7 +166,7 @@ def change_plan(enrolment: Enrolment, level: str, course_ids: list[str], by: str
     enrolment.course_ids = [c for c in course_ids if c in catalogue.courses]
     enrolment.placed_by = by
     enrolment.updated_at = utcnow()
-    outbox.enqueue_progress(journey_of(enrolment), comment_activity=None)
+    outbox.enqueue_progress(journey_of(enrolment).plan_state, comment_activity=None)
     db.session.commit()
 
 
@@ -178,7 +199,7 @@ def _complete(j: Journey, activity: Activity, row: ActivityProgress) -> bool:
 def _finish(j: Journey, activity: Activity, changed: bool) -> None:
     _touch(j, activity)
     if changed:
-        outbox.enqueue_progress(j, comment_activity=activity)
+        outbox.enqueue_progress(j.plan_state, comment_activity=activity)
     db.session.commit()
 
 
@@ -242,4 +263,62 @@ def record_attendance(enrolment: Enrolment, activity: Activity, present: bool) -
     j = journey_of(enrolment)
     row = _row(j, activity)
     if present and activity.completion in ("attended", "viewed") and _complete(j, activity, row):
-        outbox.enqueue_progress(j, comment_activity=activity)
+        outbox.enqueue_progress(j.plan_state, comment_activity=activity)
+
+
+# ---------------------------------------------------------------------------- workshops
+def upcoming_sessions(j: Journey, limit: int = 5) -> list[WorkshopSession]:
+    """Live sessions of the workshops of her plan, soonest first."""
+    activity_ids = [
+        a.id
+        for c in j.courses
+        for a in j.catalogue.course_activities(c.course.id)
+        if a.kind == "workshop"
+    ]
+    if not activity_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(WorkshopSession)
+            .where(
+                WorkshopSession.context_id == j.enrolment.context_id,
+                WorkshopSession.activity_id.in_(activity_ids),
+                WorkshopSession.starts_at >= utcnow(),
+            )
+            .order_by(WorkshopSession.starts_at)
+            .limit(limit)
+        )
+    )
+
+
+def sessions_of(j: Journey, activity: Activity) -> list[WorkshopSession]:
+    """Every session scheduled in her LMS course for this workshop."""
+    return list(
+        db.session.scalars(
+            select(WorkshopSession)
+            .where(
+                WorkshopSession.context_id == j.enrolment.context_id,
+                WorkshopSession.activity_id == activity.id,
+            )
+            .order_by(WorkshopSession.starts_at)
+        )
+    )
+
+
+def add_course_from_link(j: Journey, course_id: str) -> None:
+    """She opened a link to a course outside her plan and chose to add it."""
+    if course_id not in j.catalogue.courses or course_id in j.enrolment.course_ids:
+        return
+    change_plan(j.enrolment, j.enrolment.level, [*j.enrolment.course_ids, course_id], "link")
+
+
+def open_or_enrol(actor: Actor, answers: Mapping[str, list[str]], chosen: str | None,
+                  demographics: Mapping[str, Any] | None) -> Enrolment:  # fmt: skip
+    """The intake's submit; the same form posted twice at once leaves the first one standing."""
+    try:
+        return enrol(actor, answers, chosen, demographics)
+    except IntegrityError:
+        db.session.rollback()
+        enrolment = enrolment_of(actor)
+        assert enrolment is not None
+        return enrolment

@@ -3,28 +3,46 @@ including participants who never opened Senda, so facilitators can reach them.""
 
 from __future__ import annotations
 
-from flask import current_app
+from sqlalchemy import select
 
-from lti_tool.extensions import db
-from lti_tool.grades.ags import LmsClient
-from lti_tool.lti.claims import senda_role
-from lti_tool.models import LmsContext, LtiUser, Membership, Platform, utcnow
+from lti_tool.lti.ags import GiveUp, LmsClient, Retry
+from lti_tool.lti.roles import course_role
+from lti_tool.models import LtiUser, Membership, Platform, db, utcnow
+from lti_tool.services import cohort
+from lti_tool.services.cohort import CourseScope
 from lti_tool.services.dbutil import upsert
+from lti_tool.settings import settings
 
 
-def sync(context: LmsContext) -> int:
+class NoRosterService(LookupError):
+    """This LMS course offers no roster service."""
+
+
+class LmsUnavailable(RuntimeError):
+    """The LMS did not answer, or refused."""
+
+
+def sync(scope: CourseScope) -> int:
     """Fetch every page of the roster and record its members; returns how many were listed."""
+    context = cohort.course(scope)
     if not context.memberships_url:
-        raise LookupError("this LMS course offers no roster service")
+        raise NoRosterService(scope.context_id)
     platform = db.session.get(Platform, context.deployment.platform_id)
     assert platform is not None
-    client = LmsClient(platform, current_app.config["SENDA"]["lti"]["http_timeout_seconds"])
-    members = client.members(context.memberships_url)
+    client = LmsClient(platform, settings().lti.http_timeout_seconds)
+    try:
+        members = client.members(context.memberships_url)
+    except (GiveUp, Retry) as exc:
+        raise LmsUnavailable(str(exc)) from exc
     now = utcnow()
     count = 0
     for member in members:
         sub = str(member.get("user_id") or "")
         if not sub or member.get("status", "Active") != "Active":
+            continue
+        roles = [str(r) for r in member.get("roles") or []]
+        role = course_role(roles)
+        if role is None:
             continue
         user_id = upsert(
             LtiUser,
@@ -33,7 +51,6 @@ def sync(context: LmsContext) -> int:
                 "sub": sub[:255],
                 "name": str(member.get("name") or "")[:255],
                 "given_name": str(member.get("given_name") or "")[:255],
-                "email": "",
                 "locale": "",
                 "created_at": now,
                 "last_launch_at": now,
@@ -41,17 +58,18 @@ def sync(context: LmsContext) -> int:
             keys=("platform_id", "sub"),
             update=("name", "given_name"),
         )
-        roles = [str(r) for r in member.get("roles") or []]
         # A roster never upgrades someone who launched: their launch's role stands.
-        existing = (
-            db.session.query(Membership).filter_by(user_id=user_id, context_id=context.id).first()
+        existing = db.session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == user_id, Membership.context_id == context.id
+            )
         )
         if existing is None:
             db.session.add(
                 Membership(
                     user_id=user_id,
                     context_id=context.id,
-                    role=senda_role(roles),
+                    role=role.value,
                     lms_roles=" ".join(roles)[:4000],
                     from_roster=True,
                 )

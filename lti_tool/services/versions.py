@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lti_tool.extensions import db
-from lti_tool.models import ActivityProgress, Enrolment, utcnow
+from lti_tool.models import ActivityProgress, Enrolment, db, utcnow
 from lti_tool.services import content
+from lti_tool.services.cohort import CourseScope
 
 
-def migrate_context(context_id: int) -> int:
+def migrate_context(scope: CourseScope) -> int:
+    """Move every participant of the course to the newest content version."""
+    context_id = scope.context_id
     latest = content.latest_version_id()
     if latest is None:
         return 0

@@ -1,1 +1,31 @@
-"""Pages, one blueprint per audience: participant, facilitator, designer; and the shared home."""
+"""Every blueprint, one per audience: the LTI endpoints an LMS calls (launch, registration, deep
+linking), the shared home, and the pages of participants, course staff, mentors and the
+programme team. A view reads the request, calls one service function and renders."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from lti_tool.views import (
+    deep_linking,
+    designer,
+    facilitator,
+    home,
+    learner,
+    lti,
+    mentor,
+    programme,
+    registration,
+)
+
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    lti.bp,
+    registration.bp,
+    deep_linking.bp,
+    home.bp,
+    learner.bp,
+    facilitator.bp,
+    designer.bp,
+    mentor.bp,
+    programme.bp,
+)

@@ -1,57 +1,48 @@
-"""Facilitators' pages: their cohort, each participant's plan, workshops and attendance.
+"""Course staff's pages: their cohort, each participant's plan, workshops, attendance, grades.
 
-Everything is scoped to the LMS course of the session: a facilitator of course X never sees a
-participant of course Y (404), whatever ids she types.
+Everything is scoped to the LMS course of the session (`cohort.scope_of`): a facilitator of course
+X never sees a participant of course Y (404), whatever ids she types.
 """
 
 from __future__ import annotations
 
-from datetime import UTC
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from courses import progression
-from lti_tool.auth import current_actor, require_role
-from lti_tool.extensions import db
-from lti_tool.models import LmsContext, LtiUser, ResourceLink, ScoreOutbox, WorkshopSession
-from lti_tool.schemas import (
+from lti_tool.actor import COURSE_STAFF
+from lti_tool.services import cohort, content, grades, roster
+from lti_tool.web.forms import (
     AttendanceSchema,
     PlanOverrideSchema,
     WorkshopSessionSchema,
     errors_of,
     form_data,
 )
-from lti_tool.services import cohort as cohort_service
-from lti_tool.services import content, learning
+from lti_tool.web.session import current_actor, require_role
 
 bp = Blueprint("facilitator", __name__, url_prefix="/cohort")
-staff = require_role("facilitator", "designer")
+staff = require_role(*COURSE_STAFF)
 
 
-def _context_id() -> int:
-    context_id = current_actor().context_id
-    if context_id is None:
-        abort(404)
-    return context_id
+def _scope() -> cohort.CourseScope:
+    return cohort.scope_of(current_actor())
 
 
-@bp.get("")
+@bp.get("", endpoint="cohort")
 @staff
-def cohort() -> ResponseReturnValue:
-    members = cohort_service.members(_context_id())
+def cohort_page() -> ResponseReturnValue:
+    scope = _scope()
+    members = cohort.members(scope)
     only_inactive = request.args.get("show") == "inactive"
     shown = [m for m in members if m.inactive] if only_inactive else members
     latest = content.latest_catalogue()
-    context = db.session.get(LmsContext, _context_id())
     return render_template(
         "facilitator/cohort.html",
-        roster_url=context.memberships_url if context else None,
+        roster_url=cohort.course(scope).memberships_url,
         members=shown,
         total=len(members),
         inactive=sum(1 for m in members if m.inactive),
@@ -63,11 +54,7 @@ def cohort() -> ResponseReturnValue:
 @bp.get("/participants/<int:user_id>")
 @staff
 def participant(user_id: int) -> ResponseReturnValue:
-    try:
-        user, enrolment = cohort_service.participant(_context_id(), user_id)
-    except LookupError:
-        abort(404)
-    journey = learning.journey_of(enrolment) if enrolment else None
+    user, journey = cohort.participant(_scope(), user_id)
     choices: dict[str, object] = {}
     if journey is not None:
         for level in journey.catalogue.pathways[journey.enrolment.pathway_id].levels:
@@ -88,69 +75,45 @@ def participant(user_id: int) -> ResponseReturnValue:
 def change_plan(user_id: int) -> ResponseReturnValue:
     """Override her level or course selection."""
     try:
-        _user, enrolment = cohort_service.participant(_context_id(), user_id)
         data = PlanOverrideSchema().load(form_data(request.form, lists=("courses",)))
-    except LookupError:
-        abort(404)
     except ValidationError:
         abort(400)
-    if enrolment is None:
-        abort(404)
-    catalogue = content.catalogue(enrolment.content_version_id)
-    pathway = catalogue.pathways[enrolment.pathway_id]
-    allowed = {c for level in pathway.levels for c in level.course_ids}
-    courses = [c for c in data["courses"] if c in allowed] or list(
-        pathway.level(data["level"]).course_ids
-    )
-    learning.change_plan(enrolment, data["level"], courses, by="facilitator")
+    cohort.change_plan(_scope(), user_id, data["level"], data["courses"])
     flash(_("The plan was updated."), "ok")
     return redirect(url_for("facilitator.participant", user_id=user_id))
 
 
 # ------------------------------------------------------------------------------ workshops
-def _workshops() -> list[tuple[str, object]]:
-    latest = content.latest_catalogue()
-    if latest is None:
-        return []
-    catalogue = latest[1]
-    return [(a.id, a) for a in catalogue.activities.values() if a.kind == "workshop"]
-
-
 @bp.route("/workshops", methods=["GET", "POST"])
 @staff
 def workshops() -> ResponseReturnValue:
     """Schedule live sessions (date, time, meeting link) for this LMS course."""
-    context_id = _context_id()
+    scope = _scope()
     errors: dict[str, str] = {}
-    workshops = dict(_workshops())
+    offered = cohort.workshops()
     if request.method == "POST":
         try:
             data = WorkshopSessionSchema().load(request.form)
         except ValidationError as exc:
             errors = errors_of(exc)
         else:
-            if data["activity_id"] not in workshops:
+            if data["activity_id"] not in offered:
                 errors["activity_id"] = _("Choose a workshop.")
         if not errors:
-            zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-            starts_at = data["starts_at"].replace(tzinfo=zone).astimezone(UTC)
-            db.session.add(
-                WorkshopSession(
-                    context_id=context_id,
-                    activity_id=data["activity_id"],
-                    starts_at=starts_at,
-                    meeting_url=data["meeting_url"],
-                    note=data["note"],
-                    created_by=current_actor().user_id,
-                )
+            cohort.schedule(
+                scope,
+                current_actor(),
+                data["activity_id"],
+                data["starts_at"],
+                data["meeting_url"],
+                data["note"],
             )
-            db.session.commit()
             flash(_("The session was scheduled."), "ok")
             return redirect(url_for("facilitator.workshops"))
     return render_template(
         "facilitator/workshops.html",
-        workshops=workshops,
-        sessions=cohort_service.sessions(context_id),
+        workshops=offered,
+        sessions=cohort.sessions(scope),
         errors=errors,
         form=request.form,
     ), (400 if errors else 200)
@@ -160,18 +123,15 @@ def workshops() -> ResponseReturnValue:
 @staff
 def attendance(session_id: int) -> ResponseReturnValue:
     """Take attendance: attending completes the workshop for each participant marked present."""
-    context_id = _context_id()
-    try:
-        session = cohort_service.session_of(context_id, session_id)
-    except LookupError:
-        abort(404)
+    scope = _scope()
+    session = cohort.session_of(scope, session_id)
     if request.method == "POST":
         try:
             data = AttendanceSchema().load(form_data(request.form, lists=("present",)))
         except ValidationError:
             abort(400)
-        changed = cohort_service.record_attendance(
-            session, set(data["present"]), current_actor().user_id
+        changed = cohort.record_attendance(
+            scope, session_id, set(data["present"]), current_actor().user_id
         )
         flash(
             ngettext(
@@ -180,14 +140,12 @@ def attendance(session_id: int) -> ResponseReturnValue:
             "ok",
         )
         return redirect(url_for("facilitator.attendance", session_id=session_id))
-    latest = content.latest_catalogue()
-    activity = latest[1].activities.get(session.activity_id) if latest else None
     return render_template(
         "facilitator/attendance.html",
         session=session,
-        activity=activity,
-        members=cohort_service.members(context_id),
-        present=cohort_service.attendance(session.id),
+        activity=cohort.workshops().get(session.activity_id),
+        members=cohort.members(scope),
+        present=cohort.attendance(session.id),
     )
 
 
@@ -195,17 +153,11 @@ def attendance(session_id: int) -> ResponseReturnValue:
 @staff
 def sync_roster() -> ResponseReturnValue:
     """Fetch the LMS's member list (all pages), so nobody is missed."""
-    from lti_tool.grades.ags import GiveUp, Retry
-    from lti_tool.services import roster
-
-    context = db.session.get(LmsContext, _context_id())
-    if context is None:
-        abort(404)
     try:
-        count = roster.sync(context)
-    except LookupError:
+        count = roster.sync(_scope())
+    except roster.NoRosterService:
         flash(_("This LMS course does not share its member list with Senda."), "error")
-    except (GiveUp, Retry):
+    except roster.LmsUnavailable:
         flash(
             _(
                 "The LMS did not answer. Ask the LMS administrator to enable Names and Role "
@@ -224,37 +176,17 @@ def sync_roster() -> ResponseReturnValue:
 
 
 # ---------------------------------------------------------------------------------- grades
-@bp.get("/grades")
+@bp.get("/grades", endpoint="grades")
 @staff
-def grades() -> ResponseReturnValue:
+def grades_page() -> ResponseReturnValue:
     """What is waiting for the LMS gradebook, and what failed (with a retry button)."""
-    context_id = _context_id()
-    rows = db.session.execute(
-        select(ScoreOutbox, ResourceLink, LtiUser)
-        .join(ResourceLink, ResourceLink.id == ScoreOutbox.resource_link_id)
-        .join(LtiUser, LtiUser.id == ScoreOutbox.user_id)
-        .where(ResourceLink.context_id == context_id)
-        .order_by(ScoreOutbox.id.desc())
-        .limit(200)
-    ).all()
-    counts: dict[str, int] = {}
-    for score, _link, _user in rows:
-        counts[score.status] = counts.get(score.status, 0) + 1
+    rows, counts = grades.course_scores(current_actor())
     return render_template("facilitator/grades.html", rows=rows, counts=counts)
 
 
 @bp.post("/grades/<int:score_id>/retry")
 @staff
 def retry_grade(score_id: int) -> ResponseReturnValue:
-    from lti_tool.grades import worker
-
-    owned = db.session.scalar(
-        select(ScoreOutbox.id)
-        .join(ResourceLink, ResourceLink.id == ScoreOutbox.resource_link_id)
-        .where(ScoreOutbox.id == score_id, ResourceLink.context_id == _context_id())
-    )
-    if owned is None:
-        abort(404)
-    if worker.retry(score_id):
+    if grades.retry(score_id, current_actor()):
         flash(_("The score will be sent again."), "ok")
     return redirect(url_for("facilitator.grades"))

@@ -1,29 +1,34 @@
-"""The landing page after a launch, which sends each role to its own home, and the language
-switch."""
+"""The shared pages: the home that sends each role to its own page, the language switch, the
+health check and the programme's media."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import Blueprint, redirect, request, send_from_directory, session, url_for
 from flask.typing import ResponseReturnValue
 
-from lti_tool.auth import current_actor, require_role
-from lti_tool.web import LOCALES
+from lti_tool.actor import Role
+from lti_tool.services import health
+from lti_tool.services.content import content_root
+from lti_tool.web.i18n import LOCALES
+from lti_tool.web.session import current_actor, require_role
 
 bp = Blueprint("home", __name__)
+
+HOMES = {
+    Role.PARTICIPANT: "learner.entry",
+    Role.FACILITATOR: "facilitator.cohort",
+    Role.DESIGNER: "designer.index",
+    Role.MENTOR: "mentor.index",
+}
 
 
 @bp.get("/")
 @require_role()
 def index() -> ResponseReturnValue:
-    """Each role has its own home."""
-    destination = {
-        "participant": "learner.entry",
-        "facilitator": "facilitator.cohort",
-        "designer": "designer.index",
-    }[current_actor().role]
-    return redirect(url_for(destination))
+    """Each course role has its own home."""
+    return redirect(url_for(HOMES.get(current_actor().role, "learner.entry")))
 
 
 @bp.post("/locale")
@@ -40,15 +45,9 @@ def set_locale() -> ResponseReturnValue:
 
 
 @bp.get("/health")
-def health() -> tuple[dict[str, str], int]:
+def health_check() -> tuple[dict[str, str], int]:
     """For load balancers: 200 when the database answers."""
-    from sqlalchemy import text
-
-    from lti_tool.extensions import db
-
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:
+    if not health.database_ok():
         return {"status": "database unavailable"}, 503
     return {"status": "ok"}, 200
 
@@ -56,9 +55,4 @@ def health() -> tuple[dict[str, str], int]:
 @bp.get("/media/<path:filename>")
 def media(filename: str) -> ResponseReturnValue:
     """Images and recordings from content/media (public programme material, long-cached)."""
-    from flask import send_from_directory
-
-    from lti_tool.services.content import content_root
-
-    response = send_from_directory(content_root() / "media", filename, max_age=7 * 86400)
-    return response
+    return send_from_directory(content_root() / "media", filename, max_age=7 * 86400)

@@ -23,29 +23,28 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from courses import progression
+from courses.links import LinkTarget, TargetKind
 from courses.model import Activity, Catalogue
 from courses.placement import invalid_answers
-from lti_tool.auth import current_actor, require_role
-from lti_tool.extensions import db
-from lti_tool.models import Demographics, WorkshopSession, utcnow
-from lti_tool.schemas import (
+from lti_tool.actor import Role
+from lti_tool.services import content, learning, privacy
+from lti_tool.web.forms import (
     REGIONS,
     ChoosePathwaySchema,
+    DeleteWorkSchema,
     DemographicsSchema,
     QuizAnswersSchema,
     ReflectionSchema,
     WorksheetSchema,
-    demographics_values,
     errors_of,
+    form_data,
 )
-from lti_tool.services import content, learning
+from lti_tool.web.session import current_actor, require_role
 
 bp = Blueprint("learner", __name__)
-participant = require_role("participant")
+participant = require_role(Role.PARTICIPANT)
 
 
 def _journey() -> learning.Journey | None:
@@ -62,14 +61,9 @@ def entry() -> ResponseReturnValue:
     j = _journey()
     if j is None:
         return redirect(url_for("learner.intake"))
-    target = session.get("target", "")
-    kind, _sep, value = target.partition(":")
-    if kind == "course" and value in j.catalogue.courses:
-        if value not in j.enrolment.course_ids:
-            learning.change_plan(
-                j.enrolment, j.enrolment.level, [*j.enrolment.course_ids, value], "link"
-            )
-        return redirect(url_for("learner.course", course_id=value))
+    target = LinkTarget.parse(session.get("target"))
+    if target.kind == TargetKind.COURSE and target.id in j.catalogue.courses:
+        return redirect(url_for("learner.course", course_id=target.id))
     return redirect(url_for("learner.home"))
 
 
@@ -81,13 +75,7 @@ def home() -> ResponseReturnValue:
         return redirect(url_for("learner.intake"))
     courses = j.courses
     next_up = progression.next_activity(j.catalogue, courses, j.progress)
-    workshop_ids = [
-        a.id
-        for c in courses
-        for a in j.catalogue.course_activities(c.course.id)
-        if a.kind == "workshop"
-    ]
-    sessions = _upcoming_sessions(j.enrolment.context_id, workshop_ids)
+    sessions = learning.upcoming_sessions(j)
     placement = next(
         (r for r in j.catalogue.placement.rules if r.id == j.enrolment.placement_rule), None
     )
@@ -103,23 +91,6 @@ def home() -> ResponseReturnValue:
         reason=placement.reason if placement else j.catalogue.placement.fallback.reason,
         other_pathways=[p for p in j.catalogue.pathway_ids if p != j.enrolment.pathway_id],
         started=bool(j.enrolment.last_activity_id),
-    )
-
-
-def _upcoming_sessions(context_id: int, activity_ids: list[str]) -> list[WorkshopSession]:
-    if not activity_ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(WorkshopSession)
-            .where(
-                WorkshopSession.context_id == context_id,
-                WorkshopSession.activity_id.in_(activity_ids),
-                WorkshopSession.starts_at >= utcnow(),
-            )
-            .order_by(WorkshopSession.starts_at)
-            .limit(5)
-        )
     )
 
 
@@ -139,6 +110,7 @@ def intake() -> ResponseReturnValue:
     questions = catalogue.placement.questions
     actor = current_actor()
     existing = learning.enrolment_of(actor)
+    stored = privacy.my_demographics(actor, why="participant-intake-form")
     errors: dict[str, str] = {}
     answers: dict[str, list[str]] = dict(existing.answers) if existing else {}
     demo: dict[str, Any] = {}
@@ -154,17 +126,13 @@ def intake() -> ResponseReturnValue:
         except ValidationError as exc:
             errors.update(errors_of(exc))
         if not errors:
-            target = session.get("target", "")
-            chosen = target.partition(":")[2] if target.startswith("pathway:") else None
+            target = LinkTarget.parse(session.get("target"))
+            chosen = target.id if target.kind == TargetKind.PATHWAY else None
             if chosen not in catalogue.pathways:
                 chosen = None
-            try:
-                learning.enrol(actor, answers, chosen, demographics_values(demo))
-            except IntegrityError:  # the same form submitted twice at once: the first won
-                db.session.rollback()
+            learning.open_or_enrol(actor, answers, chosen, privacy.demographics_values(demo))
             flash(_("Your plan is ready."), "ok")
             return redirect(url_for("learner.home", placed=1))
-    stored = db.session.scalar(select(Demographics).where(Demographics.user_id == actor.user_id))
     return render_template(
         "learner/intake.html",
         questions=questions,
@@ -184,42 +152,50 @@ def choose_pathway() -> ResponseReturnValue:
         data = ChoosePathwaySchema().load(request.form)
     except ValidationError:
         abort(400)
-    actor = current_actor()
-    enrolment = learning.enrolment_of(actor)
-    if enrolment is None:
+    try:
+        learning.change_pathway(current_actor(), data["pathway"])
+    except learning.NotEnrolled:
         return redirect(url_for("learner.intake"))
-    catalogue = content.catalogue(enrolment.content_version_id)
-    if data["pathway"] not in catalogue.pathways:
+    except learning.UnknownPathway:
         abort(400)
-    learning.enrol(actor, enrolment.answers, data["pathway"], _stored_demographics(actor.user_id))
     flash(_("Your pathway was changed."), "ok")
     return redirect(url_for("learner.home"))
 
 
-def _stored_demographics(user_id: int) -> dict[str, Any] | None:
-    row = db.session.scalar(select(Demographics).where(Demographics.user_id == user_id))
-    if row is None:
-        return None
-    return {
-        "region": row.region,
-        "municipality": row.municipality,
-        "migrant": row.migrant,
-        "indigenous": row.indigenous,
-    }
-
-
-@bp.route("/privacy", methods=["GET", "POST"])
+@bp.route("/privacy", methods=["GET", "POST"], endpoint="privacy")
 @participant
-def privacy() -> ResponseReturnValue:
-    """What Senda keeps about her, and withdrawing consent (which deletes her demographics)."""
+def privacy_page() -> ResponseReturnValue:
+    """What Senda keeps about her; withdrawing consent deletes her demographics."""
     actor = current_actor()
     if request.method == "POST":
-        learning.save_demographics(actor.user_id, None)
-        db.session.commit()
+        privacy.withdraw_demographics(actor)
         flash(_("Your optional information was deleted."), "ok")
         return redirect(url_for("learner.privacy"))
-    stored = db.session.scalar(select(Demographics).where(Demographics.user_id == actor.user_id))
-    return render_template("learner/privacy.html", stored=stored)
+    held = privacy.export(actor)
+    return render_template("learner/privacy.html", held=held, stored=held["optional_information"])
+
+
+@bp.get("/privacy/my-data.json")
+@participant
+def privacy_download() -> ResponseReturnValue:
+    """Everything Senda holds about her, as a file."""
+    response = jsonify(privacy.export(current_actor()))
+    response.headers["Content-Disposition"] = 'attachment; filename="senda-my-data.json"'
+    return response
+
+
+@bp.post("/privacy/delete-work")
+@participant
+def privacy_delete_work() -> ResponseReturnValue:
+    """Delete what she wrote in reflections and worksheets; her progress stays."""
+    try:
+        data = DeleteWorkSchema().load(form_data(request.form, lists=("kinds",)))
+    except ValidationError:
+        flash(_("Choose what to delete."), "error")
+        return redirect(url_for("learner.privacy"))
+    deleted = privacy.delete_my_work(current_actor(), set(data["kinds"]))
+    flash(_("Deleted: %(num)s answer(s).", num=deleted), "ok")
+    return redirect(url_for("learner.privacy"))
 
 
 # --------------------------------------------------------------------------------- courses
@@ -231,7 +207,11 @@ def course(course_id: str) -> ResponseReturnValue:
         return redirect(url_for("learner.intake"))
     state = next((c for c in j.courses if c.course.id == course_id), None)
     if state is None:
-        abort(404)
+        other = j.catalogue.courses.get(course_id)
+        if other is None:
+            abort(404)
+        # A link her teacher placed opens a course outside her plan: ask before adding it.
+        return render_template("learner/course_outside_plan.html", course=other)
     return render_template(
         "learner/course.html",
         j=j,
@@ -239,6 +219,19 @@ def course(course_id: str) -> ResponseReturnValue:
         course=state.course,
         titles={c: j.catalogue.courses[c].title for c in state.locked_by},
     )
+
+
+@bp.post("/courses/<course_id>/add")
+@participant
+def add_course(course_id: str) -> ResponseReturnValue:
+    j = _journey()
+    if j is None:
+        return redirect(url_for("learner.intake"))
+    if course_id not in j.catalogue.courses:
+        abort(404)
+    learning.add_course_from_link(j, course_id)
+    flash(_("The course was added to your plan."), "ok")
+    return redirect(url_for("learner.course", course_id=course_id))
 
 
 def _activity_or_404(j: learning.Journey, activity_id: str) -> Activity:
@@ -266,18 +259,7 @@ def render_activity(
 ) -> str:
     """The activity page as a participant sees it; designers' preview passes no journey."""
     row = j.rows.get(activity.id) if j else None
-    sessions: list[WorkshopSession] = []
-    if activity.kind == "workshop" and j is not None:
-        sessions = list(
-            db.session.scalars(
-                select(WorkshopSession)
-                .where(
-                    WorkshopSession.context_id == j.enrolment.context_id,
-                    WorkshopSession.activity_id == activity.id,
-                )
-                .order_by(WorkshopSession.starts_at)
-            )
-        )
+    sessions = learning.sessions_of(j, activity) if activity.kind == "workshop" and j else []
     return render_template(
         "learner/activity.html",
         activity=activity,

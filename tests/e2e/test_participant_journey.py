@@ -15,8 +15,7 @@ from sqlalchemy import select
 
 from courses.model import Activity, Catalogue
 from lti_tool.demo.models import DemoScore
-from lti_tool.extensions import db
-from lti_tool.models import ActivityProgress
+from lti_tool.models import ActivityProgress, db
 from lti_tool.services import content
 from tests.e2e.conftest import (
     PAGE_BUDGET_BYTES,

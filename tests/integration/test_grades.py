@@ -11,9 +11,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from lti_tool.demo.models import DemoLineItem, DemoLink, DemoScore
-from lti_tool.extensions import db
-from lti_tool.grades import worker
-from lti_tool.models import LtiUser, Membership, ScoreOutbox
+from lti_tool.jobs import grade_delivery as worker
+from lti_tool.models import LtiUser, Membership, ScoreOutbox, db
 from tests.integration.conftest import Lms
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from lti_tool.extensions import db
-from lti_tool.models import LtiUser, Membership, Platform
+from lti_tool.models import LtiUser, Membership, Platform, db
 from tests.integration.conftest import Lms, follow_autopost
 
 pytestmark = pytest.mark.integration

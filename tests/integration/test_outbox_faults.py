@@ -14,10 +14,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from lti_tool.auth import Actor
-from lti_tool.extensions import db
-from lti_tool.grades import ags, worker
-from lti_tool.lti import keys
+from lti_tool.actor import Actor, Role
+from lti_tool.jobs import grade_delivery as worker
+from lti_tool.lti import ags, keys
 from lti_tool.models import (
     Deployment,
     LmsContext,
@@ -26,9 +25,11 @@ from lti_tool.models import (
     Platform,
     ResourceLink,
     ScoreOutbox,
+    db,
     utcnow,
 )
 from lti_tool.services import learning
+from tests.conftest import override_settings
 from tests.support.flaky_lms import FlakyLms
 from tests.support.servers import free_port
 
@@ -101,7 +102,13 @@ def participant(course: dict[str, int], lms: FlakyLms, n: int) -> learning.Journ
     db.session.add(Membership(user_id=user.id, context_id=course["context"], role="participant"))
     db.session.commit()
     actor = Actor(
-        user.id, course["platform"], course["context"], course["link"], "participant", user.name
+        user.id,
+        course["platform"],
+        1,
+        course["context"],
+        course["link"],
+        Role.PARTICIPANT,
+        user.name,
     )
     enrolment = learning.enrol(actor, {"goal": ["own-business"]}, None, None)
     return learning.journey_of(enrolment)
@@ -225,7 +232,7 @@ def test_permanent_refusal_parks_the_score_and_retry_sends_it(
 def test_a_score_is_parked_after_the_configured_attempts(
     app: Flask, lms: FlakyLms, course: dict[str, int]
 ) -> None:
-    app.config["SENDA"]["outbox"]["max_attempts"] = 3
+    override_settings(app, outbox={"max_attempts": 3})
     j = participant(course, lms, 1)
     progress(j, "ls-check")
     lms.stop()
@@ -262,7 +269,7 @@ def test_429_waits_at_least_retry_after(app: Flask, lms: FlakyLms, course: dict[
 
 
 def test_backoff_grows_with_jitter_and_is_capped(app: Flask) -> None:
-    app.config["SENDA"]["outbox"].update({"backoff_base_seconds": 5.0, "backoff_max_seconds": 60.0})
+    override_settings(app, outbox={"backoff_base_seconds": 5.0, "backoff_max_seconds": 60.0})
     delays = [worker.backoff(n) for n in (1, 2, 3, 10)]
     assert 2.5 <= delays[0] <= 5 and 5 <= delays[1] <= 10 and 10 <= delays[2] <= 20
     assert 30 <= delays[3] <= 60

@@ -6,23 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from lti_tool.config import ConfigError, load_settings
+from lti_tool.settings import ConfigError, load_settings
 
 EXAMPLE = Path(__file__).parent.parent.parent / "config.example.toml"
 
 
 def test_defaults_without_a_file() -> None:
     settings = load_settings(environ={})
-    assert settings["default_locale"] == "es"
-    assert settings["demo"]["enabled"] is False
-    assert settings["lti"]["clock_leeway_seconds"] == 10
-    assert settings["outbox"]["max_attempts"] == 12
+    assert settings.default_locale == "es"
+    assert settings.demo.enabled is False
+    assert settings.lti.clock_leeway_seconds == 10
+    assert settings.outbox.max_attempts == 12
 
 
 def test_example_config_is_valid_and_keeps_the_demo_off() -> None:
     settings = load_settings(environ={"SENDA_CONFIG": str(EXAMPLE)})
-    assert settings["demo"]["enabled"] is False
-    assert settings["lti"]["allow_private_urls"] is False
+    assert settings.demo.enabled is False
+    assert settings.lti.allow_private_urls is False
 
 
 def test_toml_file_then_environment_override(tmp_path: Path) -> None:
@@ -44,10 +44,10 @@ def test_toml_file_then_environment_override(tmp_path: Path) -> None:
             "SENDA_DEMO__ENABLED": "true",
         }
     )
-    assert settings["database_url"] == "postgresql+psycopg://db/senda"
-    assert settings["outbox"]["max_attempts"] == 5
-    assert settings["demo"]["enabled"] is True
-    assert settings["lti"]["platforms"][0]["deployment_ids"] == ["1"]
+    assert settings.database_url == "postgresql+psycopg://db/senda"
+    assert settings.outbox.max_attempts == 5
+    assert settings.demo.enabled is True
+    assert settings.lti.platforms[0].deployment_ids == ("1",)
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,13 @@ import re
 
 from flask import Flask
 from sqlalchemy import event, func, select
+from sqlalchemy import text as sql
 
-from lti_tool.extensions import db
-from lti_tool.models import ActivityProgress, Demographics, Enrolment
+from lti_tool.models import ActivityProgress, Enrolment, db
+from lti_tool.models.private import Demographics
 from tests.conftest import row_counts
 from tests.support.journey import complete_course, csrf, intake, post
-from tests.support.lti import Launcher
+from tests.support.lti import LTI, Launcher
 
 
 def text(response: object) -> str:
@@ -60,8 +61,11 @@ def test_demographics_are_stored_only_with_consent(launcher: Launcher) -> None:
         indigenous="yes",
     )
     stored = db.session.scalar(select(Demographics))
-    assert stored is not None and stored.region == "araucania" and stored.indigenous is True
-    assert stored.migrant is None
+    assert stored is not None and stored.region == "araucania" and stored.indigenous == "yes"
+    assert stored.migrant == ""
+    # At rest, nothing of it is readable.
+    raw = db.session.execute(sql("SELECT region, municipality, indigenous FROM demographics")).one()
+    assert not {"araucania", "Padre Las Casas", "yes"} & set(raw)
     # Withdrawing consent deletes them.
     post(launcher.client, "/privacy", token_from="/privacy")
     assert db.session.scalar(select(func.count()).select_from(Demographics)) == 0
@@ -219,8 +223,29 @@ def test_activities_outside_her_plan_are_not_found(launcher: Launcher) -> None:
     launcher.launch("participant")
     intake(launcher.client)  # entrepreneurship basic
     assert launcher.client.get("/activities/emp-diag-intro").status_code == 404
-    assert launcher.client.get("/courses/emp-diag").status_code == 404
+    assert launcher.client.get("/courses/no-such-course").status_code == 404
     assert launcher.client.get("/activities/no-such-thing").status_code == 404
+    # A course of the programme outside her plan is offered, never added by opening it.
+    offer = launcher.client.get("/courses/emp-diag")
+    assert offer.status_code == 200 and "no es parte de tu plan" in text(offer)
+    enrolment = db.session.scalar(select(Enrolment))
+    assert enrolment is not None and "emp-diag" not in enrolment.course_ids
+
+
+def test_a_course_link_outside_her_plan_adds_it_only_when_she_says_so(
+    launcher: Launcher,
+) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    response = launcher.launch(
+        "participant", **{LTI + "custom": {"senda_target": "course:emp-diag"}}
+    )
+    assert response.headers["Location"] == "/courses/emp-diag"
+    assert "¿Quieres agregarlo?" in text(launcher.client.get("/courses/emp-diag"))
+    post(launcher.client, "/courses/emp-diag/add", token_from="/courses/emp-diag")
+    enrolment = db.session.scalar(select(Enrolment))
+    assert enrolment is not None and enrolment.course_ids[-1] == "emp-diag"
+    assert enrolment.placed_by == "link"
 
 
 def test_she_continues_where_she_left_after_relaunch(launcher: Launcher) -> None:

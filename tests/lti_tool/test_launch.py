@@ -5,28 +5,44 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from lti_tool.extensions import db
-from lti_tool.lti.claims import senda_role
-from lti_tool.models import LmsContext, LtiUser, Membership, Platform, ResourceLink
+from lti_tool.models import LmsContext, LtiUser, Membership, Platform, ResourceLink, db
+from tests.conftest import row_counts
 from tests.support import lti
+from tests.support.journey import intake
 from tests.support.lti import DELETE, LTI, Launcher
 
 
 @pytest.mark.parametrize(
-    ("role", "heading"),
+    ("role", "first_page", "heading"),
     [
-        ("participant", "Hola, Carmen"),
-        ("facilitator", "Tu grupo"),
-        ("designer", "Diseño de contenidos"),
+        ("participant", "/intake", "Hola, Carmen"),
+        ("facilitator", "/cohort", "Tu grupo"),
+        ("designer", "/design", "Diseño de contenidos"),
+        ("mentor", "/mentor", "Mis mentoreadas"),
     ],
 )
-def test_each_role_lands_on_its_own_home(launcher: Launcher, role: str, heading: str) -> None:
+def test_each_role_reaches_its_first_page_in_one_redirect(
+    launcher: Launcher, role: str, first_page: str, heading: str
+) -> None:
     response = launcher.launch(role)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
-    home = launcher.client.get("/", follow_redirects=True)
-    assert home.status_code == 200
-    assert heading in home.get_data(as_text=True)
+    assert response.headers["Location"] == first_page
+    page = launcher.client.get(first_page)
+    assert page.status_code == 200, page.status_code
+    assert heading in page.get_data(as_text=True)
+    # The shared home agrees with the launch.
+    assert launcher.client.get("/", follow_redirects=True).request.path == first_page
+
+
+def test_an_enrolled_participant_reaches_her_plan_in_one_redirect(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    response = launcher.launch("participant")
+    assert response.headers["Location"] == "/plan"
+    assert launcher.client.get("/plan").status_code == 200
+    course_link = launcher.launch("participant", **{LTI + "custom": {"senda_target": "course:ls"}})
+    assert course_link.headers["Location"] == "/courses/ls"
+    assert launcher.client.get("/courses/ls").status_code == 200
 
 
 def test_launch_records_user_context_link_and_membership(launcher: Launcher) -> None:
@@ -131,30 +147,30 @@ def test_states_and_nonces_are_unique_and_long(launcher: Launcher) -> None:
 
 
 @pytest.mark.parametrize(
-    ("roles", "expected"),
-    [
-        ([lti.LEARNER], "participant"),
-        ([lti.INSTRUCTOR], "facilitator"),
-        ([lti.TEACHING_ASSISTANT], "facilitator"),
-        ([lti.CONTENT_DEVELOPER], "designer"),
-        ([lti.ADMINISTRATOR], "designer"),
-        (["Instructor"], "facilitator"),  # short context role names (LTI Core §A.2.3.1)
-        ([], "participant"),
-        (["http://example.org/unknown#Role"], "participant"),
-        # Institution roles say nothing about this course: a learner here stays a learner.
-        ([lti.LEARNER, lti.INSTITUTION_ADMIN, lti.INSTITUTION_INSTRUCTOR], "participant"),
-        ([lti.LEARNER, lti.INSTRUCTOR, lti.CONTENT_DEVELOPER], "designer"),
-    ],
+    "roles",
+    [DELETE, [], ["http://example.org/unknown#Role"], [lti.INSTITUTION_ADMIN]],
+    ids=["missing", "empty", "unknown", "institution-only"],
 )
-def test_role_mapping(roles: list[str], expected: str) -> None:
-    assert senda_role(roles) == expected
+def test_a_launch_without_a_role_senda_knows_is_refused_clearly(
+    launcher: Launcher, roles: object
+) -> None:
+    before = row_counts()
+    response = launcher.launch("participant", **{LTI + "roles": roles})
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "no conoce tu rol" in page and "unknown_role" in page
+    assert row_counts() == before
 
 
-def test_missing_roles_claim_is_a_participant_launch(launcher: Launcher) -> None:
-    response = launcher.launch("participant", **{LTI + "roles": DELETE})
-    assert response.status_code == 302
-    membership = db.session.scalar(select(Membership))
-    assert membership is not None and membership.role == "participant"
+def test_a_session_with_a_role_senda_does_not_know_is_refused_not_a_500(
+    launcher: Launcher,
+) -> None:
+    launcher.launch("participant")
+    with launcher.client.session_transaction() as session:
+        session["role"] = "superuser"
+    response = launcher.client.get("/plan")
+    assert response.status_code == 403
+    assert "unknown_role" in response.get_data(as_text=True)
 
 
 def test_rights_are_per_course(launcher: Launcher) -> None:

@@ -241,8 +241,7 @@ def test_unknown_deployment_is_refused_with_admin_hint(launcher: Launcher) -> No
 
 
 def test_deployment_differing_from_login_hint_is_refused(app: Flask, launcher: Launcher) -> None:
-    from lti_tool.extensions import db
-    from lti_tool.models import Deployment
+    from lti_tool.models import Deployment, db
 
     db.session.add(Deployment(platform_id=launcher.platform.db_id, deployment_id="deployment-2"))
     db.session.commit()
@@ -273,7 +272,7 @@ def test_replay_on_another_worker_is_refused(app: Flask, launcher: Launcher, mig
         client.set_cookie(*_state_cookie(launcher, login.state))
         response = client.post("/lti/launch", data={"id_token": token, "state": login.state})
     with other_worker.app_context():
-        from lti_tool.extensions import db
+        from lti_tool.models import db
 
         db.engine.dispose()  # close its connections before the suite goes on
     assert response.status_code == 401
@@ -358,8 +357,7 @@ def test_deep_linking_request_from_a_participant_is_refused(launcher: Launcher) 
 
 
 def test_disabled_platform_is_refused(app: Flask, launcher: Launcher) -> None:
-    from lti_tool.extensions import db
-    from lti_tool.models import Platform
+    from lti_tool.models import Platform, db
 
     login = launcher.login()
     platform = db.session.get(Platform, launcher.platform.db_id)

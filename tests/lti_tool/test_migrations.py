@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 
-from lti_tool.extensions import db
+from lti_tool.models import db
 
 
 def test_models_match_migrations(app: Flask) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select
 
-from lti_tool.extensions import db
-from lti_tool.models import Deployment, Platform, ToolKey
+from lti_tool.models import Deployment, Platform, ToolKey, db
+from lti_tool.settings import DeclaredPlatform
+from tests.conftest import override_settings
 
 
 def run(app: Flask, *args: str) -> str:
@@ -46,16 +47,15 @@ def test_add_list_disable_enable(app: Flask) -> None:
 
 
 def test_config_platforms_and_database_platforms_work_together(app: Flask, client: object) -> None:
-    app.config["SENDA"]["lti"]["platforms"] = [
-        {
-            "issuer": "https://canvas.instructure.com",
-            "client_id": "100000000000042",
-            "deployment_ids": ["7:abc"],
-            "auth_login_url": "https://sso.canvaslms.com/api/lti/authorize_redirect",
-            "auth_token_url": "https://sso.canvaslms.com/login/oauth2/token",
-            "key_set_url": "https://sso.canvaslms.com/api/lti/security/jwks",
-        }
-    ]
+    canvas = DeclaredPlatform(
+        issuer="https://canvas.instructure.com",
+        client_id="100000000000042",
+        deployment_ids=("7:abc",),
+        auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
+        auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
+        key_set_url="https://sso.canvaslms.com/api/lti/security/jwks",
+    )
+    override_settings(app, lti={"platforms": (canvas,)})
     app.extensions.pop("senda_platforms_synced", None)
     from lti_tool.lti.registry import find_platform
 

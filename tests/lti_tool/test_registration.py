@@ -11,9 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from lti_tool.extensions import db
-from lti_tool.lti.registration import create_token, revoke_token
-from lti_tool.models import Deployment, Platform, RegistrationToken
+from lti_tool.models import Deployment, Platform, RegistrationToken, db
+from lti_tool.services.registration import create_token, revoke_token
 from tests.conftest import row_counts
 from tests.support.keys import platform_key
 

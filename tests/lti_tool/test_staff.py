@@ -11,18 +11,19 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from lti_tool.extensions import db
 from lti_tool.models import (
     ActivityProgress,
     ContentVersion,
     Enrolment,
+    LmsContext,
     LtiUser,
     Membership,
     WorkshopSession,
+    db,
     utcnow,
 )
 from lti_tool.services import content
-from tests.conftest import TEST_CONTENT, row_counts
+from tests.conftest import TEST_CONTENT, override_settings, row_counts
 from tests.support.journey import intake, post
 from tests.support.lti import LTI, Launcher
 
@@ -182,11 +183,18 @@ def test_designer_sees_the_validation_report(
     broken = tmp_path / "content"
     shutil.copytree(TEST_CONTENT, broken)
     (broken / "courses/ls/es/01-ls-welcome.md").write_text("---\nid: ls-welcome\n---\n")
-    app.config["SENDA"]["content_path"] = str(broken)
+    override_settings(app, content_path=str(broken))
     launcher.launch("designer", sub="daniela")
     page = text(launcher.client.get("/design/checks"))
     assert "courses/ls/es/01-ls-welcome.md:2" in page
     assert "La carpeta de contenidos es distinta de la última importación" in page
+
+
+def grant_programme_team(app: Flask, launcher: Launcher, sub: str) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["programme", "grant", "--issuer", launcher.platform.issuer, "--sub", sub]
+    )
+    assert result.exit_code == 0 and "programme_team granted" in result.output, result.output
 
 
 def test_import_is_idempotent(app: Flask) -> None:
@@ -239,12 +247,19 @@ def test_migrating_a_cohort_keeps_progress_on_unchanged_activities(
             path.read_text().replace("title: Bienvenida", "title: Te damos la bienvenida")
         )
     (newer / "media" / "new.txt").write_text("a new file makes a new version")
-    app.config["SENDA"]["content_path"] = str(newer)
+    override_settings(app, content_path=str(newer))
     assert content.import_tree().created
     content.forget_latest()
     launcher.launch("designer", sub="daniela")
     assert "usa una versión anterior" in text(launcher.client.get("/design/checks"))
-    post(launcher.client, "/design/migrate", token_from="/design/checks")
+    # Moving a cohort is the programme team's: the designer is refused until she is granted it.
+    context_id = db.session.scalar(select(LmsContext.id))
+    page = f"/programme/courses/{context_id}"
+    assert launcher.client.get(page).status_code == 403
+    grant_programme_team(app, launcher, "daniela")
+    launcher.launch("designer", sub="daniela")
+    assert "usa una versión anterior" in text(launcher.client.get(page))
+    post(launcher.client, f"{page}/migrate", token_from=page)
     enrolment = db.session.scalar(select(Enrolment))
     assert enrolment is not None and enrolment.content_version_id == content.latest_version_id()
     welcome = db.session.scalar(

@@ -7,8 +7,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lti_tool.extensions import db
-from lti_tool.models import Platform
+from lti_tool.models import Platform, db
 from tests.conftest import row_counts
 from tests.support.lti import LTI, Launcher
 
@@ -147,7 +146,7 @@ def test_sql_metacharacters_in_claims_are_stored_verbatim(launcher: Launcher) ->
 def test_platform_origin_in_csp_follows_registration(
     app: Flask, client: FlaskClient, launcher: Any
 ) -> None:
-    from lti_tool.web import forget_frame_ancestors
+    from lti_tool.web.headers import forget_frame_ancestors
 
     platform = db.session.get(Platform, launcher.platform.db_id)
     assert platform is not None

@@ -38,8 +38,7 @@ def complete_course(sub: str, course_id: str) -> None:
     a workshop counts as attended."""
     from sqlalchemy import select
 
-    from lti_tool.extensions import db
-    from lti_tool.models import Enrolment, LtiUser
+    from lti_tool.models import Enrolment, LtiUser, db
     from lti_tool.services import learning
 
     enrolment = db.session.scalar(

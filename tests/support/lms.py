@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from flask import Flask
 from flask_migrate import upgrade
 
 from lti_tool import create_app
 from lti_tool.demo import platform as demo_platform
-from lti_tool.extensions import db
-from tests.conftest import app_settings
+from lti_tool.models import db
+from lti_tool.settings import DeclaredPlatform
+from tests.conftest import app_settings, override_settings
 from tests.support.servers import serving
 
 MIGRATIONS = str(Path(__file__).parent.parent.parent / "lti_tool" / "migrations")
@@ -33,19 +33,17 @@ def separate_lms(tool: Flask, tmp_path: Path, tool_url: str, lms_url: str) -> It
     )
     with lms.app_context():
         upgrade(directory=MIGRATIONS)
-    settings: dict[str, Any] = tool.config["SENDA"]
-    settings["lti"]["allow_private_urls"] = True  # the LMS is on loopback
-    settings["lti"]["platforms"] = [
-        {
-            "issuer": f"{lms_url}/demo",
-            "client_id": demo_platform.CLIENT_ID,
-            "deployment_ids": [demo_platform.DEPLOYMENT_ID],
-            "auth_login_url": f"{lms_url}/demo/auth",
-            "auth_token_url": f"{lms_url}/demo/token",
-            "key_set_url": f"{lms_url}/demo/jwks",
-            "name": "Demo LMS on loopback",
-        }
-    ]
+    declared = DeclaredPlatform(
+        issuer=f"{lms_url}/demo",
+        client_id=demo_platform.CLIENT_ID,
+        deployment_ids=(demo_platform.DEPLOYMENT_ID,),
+        auth_login_url=f"{lms_url}/demo/auth",
+        auth_token_url=f"{lms_url}/demo/token",
+        key_set_url=f"{lms_url}/demo/jwks",
+        name="Demo LMS on loopback",
+    )
+    # The LMS is on loopback.
+    override_settings(tool, lti={"allow_private_urls": True, "platforms": (declared,)})
     tool.extensions.pop("senda_platforms_synced", None)
     with (
         serving(tool, int(tool_url.rsplit(":", 1)[1])),

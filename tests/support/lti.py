@@ -25,6 +25,8 @@ CONTENT_DEVELOPER = "http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDe
 ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator"
 INSTITUTION_ADMIN = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
 INSTITUTION_INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor"
+MENTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"
+SYSTEM_ADMIN = "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"
 
 TOOL = "http://localhost"
 LAUNCH_URL = TOOL + "/lti/launch"
@@ -33,6 +35,7 @@ ROLES = {
     "participant": [LEARNER],
     "facilitator": [INSTRUCTOR],
     "designer": [CONTENT_DEVELOPER],
+    "mentor": [MENTOR],
 }
 
 

@@ -25,10 +25,9 @@ from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lti_tool.extensions import db
 from lti_tool.lti import keys
 from lti_tool.lti.http import USER_AGENT
-from lti_tool.models import AccessToken, Platform, utcnow
+from lti_tool.models import AccessToken, Platform, db, utcnow
 
 SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
@@ -50,6 +49,19 @@ class GiveUp(Exception):
 
 class AlreadyApplied(Exception):
     """409: the LMS already holds a score with this (or a later) timestamp."""
+
+
+@dataclass(frozen=True)
+class ScoreMessage:
+    """One score for one person on one line item (AGS 2.0 §3.4.1)."""
+
+    user_id: str  # her `sub` at the platform
+    given: float
+    maximum: float
+    activity_progress: str  # Initialized | Started | InProgress | Submitted | Completed
+    timestamp: datetime  # when the progress happened; the LMS keeps the latest
+    comment: str = ""
+    grading_progress: str = "FullyGraded"  # only FullyGraded scores show in gradebooks
 
 
 class TimeoutSession(requests.Session):
@@ -228,16 +240,16 @@ class LmsClient:
         result: str = self._call(scopes, find_or_create)
         return result
 
-    def post_score(self, scopes: list[str], lineitem_url: str, score: dict[str, Any]) -> None:
+    def post_score(self, scopes: list[str], lineitem_url: str, score: ScoreMessage) -> None:
         grade = (
             Grade()
-            .set_user_id(score["userId"])
-            .set_score_given(score["scoreGiven"])
-            .set_score_maximum(score["scoreMaximum"])
-            .set_activity_progress(score["activityProgress"])
-            .set_grading_progress(score["gradingProgress"])
-            .set_timestamp(score["timestamp"])
-            .set_comment(score["comment"])
+            .set_user_id(score.user_id)
+            .set_score_given(score.given)
+            .set_score_maximum(score.maximum)
+            .set_activity_progress(score.activity_progress)
+            .set_grading_progress(score.grading_progress)
+            .set_timestamp(score.timestamp.isoformat(timespec="milliseconds"))
+            .set_comment(score.comment)
         )
         service = self.ags(scopes, lineitem_url, None)
         self._call(scopes, lambda: service.put_grade(grade))

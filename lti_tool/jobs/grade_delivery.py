@@ -1,4 +1,4 @@
-"""The outbox worker: claims due scores and delivers them to the LMS.
+"""Grade delivery: claims due scores from the outbox and delivers them to the LMS.
 
 Several worker processes may run at once. A claim is a lease: the row is locked for
 `lease_seconds`; a worker that dies mid-delivery loses its lease and another worker sends the
@@ -13,20 +13,17 @@ from __future__ import annotations
 import logging
 import random
 import secrets
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Flask, current_app
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from lti_tool.extensions import db
-from lti_tool.grades import ags
-from lti_tool.models import LtiUser, Platform, ResourceLink, ScoreOutbox, utcnow
+from lti_tool.lti import ags
+from lti_tool.models import LtiUser, Platform, ResourceLink, ScoreOutbox, db, utcnow
 from lti_tool.models.outbox import DELIVERED, PARKED, PENDING
+from lti_tool.settings import OutboxSettings, settings
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +36,14 @@ class RoundResult:
     parked: int = 0
 
 
-def _settings() -> dict[str, float]:
-    settings: dict[str, float] = current_app.config["SENDA"]["outbox"]
-    return settings
+def _settings() -> OutboxSettings:
+    return settings().outbox
 
 
 def claim(batch_size: int | None = None) -> list[int]:
     """Lease a batch of due scores to this worker; returns their ids, oldest first."""
-    settings = _settings()
-    batch = int(batch_size or settings["batch_size"])
+    config = _settings()
+    batch = int(batch_size or config.batch_size)
     now = utcnow()
     older = aliased(ScoreOutbox)
     candidates = (
@@ -83,7 +79,7 @@ def claim(batch_size: int | None = None) -> list[int]:
             or_(ScoreOutbox.locked_until.is_(None), ScoreOutbox.locked_until < now),
         )
         .values(
-            locked_until=now + timedelta(seconds=settings["lease_seconds"]),
+            locked_until=now + timedelta(seconds=config.lease_seconds),
             claim=token,
             pending_key=None,  # newer progress now queues a new score behind this one
         )
@@ -98,10 +94,8 @@ def claim(batch_size: int | None = None) -> list[int]:
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
     """Exponential back-off with jitter, capped; the LMS's Retry-After wins when longer."""
-    settings = _settings()
-    delay = min(
-        settings["backoff_max_seconds"], settings["backoff_base_seconds"] * 2 ** (attempts - 1)
-    )
+    config = _settings()
+    delay = min(config.backoff_max_seconds, config.backoff_base_seconds * 2 ** (attempts - 1))
     delay = random.uniform(delay / 2, delay)  # noqa: S311 - jitter, not cryptography
     return max(delay, retry_after or 0.0)
 
@@ -128,7 +122,7 @@ def deliver(
     clients = {} if clients is None else clients
     client = clients.get(platform.id)
     if client is None:
-        client = ags.LmsClient(platform, current_app.config["SENDA"]["lti"]["http_timeout_seconds"])
+        client = ags.LmsClient(platform, settings().lti.http_timeout_seconds)
         clients[platform.id] = client
     scopes = _scopes(link)
     outcome = DELIVERED
@@ -151,22 +145,22 @@ def deliver(
         client.post_score(
             scopes,
             lineitem_url,
-            {
-                "userId": user.sub,
-                "scoreGiven": row.score_given,
-                "scoreMaximum": row.score_maximum,
-                "activityProgress": row.activity_progress,
-                "gradingProgress": row.grading_progress,
-                "timestamp": row.event_at.isoformat(timespec="milliseconds"),
-                "comment": row.comment,
-            },
+            ags.ScoreMessage(
+                user_id=user.sub,
+                given=row.score_given,
+                maximum=row.score_maximum,
+                activity_progress=row.activity_progress,
+                grading_progress=row.grading_progress,
+                timestamp=row.event_at,
+                comment=row.comment,
+            ),
         )
     except ags.AlreadyApplied:
         row.last_error = "409: the LMS already had this score"
     except ags.Retry as exc:
         row.attempts += 1
         row.last_error = str(exc)[:500]
-        if row.attempts >= _settings()["max_attempts"]:
+        if row.attempts >= _settings().max_attempts:
             outcome = PARKED
         else:
             outcome = PENDING
@@ -216,59 +210,3 @@ def run_once(batch_size: int | None = None) -> RoundResult:
         else:
             result.retried += 1
     return result
-
-
-def work(stop: threading.Event, idle_sleep: float | None = None) -> None:
-    """Deliver until `stop` is set; refresh stale platform key sets now and then."""
-    from lti_tool.lti import platform_keys
-
-    sleep = idle_sleep if idle_sleep is not None else _settings()["poll_seconds"]
-    last_key_refresh = 0.0
-    while not stop.is_set():
-        try:
-            result = run_once()
-            if time.monotonic() - last_key_refresh > 600:
-                platform_keys.refresh_stale_key_sets()
-                last_key_refresh = time.monotonic()
-        except Exception:  # the database may be restarting: wait and go on
-            log.exception("outbox round failed")
-            db.session.rollback()
-            result = RoundResult()
-        finally:
-            db.session.remove()
-        if not result.claimed:
-            stop.wait(sleep)
-
-
-def retry(score_id: int) -> bool:
-    """Send a parked score again (facilitator's button, `flask outbox retry`)."""
-    row = db.session.get(ScoreOutbox, score_id)
-    if row is None or row.status != PARKED:
-        return False
-    row.status = PENDING
-    row.attempts = 0
-    row.next_attempt_at = utcnow()
-    row.locked_until = None
-    db.session.commit()
-    return True
-
-
-_starting = threading.Lock()
-
-
-def start_in_app(app: Flask) -> None:
-    """Development (`make run`): one worker thread inside the web process, once per app."""
-    if app.extensions.get("senda_worker"):
-        return
-    with _starting:
-        if app.extensions.get("senda_worker"):
-            return
-        stop = threading.Event()
-
-        def loop() -> None:
-            with app.app_context():
-                work(stop)
-
-        thread = threading.Thread(target=loop, name="senda-outbox", daemon=True)
-        app.extensions["senda_worker"] = (thread, stop)
-        thread.start()

@@ -1,38 +1,38 @@
-"""Who is asking: the actor of a Senda session, created only by a verified LTI launch.
+"""The session of a launched person: opened only by a verified LTI launch, replaced (never
+merged) at every launch, and expired after its lifetime.
 
-A session belongs to one person in one LMS course with one role. It is replaced (never merged) at
-every launch, and it expires. Every view that reads or changes data gets the actor from here and
-scopes its queries by the actor's context, so nothing crosses courses or platforms.
+Inside an LMS iframe the session cookie must be `SameSite=None; Secure` to come back, and
+`Partitioned` (CHIPS) so that browsers blocking third-party cookies keep it for this LMS.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from flask import current_app, g, session
+from flask import Flask, abort, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 
+from lti_tool.actor import Actor, Role
 from lti_tool.lti.errors import LaunchRejected
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class Actor:
-    user_id: int
-    platform_id: int
-    context_id: int | None
-    resource_link_id: int | None
-    role: str
-    name: str
+class LtiSessionInterface(SecureCookieSessionInterface):
+    """Over plain HTTP (local development) Lax is the only option a browser accepts."""
 
-    @property
-    def is_staff(self) -> bool:
-        return self.role in ("facilitator", "designer")
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        return "None" if request.is_secure else "Lax"
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return request.is_secure
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        return request.is_secure
 
 
 def start_session(actor: Actor, locale: str | None, extra: dict[str, Any] | None = None) -> None:
@@ -43,13 +43,16 @@ def start_session(actor: Actor, locale: str | None, extra: dict[str, Any] | None
         {
             "uid": actor.user_id,
             "pid": actor.platform_id,
+            "prog": actor.programme_id,
             "ctx": actor.context_id,
             "rl": actor.resource_link_id,
-            "role": actor.role,
+            "role": actor.role.value,
             "name": actor.name[:80],
             "at": int(time.time()),
         }
     )
+    if actor.mentees:
+        session["mentees"] = list(actor.mentees)
     if locale:
         session["locale"] = locale
     if extra:
@@ -57,24 +60,32 @@ def start_session(actor: Actor, locale: str | None, extra: dict[str, Any] | None
 
 
 def session_actor() -> Actor | None:
+    """The actor of this browser's session; None without one, or when it expired."""
     if "uid" not in session:
         return None
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
     if time.time() - session.get("at", 0) > lifetime:
         session.clear()
         return None
+    role = Role.of(session.get("role"))
+    if role is None:  # a cookie from an older Senda, or tampered: start again from the LMS
+        session.clear()
+        raise LaunchRejected("unknown_role")
     return Actor(
         user_id=session["uid"],
         platform_id=session["pid"],
+        programme_id=session.get("prog", 1),
         context_id=session.get("ctx"),
         resource_link_id=session.get("rl"),
-        role=session["role"],
+        role=role,
         name=session.get("name", ""),
+        mentees=tuple(session.get("mentees", ())),
     )
 
 
-def require_role(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Allow the view only to a launched session whose role is one of `roles`."""
+def require_role(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Allow the view only to a launched session whose course role is one of `roles` (any
+    launched session when none is given)."""
 
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
@@ -83,8 +94,6 @@ def require_role(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             if actor is None:
                 raise LaunchRejected("session_expired")
             if roles and actor.role not in roles:
-                from flask import abort
-
                 abort(403)
             g.actor = actor
             return view(*args, **kwargs)

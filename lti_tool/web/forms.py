@@ -42,23 +42,6 @@ class DemographicsSchema(FormSchema):
     indigenous = fields.String(load_default="", validate=validate.OneOf(("", *YES_NO)))
 
 
-def demographics_values(data: dict[str, Any]) -> dict[str, Any] | None:
-    """What may be stored: nothing without consent; 'prefer not to say' is stored as unknown."""
-    if not data.get("consent"):
-        return None
-
-    def flag(value: str) -> bool | None:
-        return {"yes": True, "no": False}.get(value)
-
-    values = {
-        "region": data.get("region", ""),
-        "municipality": data.get("municipality", "").strip(),
-        "migrant": flag(data.get("migrant", "")),
-        "indigenous": flag(data.get("indigenous", "")),
-    }
-    return values if any(v not in ("", None) for v in values.values()) else None
-
-
 class QuizAnswersSchema(Schema):
     """`answers`: {question id: [option ids]}; checked against the quiz by the service."""
 
@@ -116,6 +99,27 @@ class WorkshopSessionSchema(FormSchema):
 
 class AttendanceSchema(FormSchema):
     present = fields.List(fields.Integer(), load_default=list)
+
+
+class DeleteWorkSchema(FormSchema):
+    kinds = fields.List(
+        fields.String(validate=validate.OneOf(("reflections", "worksheets"))),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+
+
+class GrantSchema(FormSchema):
+    user_id = fields.Integer(required=True)
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf(("programme_team", "support_lead", "tutor", "mentor")),
+    )
+    region = fields.String(load_default="", validate=validate.OneOf(("", *REGIONS)))
+
+
+class ConfirmSchema(FormSchema):
+    confirm = fields.Boolean(required=True, validate=validate.Equal(True))
 
 
 class ChoosePathwaySchema(FormSchema):

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 from sqlalchemy import delete, insert
 
-from lti_tool.extensions import db
-from lti_tool.models import OneTimeItem, utcnow
+from lti_tool.models import OneTimeItem, db, utcnow
+from lti_tool.settings import Settings
 
 
 class OneTimeStore(Protocol):
@@ -74,8 +74,8 @@ class RedisOneTimeStore:
         return value
 
 
-def init_app(app: Flask) -> None:
-    url = app.config["SENDA"]["redis_url"]
+def init_app(app: Flask, config: Settings) -> None:
+    url = config.redis_url
     app.extensions["senda_onetime"] = RedisOneTimeStore(url) if url else DatabaseOneTimeStore()
 
 

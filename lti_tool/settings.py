@@ -3,7 +3,9 @@
 ``SENDA_CONFIG`` names the TOML file (``config.example.toml`` documents every key). Environment
 variables override single keys: ``SENDA_DATABASE_URL`` sets ``database_url``, and a double
 underscore reaches into a table, so ``SENDA_OUTBOX__MAX_ATTEMPTS=5`` sets ``[outbox] max_attempts``.
-Values are checked once, at start-up, and a bad one stops the app with the key's name.
+Values are checked once, at start-up, by the marshmallow schemas below, and a bad one stops the app
+with the key's name. The result is a tree of frozen dataclasses: code reads
+``settings().outbox.max_attempts``, typed, never a string key.
 """
 
 from __future__ import annotations
@@ -12,16 +14,115 @@ import copy
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from flask import current_app
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 ENV_PREFIX = "SENDA_"
 
 
 class ConfigError(RuntimeError):
     """A setting is missing or wrong; the message names the key."""
+
+
+# ----------------------------------------------------------------------------- the settings
+@dataclass(frozen=True)
+class DeclaredPlatform:
+    """An LMS declared in the config file (`[[lti.platforms]]`)."""
+
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    key_set_url: str
+    name: str = ""
+    deployment_ids: tuple[str, ...] = ()
+    auth_audience: str | None = None
+
+
+@dataclass(frozen=True)
+class LtiSettings:
+    clock_leeway_seconds: int = 10
+    max_token_age_seconds: int = 600
+    login_state_ttl_seconds: int = 600
+    jwks_cache_seconds: int = 86400
+    jwks_refetch_interval_seconds: int = 60
+    http_timeout_seconds: float = 5.0
+    platforms: tuple[DeclaredPlatform, ...] = ()
+    # Refuse LMS URLs (registration, key sets, services) on private or loopback addresses.
+    allow_private_urls: bool = False
+    tool_name: str = "Senda"
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    max_attempts: int = 12
+    backoff_base_seconds: float = 5.0
+    backoff_max_seconds: float = 3600.0
+    lease_seconds: int = 60
+    batch_size: int = 50
+    run_in_app: bool = False
+    poll_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    enabled: bool = False
+    base_url: str = "http://127.0.0.1:5000"
+    tool_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    # Keys that encrypt sensitive fields at rest, newest first (see README, "Privacy").
+    encryption_keys: tuple[str, ...] = ()
+    # A person with no launch for this many days is erased by the retention job (0: never).
+    inactive_person_days: int = 0
+    # Rows of the access log older than this are deleted by the retention job.
+    access_log_days: int = 730
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret_key: str | None = None
+    database_url: str | None = None
+    redis_url: str | None = None
+    content_path: str = "content"
+    default_locale: str = "es"
+    session_lifetime_minutes: int = 480
+    proxy_count: int = 0
+    public_url: str | None = None
+    lti: LtiSettings = field(default_factory=LtiSettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    demo: DemoSettings = field(default_factory=DemoSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+
+    def replaced(self, **tables: Mapping[str, Any]) -> Settings:
+        """A copy with some keys of some tables changed: `replaced(outbox={"max_attempts": 3})`."""
+        changes: dict[str, Any] = {}
+        for name, values in tables.items():
+            current = getattr(self, name)
+            changes[name] = replace(current, **values) if isinstance(values, Mapping) else values
+        return replace(self, **changes)
+
+
+def settings() -> Settings:
+    """The settings of the app serving this request, job or command."""
+    found: Settings = current_app.config["SENDA"]
+    return found
+
+
+# ------------------------------------------------------------------------------- checking
+class _CommaList(fields.List):
+    """A list in TOML; a comma-separated string in an environment variable."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class _PlatformSchema(Schema):
@@ -34,6 +135,10 @@ class _PlatformSchema(Schema):
     auth_audience = fields.String(load_default=None, allow_none=True)
     key_set_url = fields.Url(required=True, require_tld=False)
 
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> DeclaredPlatform:
+        return DeclaredPlatform(**{**data, "deployment_ids": tuple(data["deployment_ids"])})
+
 
 class _LtiSchema(Schema):
     clock_leeway_seconds = fields.Integer(load_default=10, validate=validate.Range(0, 60))
@@ -43,9 +148,12 @@ class _LtiSchema(Schema):
     jwks_refetch_interval_seconds = fields.Integer(load_default=60, validate=validate.Range(1))
     http_timeout_seconds = fields.Float(load_default=5.0, validate=validate.Range(0.1, 60))
     platforms = fields.List(fields.Nested(_PlatformSchema), load_default=list)
-    # Refuse dynamic registration (and key-set URLs) that point at private or loopback addresses.
     allow_private_urls = fields.Boolean(load_default=False)
     tool_name = fields.String(load_default="Senda")
+
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> LtiSettings:
+        return LtiSettings(**{**data, "platforms": tuple(data["platforms"])})
 
 
 class _OutboxSchema(Schema):
@@ -57,13 +165,34 @@ class _OutboxSchema(Schema):
     run_in_app = fields.Boolean(load_default=False)
     poll_seconds = fields.Float(load_default=1.0, validate=validate.Range(0.05, 60))
 
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> OutboxSettings:
+        return OutboxSettings(**data)
+
 
 class _DemoSchema(Schema):
     enabled = fields.Boolean(load_default=False)
-    # Where the tool is reached from the demo LMS (and vice versa); `make run` serves both here.
     base_url = fields.Url(load_default="http://127.0.0.1:5000", require_tld=False)
-    # Where the demo LMS finds the tool; empty: the same server (make run).
     tool_url = fields.String(load_default=None, allow_none=True)
+
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> DemoSettings:
+        return DemoSettings(**{**data, "tool_url": data["tool_url"] or None})
+
+
+class _PrivacySchema(Schema):
+    encryption_keys = _CommaList(fields.String(), load_default=list)
+    inactive_person_days = fields.Integer(load_default=0, validate=validate.Range(0))
+    access_log_days = fields.Integer(load_default=730, validate=validate.Range(30))
+
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> PrivacySettings:
+        return PrivacySettings(**{**data, "encryption_keys": tuple(data["encryption_keys"])})
+
+
+def _table(schema: type[Schema]) -> fields.Nested:
+    # A missing table still gets its defaults: load it as if it were empty.
+    return fields.Nested(schema, load_default=lambda: schema().load({}))
 
 
 class _SettingsSchema(Schema):
@@ -76,14 +205,19 @@ class _SettingsSchema(Schema):
     content_path = fields.String(load_default="content")
     default_locale = fields.String(load_default="es", validate=validate.OneOf(["es", "en"]))
     session_lifetime_minutes = fields.Integer(load_default=480, validate=validate.Range(5))
-    # Number of proxies in front of the app that set X-Forwarded-* (gunicorn behind nginx: 1).
     proxy_count = fields.Integer(load_default=0, validate=validate.Range(0, 5))
-    # Public https URL of the tool, used in registration documents; default: the request's host.
     public_url = fields.String(load_default=None, allow_none=True)
-    # A missing table still gets its defaults: load it as if it were empty.
-    lti = fields.Nested(_LtiSchema, load_default=lambda: _LtiSchema().load({}))
-    outbox = fields.Nested(_OutboxSchema, load_default=lambda: _OutboxSchema().load({}))
-    demo = fields.Nested(_DemoSchema, load_default=lambda: _DemoSchema().load({}))
+    lti = _table(_LtiSchema)
+    outbox = _table(_OutboxSchema)
+    demo = _table(_DemoSchema)
+    privacy = _table(_PrivacySchema)
+
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> Settings:
+        # Empty strings in a TOML file or the environment mean "not set".
+        for key in ("secret_key", "database_url", "redis_url", "public_url"):
+            data[key] = data[key] or None
+        return Settings(**data)
 
 
 def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
@@ -102,7 +236,7 @@ def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
 
 def load_settings(
     environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+) -> Settings:
     """Read defaults, the TOML file, the environment and overrides, and check them."""
     environ = os.environ if environ is None else environ
     data: dict[str, Any] = {}
@@ -119,10 +253,10 @@ def load_settings(
     if overrides:
         data = _deep_merge(data, overrides)
     try:
-        settings: dict[str, Any] = _SettingsSchema().load(data)
+        loaded: Settings = _SettingsSchema().load(data)
     except ValidationError as exc:
         raise ConfigError(f"invalid setting: {_flatten(exc.normalized_messages())}") from exc
-    return settings
+    return loaded
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""`flask --app lti_tool outbox work|status|retry`."""
+"""`flask --app lti_tool outbox work|status|retry`: the grade outbox and the worker."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ import sys
 import threading
 
 import click
-from sqlalchemy import func, select
 
-from lti_tool.extensions import db
-from lti_tool.grades import worker
-from lti_tool.models import ScoreOutbox
-from lti_tool.models.outbox import PARKED
+from lti_tool.jobs import grade_delivery, runner
+from lti_tool.services import grades
 
 
 @click.group("outbox", help="The durable grade outbox.")
@@ -24,9 +21,9 @@ def outbox_cli() -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 def work(once: bool) -> None:
     if once:
-        total = worker.RoundResult()
+        total = grade_delivery.RoundResult()
         while True:
-            result = worker.run_once()
+            result = grade_delivery.run_once()
             for field in ("claimed", "delivered", "retried", "parked"):
                 setattr(total, field, getattr(total, field) + getattr(result, field))
             if not result.claimed:
@@ -37,19 +34,14 @@ def work(once: bool) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     click.echo("outbox worker started (Ctrl-C to stop)")
-    worker.work(stop)
+    runner.work(stop)
 
 
 @outbox_cli.command("status", help="Scores by status; parked ones with their last error.")
 def status() -> None:
-    rows = db.session.execute(
-        select(ScoreOutbox.status, func.count().label("n")).group_by(ScoreOutbox.status)
-    )
-    counts: dict[str, int] = {row.status: row.n for row in rows}
+    counts = grades.status_counts()
     click.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "empty")
-    for row in db.session.scalars(
-        select(ScoreOutbox).where(ScoreOutbox.status == PARKED).limit(50)
-    ):
+    for row in grades.parked():
         click.echo(f"  parked {row.id}: {row.attempts} attempt(s): {row.last_error}")
 
 
@@ -59,9 +51,14 @@ def status() -> None:
 def retry(score_ids: tuple[int, ...], all_parked: bool) -> None:
     ids = list(score_ids)
     if all_parked:
-        ids = list(db.session.scalars(select(ScoreOutbox.id).where(ScoreOutbox.status == PARKED)))
+        ids = grades.parked_ids()
     if not ids:
         click.echo("nothing to retry", err=True)
         sys.exit(1)
-    done = sum(worker.retry(i) for i in ids)
+    done = 0
+    for score_id in ids:
+        try:
+            done += grades.retry(score_id)
+        except grades.ScoreNotFound:
+            click.echo(f"no score {score_id}", err=True)
     click.echo(f"{done} score(s) queued again")

@@ -1,0 +1,95 @@
+"""What a designer or facilitator can place in an LMS course from Senda's picker, and the signed
+answer to the LMS."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+
+from courses.links import INTAKE, LinkTarget
+from courses.model import Catalogue
+from lti_tool.actor import Actor
+from lti_tool.lti.deep_linking import ContentItem, response_jwt
+from lti_tool.models import Platform, db
+from lti_tool.services import content
+from lti_tool.services.errors import Forbidden, NoContent
+
+
+@dataclass(frozen=True)
+class Choice:
+    target: str
+    title: str
+    graded: bool
+    maximum: float | None
+    group: str
+
+
+def choices(catalogue: Catalogue, locale: str) -> list[Choice]:
+    """Everything a teacher can place in a course, from Senda's own catalogue only."""
+    items = [Choice(INTAKE.format(), _("Senda: first questions and plan"), False, None, "")]
+    for pathway_id in catalogue.pathway_ids:
+        pathway = catalogue.pathways[pathway_id]
+        group = pathway.title.get(locale)
+        items.append(
+            Choice(
+                LinkTarget.pathway(pathway.id).format(),
+                _("Senda · pathway: %(name)s", name=group),
+                True,
+                100.0,
+                group,
+            )
+        )
+        seen: set[str] = set()
+        for level in pathway.levels:
+            for course_id in level.course_ids:
+                if course_id in seen:
+                    continue
+                seen.add(course_id)
+                course = catalogue.courses[course_id]
+                items.append(
+                    Choice(
+                        LinkTarget.course(course.id).format(),
+                        f"{course.title.get(locale)} ({level.title.get(locale)})",
+                        True,
+                        course.score_maximum,
+                        group,
+                    )
+                )
+    return items
+
+
+def available(locale: str) -> list[Choice]:
+    found = content.latest_catalogue()
+    if found is None:
+        raise NoContent("no content imported")
+    return choices(found[1], locale)
+
+
+class NotAChoice(ValueError):
+    """A chosen item that Senda did not offer (tampered, or another tenant's)."""
+
+
+def respond(
+    actor: Actor, settings: dict[str, Any], chosen: Sequence[str], locale: str, launch_url: str
+) -> str:
+    """The signed response for the chosen targets (only Senda's own catalogue is accepted)."""
+    offered = {choice.target: choice for choice in available(locale)}
+    if any(target not in offered for target in chosen):
+        raise NotAChoice(chosen)
+    platform = db.session.get(Platform, actor.platform_id)
+    if platform is None:
+        raise Forbidden("platform gone")
+    return response_jwt(
+        issuer=platform.issuer,
+        client_id=platform.client_id,
+        deployment_id=settings["deployment_id"],
+        return_url=settings["return_url"],
+        data=settings.get("data"),
+        launch_url=launch_url,
+        items=[
+            ContentItem(target, offered[target].title, offered[target].maximum) for target in chosen
+        ],
+    )

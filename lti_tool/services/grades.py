@@ -1,0 +1,207 @@
+"""Putting scores in the outbox, in the caller's transaction (the one that changed progress).
+
+One score per graded resource link of her LMS course that her change concerns; what each link
+receives is the domain's rule (`courses/grading.py`). A worker delivers them later
+(`lti_tool/jobs/grade_delivery.py`). The facilitator's grades page and retry live here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from courses.grading import graded_activities, link_score
+from courses.links import LinkTarget
+from courses.model import Activity, Catalogue
+from courses.progression import Progress
+from lti_tool.actor import Actor
+from lti_tool.models import Deployment, LtiUser, ResourceLink, ScoreOutbox, db, utcnow
+from lti_tool.models.outbox import PARKED, PENDING
+from lti_tool.services.errors import ScoreNotFound
+
+SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+# Moodle keeps score times to the second and refuses one not strictly later (409): keep at
+# least a second between two scores of the same participant and link.
+MIN_GAP = timedelta(seconds=1)
+
+
+def graded_links(context_id: int) -> list[ResourceLink]:
+    links = db.session.scalars(
+        select(ResourceLink).where(
+            ResourceLink.context_id == context_id,
+            (ResourceLink.lineitem_url.is_not(None)) | (ResourceLink.lineitems_url.is_not(None)),
+        )
+    ).all()
+    return [link for link in links if SCORE_SCOPE in link.ags_scopes.split()]
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """What the grade of her links depends on: her plan and her progress."""
+
+    user_id: int
+    context_id: int
+    pathway_id: str
+    course_ids: Sequence[str]
+    catalogue: Catalogue
+    progress: Progress
+
+
+def enqueue_progress(state: PlanState, comment_activity: Activity | None) -> int:
+    """Queue the scores this change causes; returns how many. Does not commit."""
+    links = graded_links(state.context_id)
+    if not links:
+        return 0
+    platform_id = db.session.scalar(
+        select(Deployment.platform_id).where(Deployment.id == links[0].deployment_id)
+    )
+    assert platform_id is not None
+    queued = 0
+    for link in links:
+        target = LinkTarget.parse(link.target)
+        if comment_activity is not None:
+            graded = graded_activities(target, state.catalogue, state.pathway_id, state.course_ids)
+            if graded is None or comment_activity.id not in graded:
+                continue
+        score = link_score(
+            target, state.catalogue, state.pathway_id, state.course_ids, state.progress
+        )
+        if score is None:
+            continue
+        _upsert(
+            platform_id=platform_id,
+            link_id=link.id,
+            user_id=state.user_id,
+            score_given=score.given,
+            score_maximum=score.maximum,
+            activity_progress=score.activity_progress,
+            comment=score.comment(comment_activity),
+        )
+        queued += 1
+    return queued
+
+
+def _event_time(user_id: int, link_id: int) -> datetime:
+    last = db.session.scalar(
+        select(func.max(ScoreOutbox.event_at)).where(
+            ScoreOutbox.user_id == user_id, ScoreOutbox.resource_link_id == link_id
+        )
+    )
+    now = utcnow()
+    if last is not None:
+        if last.tzinfo is None:  # SQLite aggregates come back without the column type
+            last = last.replace(tzinfo=now.tzinfo)
+        if now < last + MIN_GAP:
+            return last + MIN_GAP
+    return now
+
+
+def _upsert(
+    *,
+    platform_id: int,
+    link_id: int,
+    user_id: int,
+    score_given: float,
+    score_maximum: float,
+    activity_progress: str,
+    comment: str,
+) -> None:
+    """Insert the score, or update the one still waiting for this (participant, link)."""
+    event_at = _event_time(user_id, link_id)
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {
+        "platform_id": platform_id,
+        "resource_link_id": link_id,
+        "user_id": user_id,
+        "pending_key": f"{user_id}:{link_id}",
+        "score_given": score_given,
+        "score_maximum": score_maximum,
+        "activity_progress": activity_progress,
+        "grading_progress": "FullyGraded",
+        "comment": comment,
+        "event_at": event_at,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": utcnow(),
+        "last_error": "",
+        "created_at": utcnow(),
+    }
+    statement = insert(ScoreOutbox).values(**values)
+    newer = statement.excluded.event_at > ScoreOutbox.event_at
+    changes = {
+        name: case((newer, statement.excluded[name]), else_=getattr(ScoreOutbox, name))
+        for name in ("score_given", "score_maximum", "activity_progress", "comment", "event_at")
+    }
+    db.session.execute(
+        statement.on_conflict_do_update(index_elements=["pending_key"], set_=changes)
+    )
+
+
+# ---------------------------------------------------------------------- the grades page
+class ScoreRow(NamedTuple):
+    score: ScoreOutbox
+    link: ResourceLink
+    user: LtiUser
+
+
+def course_scores(actor: Actor, limit: int = 200) -> tuple[list[ScoreRow], dict[str, int]]:
+    """The latest scores of the actor's LMS course, newest first, and counts by status."""
+    rows = [
+        ScoreRow(score, link, user)
+        for score, link, user in db.session.execute(
+            select(ScoreOutbox, ResourceLink, LtiUser)
+            .join(ResourceLink, ResourceLink.id == ScoreOutbox.resource_link_id)
+            .join(LtiUser, LtiUser.id == ScoreOutbox.user_id)
+            .where(ResourceLink.context_id == actor.context_id)
+            .order_by(ScoreOutbox.id.desc())
+            .limit(limit)
+        ).all()
+    ]
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.score.status] = counts.get(row.score.status, 0) + 1
+    return rows, counts
+
+
+def retry(score_id: int, actor: Actor | None = None) -> bool:
+    """Send a parked score again (facilitator's button: only her course's scores; the CLI:
+    any). False if it was not parked."""
+    query = select(ScoreOutbox).where(ScoreOutbox.id == score_id)
+    if actor is not None:
+        query = query.join(ResourceLink, ResourceLink.id == ScoreOutbox.resource_link_id).where(
+            ResourceLink.context_id == actor.context_id
+        )
+    row = db.session.scalar(query)
+    if row is None:
+        raise ScoreNotFound(score_id)
+    if row.status != PARKED:
+        return False
+    row.status = PENDING
+    row.attempts = 0
+    row.next_attempt_at = utcnow()
+    row.locked_until = None
+    db.session.commit()
+    return True
+
+
+def status_counts() -> dict[str, int]:
+    rows = db.session.execute(
+        select(ScoreOutbox.status, func.count().label("n")).group_by(ScoreOutbox.status)
+    )
+    return {row.status: row.n for row in rows}
+
+
+def parked(limit: int = 50) -> list[ScoreOutbox]:
+    return list(
+        db.session.scalars(select(ScoreOutbox).where(ScoreOutbox.status == PARKED).limit(limit))
+    )
+
+
+def parked_ids() -> list[int]:
+    return list(db.session.scalars(select(ScoreOutbox.id).where(ScoreOutbox.status == PARKED)))

@@ -1,0 +1,303 @@
+"""The privacy boundary: the only way to sensitive data (`models/private.py`).
+
+Every read or change of sensitive data goes through a function here, which records who, whose,
+what and why in the access log, in the same transaction. The participant sees and downloads
+everything Senda holds about her and deletes what she wrote; the programme team erases a person
+on request; the retention job erases people who stopped coming long ago.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm.attributes import flag_modified
+
+from lti_tool.actor import Actor
+from lti_tool.models import (
+    ActivityProgress,
+    Attendance,
+    Enrolment,
+    Grant,
+    LmsContext,
+    LtiUser,
+    Membership,
+    ScoreOutbox,
+    WorkshopSession,
+    db,
+    utcnow,
+)
+from lti_tool.models.private import AccessLog, Demographics
+from lti_tool.services.errors import PersonNotFound
+from lti_tool.settings import settings
+
+YES_NO = ("yes", "no")
+
+
+def _log(reader_id: int | None, subject_id: int | None, what: str, action: str, why: str) -> None:
+    db.session.add(
+        AccessLog(reader_id=reader_id, subject_id=subject_id, what=what, action=action, why=why)
+    )
+
+
+# ---------------------------------------------------------------------------- demographics
+@dataclass(frozen=True)
+class DemographicsView:
+    region: str
+    municipality: str
+    migrant: str  # yes | no | "" (prefer not to say)
+    indigenous: str
+    consented_at: datetime
+
+
+def demographics_values(data: Mapping[str, Any]) -> dict[str, str] | None:
+    """What may be stored from the intake form: nothing without consent; "prefer not to say"
+    is stored as unknown; nothing at all if every answer is empty."""
+    if not data.get("consent"):
+        return None
+    values = {
+        "region": str(data.get("region") or ""),
+        "municipality": str(data.get("municipality") or "").strip(),
+        "migrant": str(data.get("migrant") or "") if data.get("migrant") in YES_NO else "",
+        "indigenous": str(data.get("indigenous") or "") if data.get("indigenous") in YES_NO else "",
+    }
+    return values if any(values.values()) else None
+
+
+def record_demographics(actor: Actor, values: Mapping[str, str] | None, why: str) -> None:
+    """Store her consented answers; without consent, delete what was stored (withdrawal).
+    Does not commit: the intake saves her plan in the same transaction."""
+    existing = db.session.scalar(select(Demographics).where(Demographics.user_id == actor.user_id))
+    if not values:
+        if existing is not None:
+            db.session.delete(existing)
+            _log(actor.user_id, actor.user_id, "demographics", "delete", why)
+        return
+    row = existing or Demographics(user_id=actor.user_id)
+    row.region = values.get("region", "")
+    row.municipality = values.get("municipality", "")
+    row.migrant = values.get("migrant", "")
+    row.indigenous = values.get("indigenous", "")
+    row.consented_at = utcnow()
+    db.session.add(row)
+    _log(actor.user_id, actor.user_id, "demographics", "write", why)
+
+
+def my_demographics(actor: Actor, why: str) -> DemographicsView | None:
+    """Her own demographics, for her (the read is logged like any other)."""
+    row = db.session.scalar(select(Demographics).where(Demographics.user_id == actor.user_id))
+    _log(actor.user_id, actor.user_id, "demographics", "read", why)
+    db.session.commit()
+    if row is None:
+        return None
+    return DemographicsView(
+        row.region, row.municipality, row.migrant, row.indigenous, row.consented_at
+    )
+
+
+def withdraw_demographics(actor: Actor) -> None:
+    record_demographics(actor, None, why="participant-withdrawal")
+    db.session.commit()
+
+
+# ----------------------------------------------------------------- what Senda holds of her
+def export(actor: Actor) -> dict[str, Any]:
+    """Everything Senda holds about her, readable, for the page and the JSON download."""
+    user = db.session.get(LtiUser, actor.user_id)
+    if user is None:
+        raise PersonNotFound(actor.user_id)
+    demographics = db.session.scalar(
+        select(Demographics).where(Demographics.user_id == actor.user_id)
+    )
+    plans = db.session.execute(
+        select(Enrolment, LmsContext)
+        .join(LmsContext, LmsContext.id == Enrolment.context_id)
+        .where(Enrolment.user_id == actor.user_id)
+        .order_by(Enrolment.id)
+    ).all()
+    work: dict[int, list[ActivityProgress]] = {}
+    for row in db.session.scalars(
+        select(ActivityProgress)
+        .where(ActivityProgress.enrolment_id.in_([e.id for e, _c in plans]))
+        .order_by(ActivityProgress.id)
+    ):
+        work.setdefault(row.enrolment_id, []).append(row)
+    courses = [
+        {
+            "lms_course": context.title,
+            "pathway": enrolment.pathway_id,
+            "level": enrolment.level,
+            "courses": list(enrolment.course_ids),
+            "intake_answers": dict(enrolment.answers or {}),
+            "placed_by": enrolment.placed_by,
+            "started": enrolment.created_at.isoformat(),
+            "activities": [
+                {
+                    "activity": row.activity_id,
+                    "completed": row.completed,
+                    "completed_at": row.completed_at.isoformat() if row.completed_at else None,
+                    "score": row.score,
+                    "what_you_wrote": dict(row.data or {}),
+                }
+                for row in work.get(enrolment.id, [])
+            ],
+        }
+        for enrolment, context in plans
+    ]
+    memberships = [
+        {"lms_course": context.title, "role": membership.role}
+        for membership, context in db.session.execute(
+            select(Membership, LmsContext)
+            .join(LmsContext, LmsContext.id == Membership.context_id)
+            .where(Membership.user_id == actor.user_id)
+            .order_by(Membership.id)
+        )
+    ]
+    attended, scores = db.session.execute(
+        select(
+            select(func.count())
+            .select_from(Attendance)
+            .where(Attendance.user_id == actor.user_id, Attendance.present.is_(True))
+            .scalar_subquery(),
+            select(func.count())
+            .select_from(ScoreOutbox)
+            .where(ScoreOutbox.user_id == actor.user_id)
+            .scalar_subquery(),
+        )
+    ).one()
+    _log(actor.user_id, actor.user_id, "everything", "read", "participant-export")
+    db.session.commit()
+    return {
+        "person": {
+            "name": user.name,
+            "given_name": user.given_name,
+            "language": user.locale,
+            "first_seen": user.created_at.isoformat(),
+            "last_launch": user.last_launch_at.isoformat(),
+        },
+        "roles": memberships,
+        "plans": courses,
+        "workshops_attended": attended or 0,
+        "scores_sent_to_the_lms": scores or 0,
+        "optional_information": None
+        if demographics is None
+        else {
+            "region": demographics.region,
+            "municipality": demographics.municipality,
+            "migrant": demographics.migrant,
+            "indigenous": demographics.indigenous,
+            "consented_at": demographics.consented_at.isoformat(),
+        },
+    }
+
+
+WORK_KINDS = ("reflections", "worksheets")
+
+
+def delete_my_work(actor: Actor, kinds: set[str]) -> int:
+    """Delete what she wrote in reflections and/or worksheets (her progress stays: the LMS
+    grade does not change). Returns how many answers were deleted."""
+    keys = {"reflections": "text", "worksheets": "values"}
+    wanted = {keys[k] for k in kinds if k in keys}
+    deleted = 0
+    rows = db.session.scalars(
+        select(ActivityProgress)
+        .join(Enrolment, Enrolment.id == ActivityProgress.enrolment_id)
+        .where(Enrolment.user_id == actor.user_id)
+    )
+    for row in rows:
+        data = dict(row.data or {})
+        if wanted & set(data):
+            row.data = {k: v for k, v in data.items() if k not in wanted}
+            row.updated_at = utcnow()
+            deleted += 1
+    _log(actor.user_id, actor.user_id, "work", "delete", "participant-delete-work")
+    db.session.commit()
+    return deleted
+
+
+# ---------------------------------------------------------------------------- erasure
+def _erase(user_id: int) -> None:
+    """Remove a person and everything that is hers, in every table. Rows that only mention her
+    as the staff member who did something keep the row and lose the name."""
+    enrolments = select(Enrolment.id).where(Enrolment.user_id == user_id)
+    db.session.execute(
+        delete(ActivityProgress).where(ActivityProgress.enrolment_id.in_(enrolments))
+    )
+    for model in (Enrolment, Demographics, Membership, Attendance, ScoreOutbox, Grant):
+        db.session.execute(delete(model).where(model.user_id == user_id))
+    db.session.execute(
+        update(Attendance).where(Attendance.recorded_by == user_id).values(recorded_by=None)
+    )
+    db.session.execute(
+        update(WorkshopSession).where(WorkshopSession.created_by == user_id).values(created_by=None)
+    )
+    db.session.execute(update(Grant).where(Grant.granted_by == user_id).values(granted_by=None))
+    db.session.execute(
+        update(AccessLog).where(AccessLog.subject_id == user_id).values(subject_id=None)
+    )
+    db.session.execute(
+        update(AccessLog).where(AccessLog.reader_id == user_id).values(reader_id=None)
+    )
+    db.session.execute(delete(LtiUser).where(LtiUser.id == user_id))
+
+
+def erase_person(actor: Actor, user_id: int) -> None:
+    """The programme team erases a person of its programme, on her request."""
+    in_programme = db.session.scalar(
+        select(Membership.id)
+        .join(LmsContext, LmsContext.id == Membership.context_id)
+        .where(Membership.user_id == user_id, LmsContext.programme_id == actor.programme_id)
+        .limit(1)
+    )
+    if in_programme is None or user_id == actor.user_id:
+        raise PersonNotFound(user_id)
+    _erase(user_id)
+    _log(actor.user_id, None, "person", "delete", "programme-erasure")
+    db.session.commit()
+
+
+def purge_expired(now: datetime | None = None) -> tuple[int, int]:
+    """The retention job: erase people with no launch for `inactive_person_days` (when set),
+    and forget access-log rows older than `access_log_days`. (people, log rows)."""
+    now = now or utcnow()
+    config = settings().privacy
+    people = 0
+    if config.inactive_person_days:
+        cutoff = now - timedelta(days=config.inactive_person_days)
+        for user_id in db.session.scalars(
+            select(LtiUser.id).where(LtiUser.last_launch_at < cutoff)
+        ).all():
+            _erase(user_id)
+            _log(None, None, "person", "delete", "retention")
+            people += 1
+    log_cutoff = now - timedelta(days=config.access_log_days)
+    result = db.session.execute(delete(AccessLog).where(AccessLog.at < log_cutoff))
+    db.session.commit()
+    return people, int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def access_log(subject_id: int | None = None, limit: int = 200) -> list[AccessLog]:
+    query = select(AccessLog).order_by(AccessLog.id.desc()).limit(limit)
+    if subject_id is not None:
+        query = query.where(AccessLog.subject_id == subject_id)
+    return list(db.session.scalars(query))
+
+
+def reencrypt() -> int:
+    """Re-encrypt every sensitive value with the newest key (after a key was added in front)."""
+    changed = 0
+    # Reading decrypts with whichever key matches; flagging the column writes it again, which
+    # encrypts with the newest key.
+    for row in db.session.scalars(select(Demographics)):
+        for name in ("region", "municipality", "migrant", "indigenous"):
+            flag_modified(row, name)
+        changed += 1
+    for progress in db.session.scalars(select(ActivityProgress)):
+        flag_modified(progress, "data")
+        changed += 1
+    db.session.commit()
+    return changed

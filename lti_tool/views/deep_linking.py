@@ -1,0 +1,72 @@
+"""Deep Linking 2.0: a designer or facilitator, adding Senda from the LMS's "add activity" picker,
+chooses the intake, whole pathways or single courses; Senda answers with signed content items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request, session
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, ValidationError, fields, validate
+
+from lti_tool.actor import COURSE_STAFF
+from lti_tool.services import deep_linking
+from lti_tool.views.urls import launch_url
+from lti_tool.web.session import current_actor, require_role
+
+bp = Blueprint("deep_linking", __name__, url_prefix="/deep-linking")
+
+
+class SelectionSchema(Schema):
+    csrf_token = fields.String(load_only=True)
+    items = fields.List(
+        fields.String(validate=validate.Length(max=128)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+
+
+def _settings() -> dict[str, Any]:
+    settings = session.get("dl")
+    if not settings:
+        abort(403)
+    return dict(settings)
+
+
+def _locale() -> str:
+    return str(session.get("locale", "es"))
+
+
+@bp.get("")
+@require_role(*COURSE_STAFF)
+def picker() -> ResponseReturnValue:
+    _settings()
+    return render_template("lti/deep_linking.html", items=deep_linking.available(_locale()))
+
+
+@bp.post("")
+@require_role(*COURSE_STAFF)
+def respond() -> ResponseReturnValue:
+    """Sign the chosen items and post them back to the LMS's deep_link_return_url."""
+    settings = _settings()
+    items = deep_linking.available(_locale())
+    try:
+        data = SelectionSchema().load(
+            {
+                "items": request.form.getlist("items"),
+                "csrf_token": request.form.get("csrf_token", ""),
+            }
+        )
+    except ValidationError:
+        return render_template("lti/deep_linking.html", items=items, error=True), 400
+    chosen = list(dict.fromkeys(data["items"]))
+    if not settings.get("accept_multiple", True) and len(chosen) > 1:
+        return render_template("lti/deep_linking.html", items=items, single=True), 400
+    try:
+        token = deep_linking.respond(current_actor(), settings, chosen, _locale(), launch_url())
+    except deep_linking.NotAChoice:
+        abort(400)
+    session.pop("dl", None)  # one response per deep-linking launch
+    return render_template(
+        "lti/deep_linking_return.html", return_url=settings["return_url"], jwt=token
+    )

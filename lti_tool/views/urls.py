@@ -1,0 +1,39 @@
+"""Senda's own public addresses, for documents sent to LMSs (never taken from a claim)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import request, url_for
+
+from lti_tool.settings import settings
+
+
+def base_url() -> str:
+    """The configured public URL, or the request's host (one machine, development)."""
+    return (settings().public_url or request.host_url).rstrip("/")
+
+
+def tool_host() -> str:
+    public_url = settings().public_url
+    return urlsplit(public_url).netloc if public_url else request.host
+
+
+def launch_url() -> str:
+    """The one redirect URI Senda registers; never taken from the request (open redirect)."""
+    public_url = settings().public_url
+    if public_url:
+        return public_url.rstrip("/") + url_for("lti.launch")
+    return url_for("lti.launch", _external=True)
+
+
+def is_own_url(url: str) -> bool:
+    """True only for http(s) URLs on Senda's own host; no userinfo or backslash tricks."""
+    if "\\" in url:
+        return False
+    parts = urlsplit(url)
+    return (
+        parts.scheme in ("http", "https")
+        and "@" not in parts.netloc
+        and parts.netloc.lower() == tool_host().lower()
+    )

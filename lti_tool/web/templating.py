@@ -1,0 +1,64 @@
+"""What every template may use: the language, the actor, names of regions, kinds and levels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+REGION_NAMES = {
+    "arica-parinacota": "Arica y Parinacota",
+    "tarapaca": "Tarapacá",
+    "antofagasta": "Antofagasta",
+    "atacama": "Atacama",
+    "coquimbo": "Coquimbo",
+    "valparaiso": "Valparaíso",
+    "metropolitana": "Metropolitana de Santiago",
+    "ohiggins": "Libertador General Bernardo O'Higgins",
+    "maule": "Maule",
+    "nuble": "Ñuble",
+    "biobio": "Biobío",
+    "araucania": "La Araucanía",
+    "los-rios": "Los Ríos",
+    "los-lagos": "Los Lagos",
+    "aysen": "Aysén del General Carlos Ibáñez del Campo",
+    "magallanes": "Magallanes y de la Antártica Chilena",
+}
+
+
+def media_url(src: str) -> str:
+    """Content media are served from /media/…; https sources are used as they are."""
+    if src.startswith("https://"):
+        return src
+    return url_for("home.media", filename=src.removeprefix("media/"))
+
+
+def template_globals() -> dict[str, Any]:
+    return {
+        "current_locale": str(get_locale() or "es"),
+        "actor": g.get("actor"),
+        # Programme pages offered in the menu (access is checked by each page).
+        "nav_grants": tuple(session.get("grants", ())),
+        "region_names": REGION_NAMES,
+        "kind_names": {
+            "lesson": _("Reading"),
+            "media": _("Audio"),
+            "quiz": _("Knowledge check"),
+            "reflection": _("Reflection"),
+            "worksheet": _("Worksheet"),
+            "workshop": _("Live workshop"),
+        },
+        "level_names": {"basic": _("Basic"), "advanced": _("Advanced")},
+        "role_names": {
+            "participant": _("Participant"),
+            "facilitator": _("Facilitator"),
+            "designer": _("Designer"),
+            "mentor": _("Mentor"),
+            "tutor": _("Employment tutor"),
+            "support_lead": _("Support lead"),
+            "programme_team": _("Programme team"),
+        },
+        "media_url": media_url,
+    }
