@@ -36,6 +36,10 @@ class SignUpRule:
     pathway_complete: bool = False
     course_ids: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if self.pathway_complete and self.course_ids:
+            raise ValueError("a sign-up rule asks for the pathway or for courses, not both")
+
     @classmethod
     def from_content(cls, requires: str | Sequence[str]) -> SignUpRule:
         """Build the rule from the content's `requires` value; raise ValueError if it is neither

@@ -57,6 +57,11 @@ def test_rule_from_content_rejects_anything_else(requires: str | list[str]) -> N
         SignUpRule.from_content(requires)
 
 
+def test_rule_cannot_ask_for_both_pathway_and_courses() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        SignUpRule(pathway_complete=True, course_ids=("ent-plan",))
+
+
 # ----------------------------------------------------------------------------- places
 def test_places_in_request_order_then_waiting_list() -> None:
     requests = [
