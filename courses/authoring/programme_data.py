@@ -62,7 +62,8 @@ class ReferralSchema(StrictSchema):
     region = fields.String(
         required=True,
         validate=validate.OneOf(
-            (NATIONAL, *REGION_SLUGS), error="must be 'national' or a region slug ({choices})"
+            (NATIONAL, *REGION_SLUGS),
+            error=f"must be '{NATIONAL}' or a region slug: {', '.join(REGION_SLUGS)}",
         ),
         error_messages=MESSAGES,
     )
