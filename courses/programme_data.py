@@ -77,6 +77,7 @@ class SurveyQuestion:
     required: bool
     outcome: str | None  # single-choice questions: one of OUTCOMES
     options: tuple[tuple[str, Text], ...] = ()
+    help: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ def build_surveys(data: Sequence[Mapping[str, Any]] | None) -> tuple[Survey, ...
                     required=q["required"],
                     outcome=q.get("outcome"),
                     options=tuple((o["id"], Text.of(o["text"])) for o in q.get("options", ())),
+                    help=_text_or_none(q.get("help")),
                 )
                 for q in s["questions"]
             ),

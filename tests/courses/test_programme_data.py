@@ -117,10 +117,16 @@ def test_the_test_programme_data_compiles_into_the_catalogue() -> None:
     assert catalogue.mentoring is not None
     assert catalogue.mentoring.sign_up_requires == "pathway-complete"
     assert [t.id for t in catalogue.mentoring.topics] == ["financing", "ecommerce"]
+    topic = catalogue.mentoring.topic("ecommerce")
+    assert topic is not None and topic.title.get("en") == "Selling online"
+    assert catalogue.mentoring.topic("knitting") is None
     months = {s.id: s.months_after_completion for s in catalogue.surveys}
     assert months == {"followup-3m": 3, "followup-6m": 6}
     income = catalogue.surveys[1].question_for("income")
     assert income is not None and [o for o, _ in income.options] == ["less", "same", "more"]
+    formal = catalogue.surveys[0].question_for("formal-job")
+    assert formal is not None and formal.help is not None and formal.required is False
+    assert catalogue.surveys[1].question_for("formal-job") is None
     text = catalogue.surveys[0].questions[-1]
     assert (text.kind, text.outcome, text.options, text.required) == ("text", None, (), False)
 
