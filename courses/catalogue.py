@@ -23,6 +23,7 @@ from courses.model import (
     Text,
     WorksheetField,
 )
+from courses.programme_data import build_mentoring, build_referrals, build_surveys
 
 
 def _text_or_none(data: Mapping[str, str] | None) -> Text | None:
@@ -164,4 +165,7 @@ def build_catalogue(document: Mapping[str, Any]) -> Catalogue:
         courses=MappingProxyType({k: _course(v) for k, v in document["courses"].items()}),
         activities=MappingProxyType({k: _activity(v) for k, v in document["activities"].items()}),
         placement=_placement(document["placement"]),
+        referrals=build_referrals(document.get("referrals")),
+        mentoring=build_mentoring(document.get("mentoring")),
+        surveys=build_surveys(document.get("surveys")),
     )

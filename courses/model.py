@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # courses.programme_data builds on Text, defined here
+    from courses.programme_data import Mentoring, Referral, Survey
 
 LOCALES = ("es", "en")
 KINDS = ("lesson", "media", "quiz", "reflection", "worksheet", "workshop")
@@ -201,6 +204,10 @@ class Catalogue:
     activities: Mapping[str, Activity]
     placement: PlacementRules
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Programme data (courses/programme_data.py): empty when the content has no such files.
+    referrals: tuple[Referral, ...] = ()
+    mentoring: Mentoring | None = None
+    surveys: tuple[Survey, ...] = ()
 
     def course_activities(self, course_id: str) -> tuple[Activity, ...]:
         return tuple(self.activities[a] for a in self.courses[course_id].activity_ids)

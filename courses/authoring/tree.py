@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from marshmallow import Schema, ValidationError
 
 from courses.authoring import yamlines
 from courses.authoring.errors import ContentError
+from courses.authoring.programme_data import compile_programme_data
 from courses.authoring.render import render_markdown, scan_body
 from courses.authoring.schema import (
     ActivitySchema,
@@ -375,8 +377,11 @@ def _check_activity_rules(c: _Collector, files: dict[str, _ActivityFile]) -> Non
 
 
 # --------------------------------------------------------------------------------- tree
-def compile_tree(root: Path) -> tuple[dict[str, Any], list[ContentError]]:
-    """Read and check everything under `root`; return the compiled document and all errors."""
+def compile_tree(
+    root: Path, today: date | None = None
+) -> tuple[dict[str, Any], list[ContentError]]:
+    """Read and check everything under `root`; return the compiled document and all errors.
+    `today` (default: the real date) decides which `checked_on` dates are stale."""
     root = root.resolve()
     c = _Collector(root)
     document: dict[str, Any] = {"programme": None, "pathways": {}, "courses": {}, "activities": {}}
@@ -497,6 +502,9 @@ def compile_tree(root: Path) -> tuple[dict[str, Any], list[ContentError]]:
         course_raws[course["id"]] = (course_path, raw)
 
     _check_references(c, document, programme_raw, placement_raw, pathway_raws, course_raws)
+    sections, problems = compile_programme_data(root, today)  # referrals, mentoring, surveys
+    document.update(sections)
+    c.errors.extend(problems)
     c.errors.sort()
     return document, c.errors
 
