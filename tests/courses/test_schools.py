@@ -13,7 +13,7 @@ import pytest
 from courses.authoring.errors import blocking
 from courses.authoring.tree import compile_tree
 from courses.catalogue import build_catalogue
-from courses.model import Course, MentorEligibility, Module, School, Text, week_starts_on
+from courses.model import Catalogue, Course, MentorEligibility, Module, School, Text, week_starts_on
 
 GOOD = Path(__file__).parent.parent / "data" / "content"
 REAL = Path(__file__).parent.parent.parent / "content"
@@ -262,3 +262,88 @@ def test_mentor_eligibility_needs_every_course_and_the_hours() -> None:
     assert not rule.is_met(both, 7.5)
     assert not rule.is_met({"mts-workshops"}, 20)
     assert rule.missing_courses({"mts-workshops"}) == ("gender-training",)
+
+
+# ------------------------------------------------------------------ the shipped schools
+@pytest.fixture(scope="module")
+def shipped() -> Catalogue:
+    document, errors = compile_tree(REAL)
+    assert [str(e) for e in errors] == []
+    return build_catalogue(document)
+
+
+def test_the_shipped_programme_lists_both_schools(shipped: Catalogue) -> None:
+    catalogue = shipped
+    assert catalogue.school_ids == ("mentor-school", "leadership-school")
+
+
+def test_the_mentor_school_is_ten_live_hours_then_an_internship(
+    shipped: Catalogue,
+) -> None:
+    catalogue = shipped
+    school = catalogue.schools["mentor-school"]
+    assert school.audience == "volunteers" and school.weeks is None
+    assert school.course_ids[-1] == "mts-internship"
+    workshops = [
+        a for c in school.course_ids for a in catalogue.course_activities(c) if a.kind == "workshop"
+    ]
+    assert len(workshops) == 5
+    assert all(w.duration_minutes == 120 and w.completion == "attended" for w in workshops)
+    assert not any(w.optional for w in workshops)
+    eligibility = school.mentor_eligibility
+    assert eligibility is not None and eligibility.volunteer_hours == 8
+    assert set(eligibility.course_ids) == {*school.course_ids, "gender-training"}
+    internship = catalogue.course_activities("mts-internship")
+    assert {a.kind for a in internship} >= {"lesson", "worksheet", "reflection"}
+
+
+def test_each_mentor_workshop_has_a_lesson_before_and_a_check_after(
+    shipped: Catalogue,
+) -> None:
+    catalogue = shipped
+    school = catalogue.schools["mentor-school"]
+    for course_id in school.course_ids[:-1]:
+        for module in catalogue.courses[course_id].modules:
+            kinds = [catalogue.activities[a].kind for a in module.activity_ids]
+            if "workshop" not in kinds:
+                continue
+            at = kinds.index("workshop")
+            assert "lesson" in kinds[:at], module.id
+            assert {"quiz", "reflection"} & set(kinds[at + 1 :]), module.id
+
+
+def test_the_leadership_school_runs_ten_weeks(shipped: Catalogue) -> None:
+    catalogue = shipped
+    school = catalogue.schools["leadership-school"]
+    assert school.audience == "invited" and school.weeks == 10
+    assert school.invitation is not None and school.invitation.requires == "pathway-complete"
+    workshops: list[tuple[int, int]] = []
+    for course_id in school.course_ids:
+        course = catalogue.courses[course_id]
+        for module, week in zip(course.modules, school.opening_weeks(course), strict=True):
+            for activity_id in module.activity_ids:
+                activity = catalogue.activities[activity_id]
+                if activity.kind == "workshop":
+                    workshops.append((week, activity.duration_minutes))
+    # Three two-hour workshops, one per module, then the closing ceremony in week 10.
+    assert len(workshops) == 4
+    assert [d for _, d in workshops[:3]] == [120, 120, 120]
+    assert len({w for w, _ in workshops[:3]}) == 3
+    assert workshops[-1][0] == 10
+
+
+def test_school_quizzes_offer_three_options_with_feedback(shipped: Catalogue) -> None:
+    catalogue = shipped
+    school_courses = {c for s in catalogue.schools.values() for c in s.course_ids} | {
+        "gender-training"
+    }
+    quizzes = [
+        a
+        for a in catalogue.activities.values()
+        if a.kind == "quiz" and a.course_id in school_courses
+    ]
+    assert len(quizzes) >= 3
+    for quiz in quizzes:
+        for question in quiz.questions:
+            assert len(question.options) >= 3, (quiz.id, question.id)
+            assert all(o.feedback.es and o.feedback.en for o in question.options)
