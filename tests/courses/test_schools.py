@@ -317,7 +317,7 @@ def test_the_leadership_school_runs_ten_weeks(shipped: Catalogue) -> None:
     school = catalogue.schools["leadership-school"]
     assert school.audience == "invited" and school.weeks == 10
     assert school.invitation is not None and school.invitation.requires == "pathway-complete"
-    workshops: list[tuple[int, int]] = []
+    workshops: list[tuple[int, int | None]] = []
     for course_id in school.course_ids:
         course = catalogue.courses[course_id]
         for module, week in zip(course.modules, school.opening_weeks(course), strict=True):
