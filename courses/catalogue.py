@@ -11,8 +11,10 @@ from courses.model import (
     Adjustment,
     Catalogue,
     Course,
+    Invitation,
     Level,
     Media,
+    MentorEligibility,
     Module,
     Option,
     Pathway,
@@ -20,6 +22,7 @@ from courses.model import (
     PlacementRule,
     PlacementRules,
     Question,
+    School,
     Text,
     WorksheetField,
 )
@@ -87,7 +90,8 @@ def _course(data: Mapping[str, Any]) -> Course:
         prerequisites=tuple(data["prerequisites"]),
         phase=data.get("phase"),
         modules=tuple(
-            Module(m["id"], Text.of(m["title"]), tuple(m["activities"])) for m in data["modules"]
+            Module(m["id"], Text.of(m["title"]), tuple(m["activities"]), m.get("week"))
+            for m in data["modules"]
         ),
         score_maximum=float(data["grading"]["score_maximum"]),
     )
@@ -108,6 +112,25 @@ def _pathway(data: Mapping[str, Any]) -> Pathway:
             )
             for level_id, level in data["levels"].items()
         ),
+    )
+
+
+def _school(data: Mapping[str, Any]) -> School:
+    eligibility = data.get("mentor_eligibility")
+    invitation = data.get("invitation")
+    return School(
+        id=data["id"],
+        title=Text.of(data["title"]),
+        description=Text.of(data["description"]),
+        audience=data["audience"],
+        course_ids=tuple(data["courses"]),
+        weeks=data.get("weeks"),
+        mentor_eligibility=MentorEligibility(
+            tuple(eligibility["courses"]), eligibility["volunteer_hours"]
+        )
+        if eligibility
+        else None,
+        invitation=Invitation(invitation["requires"]) if invitation else None,
     )
 
 
@@ -168,4 +191,7 @@ def build_catalogue(document: Mapping[str, Any]) -> Catalogue:
         referrals=build_referrals(document.get("referrals")),
         mentoring=build_mentoring(document.get("mentoring")),
         surveys=build_surveys(document.get("surveys")),
+        # .get: content versions stored before schools existed have neither key.
+        schools=MappingProxyType({k: _school(v) for k, v in document.get("schools", {}).items()}),
+        school_ids=tuple(programme.get("schools", ())),
     )

@@ -1,4 +1,4 @@
-"""The programme as designers author it: pathways, levels, courses, modules and activities.
+"""The programme as designers author it: pathways, levels, schools, courses, modules and activities.
 
 Plain frozen dataclasses, built from validated content (courses/authoring) and never changed.
 Everything a participant reads is a `Text` with a Spanish and an English version.
@@ -6,8 +6,9 @@ Everything a participant reads is a `Text` with a Spanish and an English version
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # courses.programme_data builds on Text, defined here
@@ -17,6 +18,11 @@ LOCALES = ("es", "en")
 KINDS = ("lesson", "media", "quiz", "reflection", "worksheet", "workshop")
 LEVELS = ("basic", "advanced")
 PHASES = ("diagnosis", "workshops", "enablement", "job-entry")
+# Who a school is for: volunteers apply (the Mentor Training School), or the programme team invites
+# chosen participants (the Leadership School).
+AUDIENCES = ("volunteers", "invited")
+# What a participant must have done before she may be invited to a school.
+INVITATION_REQUIREMENTS = ("pathway-complete",)
 DEFAULT_COMPLETION = {
     "lesson": "viewed",
     "media": "viewed",
@@ -120,6 +126,9 @@ class Module:
     id: str
     title: Text
     activity_ids: tuple[str, ...]
+    # In a course of a cohort-based school: the week (1-based, from the cohort's start) in which
+    # the module opens. None elsewhere, and for a module that opens with the one before it.
+    week: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +164,60 @@ class Pathway:
 
     def level(self, level_id: str) -> Level:
         return next(level for level in self.levels if level.id == level_id)
+
+
+@dataclass(frozen=True)
+class MentorEligibility:
+    """When a graduate of the Mentor Training School may mentor: these courses completed and at
+    least this many volunteer hours recorded."""
+
+    course_ids: tuple[str, ...]
+    volunteer_hours: int
+
+    def missing_courses(self, completed: Collection[str]) -> tuple[str, ...]:
+        return tuple(c for c in self.course_ids if c not in completed)
+
+    def is_met(self, completed: Collection[str], volunteer_hours: float) -> bool:
+        return not self.missing_courses(completed) and volunteer_hours >= self.volunteer_hours
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """Who the programme team may invite to a school; `requires` is one of
+    INVITATION_REQUIREMENTS (`pathway-complete`: she completed her pathway)."""
+
+    requires: str
+
+
+@dataclass(frozen=True)
+class School:
+    """A programme of its own that placement never offers: the programme team opens it to chosen
+    people. Its courses open one after the other; with `weeks`, it runs for a cohort and its
+    modules open in the week they name."""
+
+    id: str
+    title: Text
+    description: Text
+    audience: str  # one of AUDIENCES
+    course_ids: tuple[str, ...]
+    weeks: int | None = None
+    mentor_eligibility: MentorEligibility | None = None
+    invitation: Invitation | None = None
+
+    def opening_weeks(self, course: Course) -> tuple[int, ...]:
+        """The week each module of `course` opens in: its own `week`, else the week of the module
+        before it (week 1 for the first). Empty when the school is not cohort-based."""
+        if self.weeks is None:
+            return ()
+        weeks: list[int] = []
+        for module in course.modules:
+            weeks.append(module.week or (weeks[-1] if weeks else 1))
+        return tuple(weeks)
+
+
+def week_starts_on(cohort_start: date, week: int) -> date:
+    """The first day of week `week` (1-based) of a cohort that started on `cohort_start`."""
+    return cohort_start + timedelta(weeks=week - 1)
 
 
 @dataclass(frozen=True)
@@ -208,6 +271,13 @@ class Catalogue:
     referrals: tuple[Referral, ...] = ()
     mentoring: Mentoring | None = None
     surveys: tuple[Survey, ...] = ()
+    # Schools, in the order the programme lists them; empty for a programme without any.
+    schools: Mapping[str, School] = field(default_factory=dict)
+    school_ids: tuple[str, ...] = ()
 
     def course_activities(self, course_id: str) -> tuple[Activity, ...]:
         return tuple(self.activities[a] for a in self.courses[course_id].activity_ids)
+
+    def school_of(self, course_id: str) -> School | None:
+        """The school a course belongs to (a course is in one school at most), or None."""
+        return next((s for s in self.schools.values() if course_id in s.course_ids), None)

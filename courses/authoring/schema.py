@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from courses.model import ALLOWED_COMPLETION, KINDS, PHASES
+from courses.model import ALLOWED_COMPLETION, AUDIENCES, INVITATION_REQUIREMENTS, KINDS, PHASES
 
 ID = validate.Regexp(
     r"^[a-z0-9]+(-[a-z0-9]+)*$", error="ids use lower-case letters, digits and hyphens"
@@ -57,6 +57,8 @@ class ProgrammeSchema(StrictSchema):
     pathways = fields.List(
         fields.String(validate=ID), required=True, validate=validate.Length(min=1)
     )
+    # Programmes of their own that placement never offers (schools/<id>.yaml).
+    schools = fields.List(fields.String(validate=ID), load_default=list)
 
 
 class LevelSchema(StrictSchema):
@@ -86,6 +88,8 @@ class ModuleSchema(StrictSchema):
     activities = fields.List(
         fields.String(validate=ID), required=True, validate=validate.Length(min=1)
     )
+    # Only in a course of a school with `weeks` (checked with the school, in tree.py).
+    week = fields.Integer(validate=validate.Range(min=1, error="weeks are counted from 1"))
 
 
 class GradingSchema(StrictSchema):
@@ -102,6 +106,38 @@ class CourseSchema(StrictSchema):
         fields.Nested(ModuleSchema), required=True, validate=validate.Length(min=1)
     )
     grading = fields.Nested(GradingSchema, load_default=lambda: {"score_maximum": 100.0})
+
+
+# ---------------------------------------------------------------------------- schools
+class MentorEligibilitySchema(StrictSchema):
+    courses = fields.List(
+        fields.String(validate=ID), required=True, validate=validate.Length(min=1)
+    )
+    volunteer_hours = fields.Integer(required=True, validate=validate.Range(min=0, max=1000))
+
+
+class InvitationSchema(StrictSchema):
+    requires = fields.String(required=True, validate=validate.OneOf(INVITATION_REQUIREMENTS))
+
+
+class SchoolSchema(StrictSchema):
+    id = _id()
+    title = _text(required=True)
+    description = _text(required=True)
+    audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
+    courses = fields.List(
+        fields.String(validate=ID), required=True, validate=validate.Length(min=1)
+    )
+    weeks = fields.Integer(validate=validate.Range(min=1, max=52))
+    mentor_eligibility = fields.Nested(MentorEligibilitySchema)
+    invitation = fields.Nested(InvitationSchema)
+
+    @validates_schema
+    def invitation_needs_invited(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("invitation") and data.get("audience") == "volunteers":
+            raise ValidationError(
+                "only a school with audience 'invited' says who may be invited", "invitation"
+            )
 
 
 # ------------------------------------------------------------------------- activities
@@ -269,6 +305,7 @@ class PlacementSchema(StrictSchema):
 SCHEMAS: dict[str, type[Schema]] = {
     "programme": ProgrammeSchema,
     "pathway": PathwaySchema,
+    "school": SchoolSchema,
     "course": CourseSchema,
     "activity": ActivitySchema,
     "placement": PlacementSchema,

@@ -28,6 +28,7 @@ from courses.authoring.schema import (
     PathwaySchema,
     PlacementSchema,
     ProgrammeSchema,
+    SchoolSchema,
 )
 from courses.model import DEFAULT_COMPLETION, LOCALES
 
@@ -51,9 +52,9 @@ class _Collector:
     root: Path
     errors: list[ContentError] = field(default_factory=list)
 
-    def add(self, path: Path | str, line: int, message: str) -> None:
+    def add(self, path: Path | str, line: int, message: str, severity: str = "error") -> None:
         relative = path if isinstance(path, str) else path.relative_to(self.root).as_posix()
-        self.errors.append(ContentError(relative, line, message))
+        self.errors.append(ContentError(relative, line, message, severity))
 
 
 def _flatten(
@@ -384,7 +385,13 @@ def compile_tree(
     `today` (default: the real date) decides which `checked_on` dates are stale."""
     root = root.resolve()
     c = _Collector(root)
-    document: dict[str, Any] = {"programme": None, "pathways": {}, "courses": {}, "activities": {}}
+    document: dict[str, Any] = {
+        "programme": None,
+        "pathways": {},
+        "schools": {},
+        "courses": {},
+        "activities": {},
+    }
 
     def read(path: Path, schema: Schema) -> tuple[Any, dict[str, Any] | None]:
         if not path.is_file():
@@ -399,18 +406,26 @@ def compile_tree(
     document["placement"] = placement
 
     pathway_raws: dict[str, tuple[Path, Any]] = {}
-    for path in sorted((root / "pathways").glob("*.yaml")):
-        raw, pathway = read(path, PathwaySchema())
-        if pathway is None:
-            continue
-        if pathway["id"] != path.stem:
-            c.add(
-                path,
-                yamlines.line_of(raw, ("id",)),
-                f"id '{pathway['id']}' must match the file name",
-            )
-        document["pathways"][pathway["id"]] = pathway
-        pathway_raws[pathway["id"]] = (path, raw)
+    school_raws: dict[str, tuple[Path, Any]] = {}
+    broken_schools: set[str] = set()  # file names of invalid schools, already reported
+    for folder, schema, section, raws in (
+        ("pathways", PathwaySchema(), "pathways", pathway_raws),
+        ("schools", SchoolSchema(), "schools", school_raws),
+    ):
+        for path in sorted((root / folder).glob("*.yaml")):
+            raw, entry = read(path, schema)
+            if entry is None:
+                if folder == "schools":
+                    broken_schools.add(path.stem)
+                continue
+            if entry["id"] != path.stem:
+                c.add(
+                    path,
+                    yamlines.line_of(raw, ("id",)),
+                    f"id '{entry['id']}' must match the file name",
+                )
+            document[section][entry["id"]] = entry
+            raws[entry["id"]] = (path, raw)
 
     activity_origin: dict[str, Path] = {}
     course_raws: dict[str, tuple[Path, Any]] = {}
@@ -502,6 +517,9 @@ def compile_tree(
         course_raws[course["id"]] = (course_path, raw)
 
     _check_references(c, document, programme_raw, placement_raw, pathway_raws, course_raws)
+    _check_schools(
+        c, document, programme_raw, placement_raw, school_raws, course_raws, broken_schools
+    )
     sections, problems = compile_programme_data(root, today)  # referrals, mentoring, surveys
     document.update(sections)
     c.errors.extend(problems)
@@ -574,6 +592,105 @@ def _check_references(
         if place["pathway"] not in document["pathways"]:
             line = yamlines.line_of(placement_raw, (*where, "place", "pathway"))
             c.add("placement.yaml", line, f"unknown pathway '{place['pathway']}'")
+
+
+def _check_schools(
+    c: _Collector,
+    document: dict[str, Any],
+    programme_raw: Any,
+    placement_raw: Any,
+    school_raws: dict[str, tuple[Path, Any]],
+    course_raws: dict[str, tuple[Path, Any]],
+    broken_schools: set[str],
+) -> None:
+    """Schools are programmes of their own: their courses exist, belong to no pathway and to no
+    other school, placement never adds them, and only their modules may name a `week`.
+    `broken_schools` were reported already: what depends on them is not reported again."""
+    courses = document["courses"]
+    schools = document["schools"]
+    programme = document["programme"]
+    listed = programme["schools"] if programme else []
+    for index, school_id in enumerate(listed):
+        if school_id not in schools and school_id not in broken_schools:
+            line = yamlines.line_of(programme_raw, ("schools", index))
+            c.add("programme.yaml", line, f"unknown school '{school_id}'")
+    in_pathway: dict[str, str] = {}
+    for pathway_id, pathway in document["pathways"].items():
+        for level in pathway["levels"].values():
+            for course_id in level["courses"]:
+                in_pathway.setdefault(course_id, pathway_id)
+    school_of: dict[str, str] = {}
+    for school_id, school in schools.items():
+        path, raw = school_raws[school_id]
+        if programme and school_id not in listed:
+            c.add(
+                path,
+                yamlines.line_of(raw, ("id",)),
+                f"school '{school_id}' is not listed in programme.yaml (schools): nobody sees it",
+                severity="warning",
+            )
+        for index, course_id in enumerate(school["courses"]):
+            line = yamlines.line_of(raw, ("courses", index))
+            if course_id not in courses:
+                c.add(path, line, f"unknown course '{course_id}'")
+            elif course_id in in_pathway:
+                c.add(
+                    path,
+                    line,
+                    f"course '{course_id}' is also in pathway '{in_pathway[course_id]}': "
+                    "a school's courses are its own",
+                )
+            elif school_of.get(course_id) == school_id:
+                c.add(path, line, f"course '{course_id}' is listed twice")
+            elif course_id in school_of:
+                c.add(
+                    path,
+                    line,
+                    f"course '{course_id}' is also in school '{school_of[course_id]}'",
+                )
+            else:
+                school_of[course_id] = school_id
+        eligibility = school.get("mentor_eligibility") or {"courses": []}
+        for index, course_id in enumerate(eligibility["courses"]):
+            line = yamlines.line_of(raw, ("mentor_eligibility", "courses", index))
+            if course_id not in courses:
+                c.add(path, line, f"unknown course '{course_id}'")
+            elif eligibility["courses"].index(course_id) != index:
+                c.add(path, line, f"course '{course_id}' is listed twice")
+    placement = document.get("placement")
+    for index, adjustment in enumerate(placement["adjustments"] if placement else []):
+        for ci, course_id in enumerate(adjustment["add"]):
+            if course_id in school_of:
+                line = yamlines.line_of(placement_raw, ("adjustments", index, "add", ci))
+                c.add(
+                    "placement.yaml",
+                    line,
+                    f"course '{course_id}' belongs to school '{school_of[course_id]}': "
+                    "placement never offers it",
+                )
+    for course_id, course in courses.items():
+        path, raw = course_raws[course_id]
+        school_id = school_of.get(course_id)
+        weeks = schools[school_id].get("weeks") if school_id else None
+        previous = 0
+        for index, module in enumerate(course["modules"]):
+            week = module.get("week")
+            if week is None:
+                continue
+            line = yamlines.line_of(raw, ("modules", index, "week"))
+            if weeks is None:
+                if school_id or not broken_schools:  # else: maybe in the broken school
+                    c.add(path, line, "'week' is only for courses of a school with 'weeks'")
+            elif week > weeks:
+                c.add(path, line, f"week {week} is after the school's last week ({weeks})")
+            elif week < previous:
+                c.add(
+                    path,
+                    line,
+                    f"week {week} comes before week {previous} of a module above: "
+                    "modules open in order",
+                )
+            previous = max(previous, week)
 
 
 def _has_cycle(start: str, courses: dict[str, Any]) -> bool:

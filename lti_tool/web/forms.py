@@ -11,17 +11,15 @@ from typing import Any
 from flask_babel import gettext
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from courses.geography import REGION_SLUGS
+
 
 def N_(message: str) -> str:
     """Marks a message for the translation catalogue; errors_of translates it when shown."""
     return message
 
 
-REGIONS = (
-    "arica-parinacota", "tarapaca", "antofagasta", "atacama", "coquimbo", "valparaiso",
-    "metropolitana", "ohiggins", "maule", "nuble", "biobio", "araucania", "los-rios",
-    "los-lagos", "aysen", "magallanes",
-)  # fmt: skip
+REGIONS = REGION_SLUGS
 YES_NO = ("yes", "no", "prefer-not")
 
 

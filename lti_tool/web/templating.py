@@ -8,24 +8,9 @@ from flask import g, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-REGION_NAMES = {
-    "arica-parinacota": "Arica y Parinacota",
-    "tarapaca": "Tarapacá",
-    "antofagasta": "Antofagasta",
-    "atacama": "Atacama",
-    "coquimbo": "Coquimbo",
-    "valparaiso": "Valparaíso",
-    "metropolitana": "Metropolitana de Santiago",
-    "ohiggins": "Libertador General Bernardo O'Higgins",
-    "maule": "Maule",
-    "nuble": "Ñuble",
-    "biobio": "Biobío",
-    "araucania": "La Araucanía",
-    "los-rios": "Los Ríos",
-    "los-lagos": "Los Lagos",
-    "aysen": "Aysén del General Carlos Ibáñez del Campo",
-    "magallanes": "Magallanes y de la Antártica Chilena",
-}
+from courses.geography import REGIONS
+
+REGION_NAMES = {region.slug: region.short_name for region in REGIONS}
 
 
 def media_url(src: str) -> str:

@@ -17,7 +17,7 @@ from courses.authoring.programme_data import compile_programme_data
 from courses.authoring.tree import compile_tree
 from courses.catalogue import build_catalogue
 from courses.programme_data import NATIONAL, OUTCOMES, REFERRAL_KINDS, referrals_for
-from lti_tool.schemas import REGIONS as STORED_REGION_SLUGS
+from lti_tool.web.forms import REGIONS as STORED_REGION_SLUGS
 
 GOOD = Path(__file__).parent.parent / "data" / "content"
 REAL = Path(__file__).parent.parent.parent / "content"
