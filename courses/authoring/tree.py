@@ -413,8 +413,9 @@ def _check_minutes(c: _Collector, activity: _ActivityFile) -> None:
         c.add(
             activity.path,
             yamlines.line_of(activity.raw, ("minutes",)),
-            f"minutes: {minutes} is far from the reading time of the text (about "
-            f"{max(1, round(estimate))} at {WORDS_PER_MINUTE} words a minute)",
+            f"minutes: {minutes} is far from the reading time of the text ({estimate:.1f} "
+            f"min at {WORDS_PER_MINUTE} words a minute): between {estimate / 2:.1f} and "
+            f"{2 * max(estimate, 1.0):.1f} is expected",
             "warning",
         )
 
