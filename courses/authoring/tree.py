@@ -402,12 +402,13 @@ def estimated_minutes(markdown: str, media_seconds: int = 0) -> float:
 
 
 def _check_minutes(c: _Collector, activity: _ActivityFile) -> None:
-    """Warn when a lesson's `minutes` is less than half or more than double its reading time:
-    participants plan their day around it."""
+    """Warn when a lesson's (or a recording's) `minutes` is less than half or more than double
+    its reading time plus the recording: participants plan their day around it."""
     data = activity.data
-    if data["kind"] != "lesson":
+    if data["kind"] not in ("lesson", "media"):
         return
-    estimate = estimated_minutes(activity.body)
+    seconds = data["media"]["duration_seconds"] if data["kind"] == "media" else 0
+    estimate = estimated_minutes(activity.body, seconds)
     minutes = data["minutes"]
     if minutes < estimate / 2 or minutes > 2 * max(estimate, 1.0):
         c.add(

@@ -549,3 +549,20 @@ def test_minutes_far_from_the_reading_time_warn(
     if warned:
         assert any(w.startswith(f"{ES_LESSON}:5: warning: minutes: {minutes} ") for w in found)
         assert len(found) == 2  # one per language file
+
+
+def test_a_recording_counts_its_duration_and_its_transcript(tree: Path) -> None:
+    """200 words (2 min) plus 3 minutes of audio: 5 min fits, 11 min does not."""
+    transcript = " ".join(["palabra"] * 200) + "\n"
+    for minutes, warned in ((5, False), (11, True)):
+        for locale in ("es", "en"):
+            (tree / f"courses/ls/{locale}/02-ls-story.md").write_text(
+                "---\nid: ls-story\nkind: media\ntitle: Historia\n"
+                f"minutes: {minutes}\nmedia:\n  type: audio\n"
+                f"  src: ../../../media/ls-story.{locale}.ogg\n  duration_seconds: 180\n"
+                "low_bandwidth:\n  type: text\n---\n" + transcript,
+                encoding="utf-8",
+            )
+        _, errors = compile_tree(tree, today=REVIEW_DAY)
+        assert blocking(errors) == []
+        assert bool(warnings(errors)) == warned, warnings(errors)
