@@ -4,6 +4,7 @@ Schema of the same rules."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -48,6 +49,23 @@ class TextSchema(StrictSchema):
 
 def _text(**kwargs: Any) -> fields.Nested:
     return fields.Nested(TextSchema, error_messages=MESSAGES, **kwargs)
+
+
+class DayField(fields.Date):
+    """A calendar day written `YYYY-MM-DD`. YAML already turns such a value into a date; a
+    time of day (`2026-11-26 10:00`) is refused, because a review date is a day, not a moment."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"invalid": "must be a date written YYYY-MM-DD"})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        if isinstance(value, datetime):
+            raise self.make_error("invalid")
+        if isinstance(value, date):
+            return value
+        result: date = super()._deserialize(value, attr, data, **kwargs)
+        return result
 
 
 class ProgrammeSchema(StrictSchema):
@@ -210,6 +228,10 @@ class ActivitySchema(StrictSchema):
     optional = fields.Boolean(load_default=False)
     designer_notes = fields.String(load_default="")
     sources = fields.List(fields.Url(schemes={"http", "https"}), load_default=list)
+    # When the facts were last checked against `sources`, and when time-bound figures (wages,
+    # hours, rates) must be looked at again. For designers only: never compiled for participants.
+    checked_on = DayField(load_default=None, allow_none=True)
+    review_by = DayField(load_default=None, allow_none=True)
     pass_mark = fields.Integer(validate=validate.Range(min=1, max=100))
     questions = fields.List(fields.Nested(QuestionSchema), validate=validate.Length(min=1))
     prompt = fields.String(validate=validate.Length(min=1))
@@ -332,6 +354,8 @@ def _field_json(field: fields.Field) -> dict[str, Any]:
             "type": "object",
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         }
+    if isinstance(field, fields.Date):
+        return {"type": "string", "format": "date"}
     kinds = {
         fields.Boolean: "boolean",
         fields.Integer: "integer",

@@ -2,14 +2,17 @@
 
 `compile_tree(root)` returns (document, errors). The document is what an import stores as an
 immutable content version; `courses.catalogue.build_catalogue` turns it into a `Catalogue`. The
-errors are every problem found (not just the first), each with file and line.
+errors are every problem found (not just the first), each with file and line. Some are warnings
+(`severity="warning"`): facts checked long ago, a review date passed, minutes far from the length
+of the text. They are printed for the designer but do not stop an import.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -45,6 +48,10 @@ TEXT_KEYS = {
     "facilitator_notes",
     "src",
 }
+# Facts checked more than this many months ago are flagged for a new check.
+STALE_AFTER_MONTHS = 12
+# Reading speed assumed for the participants (low literacy, small phone screens).
+WORDS_PER_MINUTE = 100
 
 
 @dataclass
@@ -327,10 +334,104 @@ def _compile_activity(
     return compiled
 
 
-def _check_activity_rules(c: _Collector, files: dict[str, _ActivityFile]) -> None:
+def _months_before(day: date, months: int) -> date:
+    """The same day `months` earlier (the 31st becomes the last day of a shorter month)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month + 1, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has a 28th")
+
+
+def review_problems(
+    data: Mapping[str, Any], today: date | None = None
+) -> list[tuple[str, str, str]]:
+    """What is wrong or out of date with an activity's `checked_on` and `review_by`, as
+    (field, severity, message). Facts that cite sources must say when they were checked, so a
+    designer knows which lessons to look at again when a law or a rate changes. `today` is a
+    parameter so that tests can pin the calendar."""
+    today = today or date.today()  # noqa: DTZ011 - the designer's own calendar day
+    problems: list[tuple[str, str, str]] = []
+    checked_on, review_by = data.get("checked_on"), data.get("review_by")
+    if data.get("sources") and checked_on is None:
+        problems.append(
+            (
+                "sources",
+                "error",
+                "'checked_on' is required when there are 'sources': "
+                "the day the facts were last checked (YYYY-MM-DD)",
+            )
+        )
+    if checked_on is not None:
+        if checked_on > today:
+            problems.append(("checked_on", "warning", f"checked_on {checked_on} is in the future"))
+        elif checked_on < _months_before(today, STALE_AFTER_MONTHS):
+            problems.append(
+                (
+                    "checked_on",
+                    "warning",
+                    f"facts last checked on {checked_on}, more than {STALE_AFTER_MONTHS} "
+                    "months ago: check them against the sources again",
+                )
+            )
+    if review_by is not None and review_by < today:
+        problems.append(
+            (
+                "review_by",
+                "warning",
+                f"review_by {review_by} has passed: check the time-bound figures "
+                "(wages, hours, rates) and set a new date",
+            )
+        )
+    return problems
+
+
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+_WORD = re.compile(r"\w")
+
+
+def count_words(markdown: str) -> int:
+    """Words a participant reads: link and image targets, table rules and markup do not count."""
+    text = _LINK_TARGET.sub("]", markdown)
+    return sum(1 for token in text.split() if _WORD.search(token))
+
+
+def estimated_minutes(markdown: str, media_seconds: int = 0) -> float:
+    """Reading time at WORDS_PER_MINUTE plus the duration of any media."""
+    return count_words(markdown) / WORDS_PER_MINUTE + media_seconds / 60
+
+
+def _check_minutes(c: _Collector, activity: _ActivityFile) -> None:
+    """Warn when a lesson's (or a recording's) `minutes` is less than half or more than double
+    its reading time plus the recording: participants plan their day around it."""
+    data = activity.data
+    if data["kind"] not in ("lesson", "media"):
+        return
+    seconds = data["media"]["duration_seconds"] if data["kind"] == "media" else 0
+    estimate = estimated_minutes(activity.body, seconds)
+    minutes = data["minutes"]
+    if minutes < estimate / 2 or minutes > 2 * max(estimate, 1.0):
+        c.add(
+            activity.path,
+            yamlines.line_of(activity.raw, ("minutes",)),
+            f"minutes: {minutes} is far from the reading time of the text ({estimate:.1f} "
+            f"min at {WORDS_PER_MINUTE} words a minute): between {estimate / 2:.1f} and "
+            f"{2 * max(estimate, 1.0):.1f} is expected",
+            "warning",
+        )
+
+
+def _check_activity_rules(
+    c: _Collector, files: dict[str, _ActivityFile], today: date | None = None
+) -> None:
     es = files["es"]
+    for field_name, severity, message in review_problems(es.data, today):
+        c.add(es.path, yamlines.line_of(es.raw, (field_name,)), message, severity)
     for locale, activity in files.items():
         data = activity.data
+        _check_minutes(c, activity)
         if data["kind"] in ("lesson", "media", "workshop") and not activity.body.strip():
             what = "transcript" if data["kind"] == "media" else "text"
             c.add(
@@ -381,8 +482,8 @@ def _check_activity_rules(c: _Collector, files: dict[str, _ActivityFile]) -> Non
 def compile_tree(
     root: Path, today: date | None = None
 ) -> tuple[dict[str, Any], list[ContentError]]:
-    """Read and check everything under `root`; return the compiled document and all errors.
-    `today` (default: the real date) decides which `checked_on` dates are stale."""
+    """Read and check everything under `root`; return the compiled document and all errors
+    (warnings included). `today` (default: the real date) dates the review warnings."""
     root = root.resolve()
     c = _Collector(root)
     document: dict[str, Any] = {
@@ -455,7 +556,7 @@ def compile_tree(
                 en = versions["en"]
                 c.add(en.path, yamlines.line_of(en.raw, ("id",)), f"id differs from es/{name}")
                 continue
-            _check_activity_rules(c, versions)
+            _check_activity_rules(c, versions, today)
             for activity in versions.values():
                 _check_body(c, root, activity)
             activity_id = versions["es"].data["id"]

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from courses.authoring.errors import ContentError
-from courses.authoring.tree import compile_tree, tree_digest
+from courses.authoring.errors import ContentError, blocking
+from courses.authoring.tree import compile_tree, count_words, review_problems, tree_digest
 from courses.catalogue import build_catalogue
 
 GOOD = Path(__file__).parent.parent / "data" / "content"
 REAL = Path(__file__).parent.parent.parent / "content"
+# The day the shipped curriculum and the test programme were last checked (see content/REVIEW.md).
+REVIEW_DAY = date(2026, 11, 26)
 
 LESSON = """---
 id: ls-welcome
@@ -34,7 +36,7 @@ def lesson(body: str = "## Hola\n\nTexto.\n", **front: str) -> str:
         "id": "ls-welcome",
         "kind": "lesson",
         "title": "Bienvenida",
-        "minutes": "5",
+        "minutes": "1",
         "sources": "[https://www.sii.cl]",
     }
     fields.update(front)
@@ -126,7 +128,7 @@ CASES: list[tuple[str, str, str | None, str]] = [
     (
         "non-text field differs",
         EN_LESSON,
-        lesson(minutes="6"),
+        lesson(minutes="6", checked_on="2026-11-26"),
         f"{EN_LESSON}:5: 'minutes' differs from the Spanish file",
     ),
     (
@@ -319,8 +321,7 @@ def messages(errors: list[ContentError]) -> list[str]:
 
 
 def test_the_test_programme_is_valid() -> None:
-    # A fixed day: the test referrals' checked_on dates must not turn stale as years pass.
-    document, errors = compile_tree(GOOD, today=date(2026, 11, 26))
+    document, errors = compile_tree(GOOD, today=REVIEW_DAY)
     assert errors == []
     catalogue = build_catalogue(document)
     assert set(catalogue.pathways) == {"entrepreneurship", "employment"}
@@ -373,13 +374,16 @@ def test_all_problems_are_reported_not_just_the_first(tree: Path) -> None:
 
 
 def test_the_shipped_curriculum_validates_clean() -> None:
+    """No error today; and on the day of its review, not even a warning (minutes, dates)."""
     _, errors = compile_tree(REAL)
+    assert messages(blocking(errors)) == []
+    _, errors = compile_tree(REAL, today=REVIEW_DAY)
     assert messages(errors) == []
 
 
 def test_the_shipped_curriculum_is_big_enough_and_bilingual() -> None:
     document, errors = compile_tree(REAL)
-    assert not errors
+    assert not blocking(errors)
     catalogue = build_catalogue(document)
     assert len(catalogue.activities) >= 40
     kinds = {a.kind for a in catalogue.activities.values()}
@@ -410,3 +414,155 @@ def test_activity_fingerprint_changes_only_when_the_activity_does(tree: Path) ->
         first["activities"]["ls-check"]["fingerprint"]
         == second["activities"]["ls-check"]["fingerprint"]
     )
+
+
+# ----------------------------------------------------------------- review dates and minutes
+def write_lesson(tree: Path, **front: str) -> None:
+    """The test lesson in both languages, with the same front matter."""
+    for path in (ES_LESSON, EN_LESSON):
+        (tree / path).write_text(lesson(**front), encoding="utf-8")
+
+
+def warnings(errors: list[ContentError]) -> list[str]:
+    return [str(e) for e in errors if e.is_warning]
+
+
+def test_checked_on_is_required_when_there_are_sources(tree: Path) -> None:
+    write_lesson(tree)
+    _, errors = compile_tree(tree, today=REVIEW_DAY)
+    assert messages(errors) == [
+        f"{ES_LESSON}:6: 'checked_on' is required when there are 'sources': "
+        "the day the facts were last checked (YYYY-MM-DD)"
+    ]
+    assert not errors[0].is_warning
+
+
+def test_checked_on_is_not_required_without_sources() -> None:
+    assert review_problems({"sources": [], "checked_on": None}, REVIEW_DAY) == []
+
+
+def test_fresh_dates_give_no_warning(tree: Path) -> None:
+    write_lesson(tree, checked_on="2026-01-10", review_by="2027-01-01")
+    _, errors = compile_tree(tree, today=REVIEW_DAY)
+    assert errors == []
+
+
+def test_facts_checked_more_than_twelve_months_ago_warn(tree: Path) -> None:
+    write_lesson(tree, checked_on="2025-11-25")
+    _, errors = compile_tree(tree, today=REVIEW_DAY)
+    assert warnings(errors) == [
+        f"{ES_LESSON}:7: warning: facts last checked on 2025-11-25, more than 12 months ago: "
+        "check them against the sources again"
+    ]
+    assert blocking(errors) == []
+    # Exactly twelve months is still fresh.
+    write_lesson(tree, checked_on="2025-11-26")
+    assert compile_tree(tree, today=REVIEW_DAY)[1] == []
+
+
+def test_a_passed_review_date_warns(tree: Path) -> None:
+    write_lesson(tree, checked_on="2026-11-01", review_by="2026-11-25")
+    _, errors = compile_tree(tree, today=REVIEW_DAY)
+    assert warnings(errors) == [
+        f"{ES_LESSON}:8: warning: review_by 2026-11-25 has passed: check the time-bound figures "
+        "(wages, hours, rates) and set a new date"
+    ]
+    assert blocking(errors) == []
+    # The review day itself has not passed yet.
+    write_lesson(tree, checked_on="2026-11-01", review_by="2026-11-26")
+    assert compile_tree(tree, today=REVIEW_DAY)[1] == []
+
+
+def test_a_check_dated_in_the_future_warns(tree: Path) -> None:
+    write_lesson(tree, checked_on="2062-11-26")
+    _, errors = compile_tree(tree, today=REVIEW_DAY)
+    assert warnings(errors) == [f"{ES_LESSON}:7: warning: checked_on 2062-11-26 is in the future"]
+
+
+def test_today_defaults_to_the_real_date() -> None:
+    long_ago = {"sources": ["https://www.sii.cl"], "checked_on": date(2000, 1, 1)}
+    assert [p[1] for p in review_problems(long_ago)] == ["warning"]
+
+
+def test_review_dates_must_be_dates(tree: Path) -> None:
+    write_lesson(tree, checked_on="26-11-2026")
+    _, errors = compile_tree(tree, today=REVIEW_DAY)
+    assert f"{ES_LESSON}:7: checked_on: must be a date written YYYY-MM-DD" in messages(errors)
+
+
+def test_review_dates_must_agree_across_languages(tree: Path) -> None:
+    write_lesson(tree, checked_on="2026-11-26", review_by="2027-05-01")
+    (tree / EN_LESSON).write_text(lesson(checked_on="2026-11-26", review_by="2027-06-01"))
+    _, errors = compile_tree(tree, today=REVIEW_DAY)
+    assert messages(errors) == [
+        f"{EN_LESSON}:8: 'review_by' differs from the Spanish file 01-ls-welcome.md: "
+        "only texts may differ"
+    ]
+
+
+def test_review_dates_stay_out_of_the_compiled_document(tree: Path) -> None:
+    write_lesson(tree, checked_on="2026-11-26", review_by="2027-05-01")
+    document, errors = compile_tree(tree, today=REVIEW_DAY)
+    assert errors == []
+    compiled = document["activities"]["ls-welcome"]
+    assert "checked_on" not in compiled and "review_by" not in compiled
+    assert "2026-11-26" not in str(compiled)
+
+
+def test_the_json_schema_describes_review_dates() -> None:
+    from courses.authoring.schema import export_json_schema
+
+    activity = export_json_schema()["$defs"]["activity"]["properties"]
+    assert activity["checked_on"] == {"type": "string", "format": "date"}
+    assert activity["review_by"] == {"type": "string", "format": "date"}
+
+
+def test_words_are_counted_without_markup() -> None:
+    text = "## Hola\n\n| a | b |\n|---|---|\n\n- Lee [esto](https://www.sii.cl/una/ruta) hoy.\n"
+    assert count_words(text) == 6  # Hola, a, b, Lee, [esto], hoy.
+
+
+@pytest.mark.parametrize(
+    ("words", "minutes", "warned"),
+    [
+        (300, 3, False),
+        (300, 2, False),  # 2 is not less than half of 3
+        (300, 6, False),
+        (300, 7, True),  # more than double
+        (300, 1, True),  # less than half
+        (30, 2, False),  # a very short text may take a minute or two
+        (30, 3, True),
+    ],
+)
+def test_minutes_far_from_the_reading_time_warn(
+    tree: Path, words: int, minutes: int, warned: bool
+) -> None:
+    body = "## Hola\n\n" + " ".join(["palabra"] * (words - 1)) + "\n"
+    for path in (ES_LESSON, EN_LESSON):
+        (tree / path).write_text(
+            lesson(body=body, minutes=str(minutes), checked_on="2026-11-26"), encoding="utf-8"
+        )
+    _, errors = compile_tree(tree, today=REVIEW_DAY)
+    assert blocking(errors) == []
+    found = [w for w in warnings(errors) if "is far from the reading time" in w]
+    assert bool(found) == warned, found
+    if warned:
+        assert any(w.startswith(f"{ES_LESSON}:5: warning: minutes: {minutes} ") for w in found)
+        assert len(found) == 2  # one per language file
+
+
+def test_a_recording_counts_its_duration_and_its_transcript(tree: Path) -> None:
+    """200 words (2 min) plus 3 minutes of audio: 5 min fits, 11 min does not."""
+    transcript = " ".join(["palabra"] * 200) + "\n"
+    for minutes, warned in ((5, False), (11, True)):
+        for locale in ("es", "en"):
+            (tree / f"courses/ls/{locale}/02-ls-story.md").write_text(
+                "---\nid: ls-story\nkind: media\ntitle: Historia\n"
+                f"minutes: {minutes}\nmedia:\n  type: audio\n"
+                f"  src: ../../../media/ls-story.{locale}.ogg\n  duration_seconds: 180\n"
+                "low_bandwidth:\n  type: text\n---\n" + transcript,
+                encoding="utf-8",
+            )
+        _, errors = compile_tree(tree, today=REVIEW_DAY)
+        assert blocking(errors) == []
+        assert bool(warnings(errors)) == warned, warnings(errors)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from courses import progression
+from courses.authoring.errors import blocking
 from courses.authoring.tree import compile_tree
 from courses.catalogue import build_catalogue
 from courses.model import Catalogue
@@ -19,7 +20,8 @@ CONTENT = Path(__file__).parent.parent / "data" / "content"
 @pytest.fixture(scope="module")
 def catalogue() -> Catalogue:
     document, errors = compile_tree(CONTENT)
-    assert not errors
+    # Warnings (facts due for a new check) age with the calendar; only errors matter here.
+    assert not blocking(errors)
     return build_catalogue(document)
 
 
