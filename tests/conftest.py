@@ -90,6 +90,13 @@ def _empty_tables(app: Flask) -> None:
             else:
                 for table in tables:
                     conn.execute(text(f'DELETE FROM "{table}"'))
+            # The installation's default programme, as the migrations create it (id 1).
+            conn.execute(
+                text(
+                    "INSERT INTO programme (slug, name, created_at) "
+                    "VALUES ('default', 'Segunda Oportunidad', CURRENT_TIMESTAMP)"
+                )
+            )
     if REDIS_URL:
         import redis
 
