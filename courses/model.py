@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # courses.programme_data builds on Text, defined here
-    from courses.programme_data import Mentoring, Referral, Survey
+from courses.programme_data import Mentoring, Referral, Survey
+from courses.text import EMPTY, Text
+
+__all__ = ["EMPTY", "Text"]  # re-exported: every part of the domain reads texts from here
 
 LOCALES = ("es", "en")
 KINDS = ("lesson", "media", "quiz", "reflection", "worksheet", "workshop")
@@ -39,25 +41,6 @@ ALLOWED_COMPLETION = {
     "worksheet": ("submitted", "viewed"),
     "workshop": ("attended", "viewed"),
 }
-
-
-@dataclass(frozen=True)
-class Text:
-    """A learner-facing text in both languages."""
-
-    es: str
-    en: str
-
-    def get(self, locale: str) -> str:
-        return self.en if locale == "en" else self.es
-
-    @classmethod
-    def of(cls, data: Mapping[str, str] | None) -> Text:
-        data = data or {}
-        return cls(es=data.get("es", ""), en=data.get("en", ""))
-
-
-EMPTY = Text("", "")
 
 
 @dataclass(frozen=True)

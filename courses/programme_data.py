@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from courses.model import Text
+from courses.text import Text
 
 NATIONAL = "national"
 REFERRAL_KINDS = (

@@ -20,7 +20,7 @@ from sqlalchemy import func, inspect, select, text
 
 from lti_tool import create_app
 from lti_tool.lti import ags
-from lti_tool.models import Deployment, Platform, db
+from lti_tool.models import db
 from lti_tool.services import content
 from tests.support.keys import platform_key
 from tests.support.lti import Launcher, TestPlatform
@@ -148,21 +148,13 @@ def platform(app: Flask) -> TestPlatform:
 def register_platform(
     issuer: str, client_id: str, deployment_id: str, key_name: str, store_keys: bool = True
 ) -> TestPlatform:
+    from tests.factories import DeploymentFactory, PlatformFactory
+
     key = platform_key(key_name)
-    row = Platform(
-        issuer=issuer,
-        client_id=client_id,
-        name=issuer,
-        auth_login_url=issuer + "/auth",
-        auth_token_url=issuer + "/token",
-        key_set_url=issuer + "/jwks",
-        key_set=key.key_set() if store_keys else None,
-        source="cli",
+    row = PlatformFactory(
+        issuer=issuer, client_id=client_id, key_set=key.key_set() if store_keys else None
     )
-    db.session.add(row)
-    db.session.flush()
-    db.session.add(Deployment(platform_id=row.id, deployment_id=deployment_id))
-    db.session.commit()
+    DeploymentFactory(platform=row, deployment_id=deployment_id)
     return TestPlatform(issuer, client_id, deployment_id, key, row.id)
 
 

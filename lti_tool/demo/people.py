@@ -7,6 +7,7 @@ from dataclasses import dataclass
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 CONTENT_DEVELOPER = "http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper"
+MENTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"
 STUDENT_INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student"
 
 COURSE_ID = "demo-course-1"
@@ -20,10 +21,14 @@ class Person:
     name: str
     given_name: str
     family_name: str
-    role: str  # participant | facilitator | designer (what the demo page shows)
+    role: str  # what the demo page shows next to her name
     roles: tuple[str, ...]  # the LTI roles the demo LMS sends
     locale: str
     launches: bool = True  # False: enrolled in the LMS but never opens Senda
+    # The LMS ids of the people she mentors (the role_scope_mentor claim), for a Mentor.
+    mentees: tuple[str, ...] = ()
+    # Programme roles granted to her inside Senda by `flask demo register` (not by the LMS).
+    grants: tuple[str, ...] = ()
 
 
 PEOPLE = (
@@ -48,6 +53,47 @@ PEOPLE = (
         "designer",
         (CONTENT_DEVELOPER, INSTRUCTOR),
         "es-CL",
+    ),
+    Person(
+        "u-ana",
+        "Ana Pérez",
+        "Ana",
+        "Pérez",
+        "programme team",
+        (INSTRUCTOR,),
+        "es-CL",
+        grants=("programme_team",),
+    ),
+    Person(
+        "u-lucia",
+        "Lucía Fernández",
+        "Lucía",
+        "Fernández",
+        "mentor",
+        (MENTOR,),
+        "es-CL",
+        mentees=("u-carmen", "u-yasna"),
+        grants=("mentor",),
+    ),
+    Person(
+        "u-marta",
+        "Marta Díaz",
+        "Marta",
+        "Díaz",
+        "employment tutor",
+        (INSTRUCTOR,),
+        "es-CL",
+        grants=("tutor",),
+    ),
+    Person(
+        "u-sofia",
+        "Sofía Reyes",
+        "Sofía",
+        "Reyes",
+        "support lead",
+        (INSTRUCTOR,),
+        "es-CL",
+        grants=("support_lead",),
     ),
     Person(
         "u-marisol",

@@ -77,7 +77,10 @@ class FlaskPlatformRequest(Request):
         return {
             "method": req.method,
             "form_data": req.form.to_dict(),
-            "get_data": req.args.to_dict(),
+            # lti1p3platform adds 1 to `page` for the next link: it must be a number.
+            "get_data": {
+                k: int(v) if k == "page" and v.isdigit() else v for k, v in req.args.items()
+            },
             "headers": req.headers,
             "content_type": req.content_type,
             "path": req.path,
@@ -160,6 +163,14 @@ class DemoMessageLaunch(LTIAdvantageMessageLaunchAbstract):
                 "locale": person.locale,
             }
         )
+        if person.mentees:
+            self.set_extra_claims(
+                {
+                    "https://purl.imsglobal.org/spec/lti/claim/role_scope_mentor": list(
+                        person.mentees
+                    )
+                }
+            )
         self.set_launch_context_claim(
             people.COURSE_ID,
             context_types=["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],

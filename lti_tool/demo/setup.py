@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lti_tool.demo import people
 from lti_tool.demo import platform as demo
 from lti_tool.lti import keys, registry
 from lti_tool.models import Platform, db
@@ -28,7 +29,19 @@ def register_demo_platform() -> int:
     platform.active = True
     db.session.commit()
     keys.ensure_current_key()
+    _grant_programme_roles(platform.id)
     return platform.id
+
+
+def _grant_programme_roles(platform_id: int) -> None:
+    """The demo's programme team, mentor, tutor and support lead hold their programme roles
+    from the start, as if the programme team had granted them."""
+    from lti_tool.actor import Role
+    from lti_tool.services import programme
+
+    for person in people.PEOPLE:
+        for role in person.grants:
+            programme.grant_for_demo(platform_id, person.id, person.name, Role(role))
 
 
 def demo_jwks() -> dict[str, list[dict[str, object]]]:

@@ -267,6 +267,20 @@ def grant_from_cli(issuer: str, sub: str, role: Role, programme_slug: str | None
     return user.id, created
 
 
+def grant_for_demo(platform_id: int, sub: str, name: str, role: Role) -> None:
+    """The built-in demo LMS's people hold their programme roles before their first launch."""
+    user_id = db.session.scalar(
+        select(LtiUser.id).where(LtiUser.platform_id == platform_id, LtiUser.sub == sub)
+    )
+    if user_id is None:
+        user = LtiUser(platform_id=platform_id, sub=sub, name=name)
+        db.session.add(user)
+        db.session.flush()
+        user_id = user.id
+    _add_grant(DEFAULT_PROGRAMME_ID, user_id, role, None, granted_by=None)
+    db.session.commit()
+
+
 def create_programme(slug: str, name: str) -> int:
     row = Programme(slug=slug, name=name)
     db.session.add(row)

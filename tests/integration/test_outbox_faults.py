@@ -18,18 +18,20 @@ from lti_tool.actor import Actor, Role
 from lti_tool.jobs import grade_delivery as worker
 from lti_tool.lti import ags, keys
 from lti_tool.models import (
-    Deployment,
-    LmsContext,
-    LtiUser,
-    Membership,
-    Platform,
-    ResourceLink,
     ScoreOutbox,
     db,
     utcnow,
 )
 from lti_tool.services import learning
 from tests.conftest import override_settings
+from tests.factories import (
+    CourseFactory,
+    DeploymentFactory,
+    LinkFactory,
+    MembershipFactory,
+    PlatformFactory,
+    UserFactory,
+)
 from tests.support.flaky_lms import FlakyLms
 from tests.support.servers import free_port
 
@@ -60,35 +62,19 @@ def lms() -> Iterator[FlakyLms]:
 @pytest.fixture
 def course(app: Flask, lms: FlakyLms, imported: int) -> dict[str, int]:
     keys.ensure_current_key()
-    platform = Platform(
+    platform = PlatformFactory(
         issuer="https://flaky.example.edu",
         client_id="c-1",
         auth_login_url=lms.url + "/auth",
         auth_token_url=lms.url + "/token",
         key_set_url=lms.url + "/jwks",
     )
-    db.session.add(platform)
-    db.session.flush()
-    deployment = Deployment(platform_id=platform.id, deployment_id="d-1")
-    db.session.add(deployment)
-    db.session.flush()
-    context = LmsContext(deployment_id=deployment.id, context_id="course-1")
-    db.session.add(context)
-    db.session.flush()
+    context = CourseFactory(deployment=DeploymentFactory(platform=platform, deployment_id="d-1"))
     # One graded activity in the LMS course, as a deep-linked "course:ls" would be.
-    link = ResourceLink(
-        deployment_id=deployment.id,
-        context_id=context.id,
-        resource_link_id="link-1",
-        lineitem_url=f"{lms.url}/lineitems/1",
-        ags_scopes="https://purl.imsglobal.org/spec/lti-ags/scope/score",
-        target="course:ls",
-    )
-    db.session.add(link)
-    db.session.commit()
+    link = LinkFactory(course=context, lineitem_url=f"{lms.url}/lineitems/1")
     return {
         "platform": platform.id,
-        "deployment": deployment.id,
+        "deployment": context.deployment_id,
         "context": context.id,
         "link": link.id,
     }
@@ -96,11 +82,8 @@ def course(app: Flask, lms: FlakyLms, imported: int) -> dict[str, int]:
 
 def participant(course: dict[str, int], lms: FlakyLms, n: int) -> learning.Journey:
     """A participant of the LMS course with a plan in the test programme."""
-    user = LtiUser(platform_id=course["platform"], sub=f"learner-{n}", name=f"Learner {n}")
-    db.session.add(user)
-    db.session.flush()
-    db.session.add(Membership(user_id=user.id, context_id=course["context"], role="participant"))
-    db.session.commit()
+    user = UserFactory(platform_id=course["platform"], sub=f"learner-{n}", name=f"Learner {n}")
+    MembershipFactory(user_id=user.id, context_id=course["context"])
     actor = Actor(
         user.id,
         course["platform"],

@@ -241,10 +241,11 @@ def test_unknown_deployment_is_refused_with_admin_hint(launcher: Launcher) -> No
 
 
 def test_deployment_differing_from_login_hint_is_refused(app: Flask, launcher: Launcher) -> None:
-    from lti_tool.models import Deployment, db
+    from lti_tool.models import Platform, db
+    from tests.factories import DeploymentFactory
 
-    db.session.add(Deployment(platform_id=launcher.platform.db_id, deployment_id="deployment-2"))
-    db.session.commit()
+    platform = db.session.get(Platform, launcher.platform.db_id)
+    DeploymentFactory(platform=platform, deployment_id="deployment-2")
     login = launcher.login()  # hints deployment-1
     body = launcher.claims(nonce=login.nonce, **{LTI + "deployment_id": "deployment-2"})
     assert_refused(launcher.post_launch(launcher.sign(body), login.state), 401)

@@ -1,9 +1,4 @@
-"""Sensitive data, behind the privacy boundary.
-
-Only `lti_tool/services/privacy.py` imports this module (an import-linter contract enforces it):
-every read goes through that service, which writes the access log. Values are encrypted at rest
-(`models/encryption.py`). Today: the optional, consented demographics.
-"""
+"""The optional, consented demographics and the access log of sensitive data."""
 
 from __future__ import annotations
 

@@ -1,0 +1,11 @@
+"""Sensitive data, behind the privacy boundary.
+
+Only `lti_tool/services/privacy.py` (and the services it names) import this package: an
+import-linter contract enforces it. Every read goes through the privacy service, which writes the
+access log. Values are encrypted at rest (`models/encryption.py`). One module per kind of
+sensitive data: demographics (and the access log) today.
+"""
+
+from lti_tool.models.private.demographics import AccessLog, Demographics
+
+__all__ = ["AccessLog", "Demographics"]
