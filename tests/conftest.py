@@ -32,6 +32,26 @@ REDIS_URL = os.environ.get("SENDA_TEST_REDIS_URL", "")
 TEST_ENCRYPTION_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="
 
 
+# The tiers of the suite, by folder: `pytest -m 'not e2e'` starts no browser, `-m service` runs
+# the use cases without HTTP. (A `pytestmark` in a conftest.py applies to nothing.)
+TIERS = {
+    "courses": "domain",
+    "services": "service",
+    "lti_tool": "app",
+    "integration": "integration",
+    "e2e": "e2e",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(root).parts
+        tier = TIERS.get(parts[0]) if len(parts) > 1 else None
+        if tier:
+            item.add_marker(getattr(pytest.mark, tier))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if DATABASE_URL:

@@ -33,8 +33,6 @@ WCAG = {
 }
 PAGE_BUDGET_BYTES = 60 * 1024
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:

@@ -1,10 +1,5 @@
-"""The privacy boundary: the only way to sensitive data (`models/private.py`).
-
-Every read or change of sensitive data goes through a function here, which records who, whose,
-what and why in the access log, in the same transaction. The participant sees and downloads
-everything Senda holds about her and deletes what she wrote; the programme team erases a person
-on request; the retention job erases people who stopped coming long ago.
-"""
+"""Demographics, what a participant sees and downloads of herself, erasure and retention, and
+the access log every module of the privacy boundary writes to (`log`)."""
 
 from __future__ import annotations
 
@@ -37,7 +32,7 @@ from lti_tool.settings import settings
 YES_NO = ("yes", "no")
 
 
-def _log(reader_id: int | None, subject_id: int | None, what: str, action: str, why: str) -> None:
+def log(reader_id: int | None, subject_id: int | None, what: str, action: str, why: str) -> None:
     db.session.add(
         AccessLog(reader_id=reader_id, subject_id=subject_id, what=what, action=action, why=why)
     )
@@ -74,7 +69,7 @@ def record_demographics(actor: Actor, values: Mapping[str, str] | None, why: str
     if not values:
         if existing is not None:
             db.session.delete(existing)
-            _log(actor.user_id, actor.user_id, "demographics", "delete", why)
+            log(actor.user_id, actor.user_id, "demographics", "delete", why)
         return
     row = existing or Demographics(user_id=actor.user_id)
     row.region = values.get("region", "")
@@ -83,13 +78,13 @@ def record_demographics(actor: Actor, values: Mapping[str, str] | None, why: str
     row.indigenous = values.get("indigenous", "")
     row.consented_at = utcnow()
     db.session.add(row)
-    _log(actor.user_id, actor.user_id, "demographics", "write", why)
+    log(actor.user_id, actor.user_id, "demographics", "write", why)
 
 
 def my_demographics(actor: Actor, why: str) -> DemographicsView | None:
     """Her own demographics, for her (the read is logged like any other)."""
     row = db.session.scalar(select(Demographics).where(Demographics.user_id == actor.user_id))
-    _log(actor.user_id, actor.user_id, "demographics", "read", why)
+    log(actor.user_id, actor.user_id, "demographics", "read", why)
     db.session.commit()
     if row is None:
         return None
@@ -168,7 +163,7 @@ def export(actor: Actor) -> dict[str, Any]:
             .scalar_subquery(),
         )
     ).one()
-    _log(actor.user_id, actor.user_id, "everything", "read", "participant-export")
+    log(actor.user_id, actor.user_id, "everything", "read", "participant-export")
     db.session.commit()
     return {
         "person": {
@@ -214,7 +209,7 @@ def delete_my_work(actor: Actor, kinds: set[str]) -> int:
             row.data = {k: v for k, v in data.items() if k not in wanted}
             row.updated_at = utcnow()
             deleted += 1
-    _log(actor.user_id, actor.user_id, "work", "delete", "participant-delete-work")
+    log(actor.user_id, actor.user_id, "work", "delete", "participant-delete-work")
     db.session.commit()
     return deleted
 
@@ -256,7 +251,7 @@ def erase_person(actor: Actor, user_id: int) -> None:
     if in_programme is None or user_id == actor.user_id:
         raise PersonNotFound(user_id)
     _erase(user_id)
-    _log(actor.user_id, None, "person", "delete", "programme-erasure")
+    log(actor.user_id, None, "person", "delete", "programme-erasure")
     db.session.commit()
 
 
@@ -272,7 +267,7 @@ def purge_expired(now: datetime | None = None) -> tuple[int, int]:
             select(LtiUser.id).where(LtiUser.last_launch_at < cutoff)
         ).all():
             _erase(user_id)
-            _log(None, None, "person", "delete", "retention")
+            log(None, None, "person", "delete", "retention")
             people += 1
     log_cutoff = now - timedelta(days=config.access_log_days)
     result = db.session.execute(delete(AccessLog).where(AccessLog.at < log_cutoff))
