@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from flask_babel import lazy_gettext as _l
 
 from lti_tool.lti import http
 
@@ -29,7 +30,7 @@ CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "locale")
 
 
 class RegistrationRefused(Exception):
-    """Shown to the administrator; nothing was registered."""
+    """Shown to the administrator (a translated message); nothing was registered."""
 
 
 @dataclass(frozen=True)
@@ -50,24 +51,28 @@ def fetch_platform_configuration(url: str, registration_token: str) -> dict[str,
         headers = {"Authorization": f"Bearer {registration_token}"} if registration_token else {}
         config = http.get_json(url, headers=headers)
     except http.UnsafeUrl as exc:
-        raise RegistrationRefused("The configuration URL is not a public https address.") from exc
+        raise RegistrationRefused(
+            _l("The configuration URL is not a public https address.")
+        ) from exc
     except (requests.RequestException, ValueError) as exc:
-        raise RegistrationRefused("The LMS's configuration could not be read.") from exc
+        raise RegistrationRefused(_l("The LMS's configuration could not be read.")) from exc
     if not isinstance(config, dict):
-        raise RegistrationRefused("The LMS's configuration is not a JSON object.")
+        raise RegistrationRefused(_l("The LMS's configuration is not a JSON object."))
     issuer = config.get("issuer")
     # DR §3.5.1: the configuration URL must start with the issuer, so a platform cannot claim
     # to be another one.
     if not isinstance(issuer, str) or not url.startswith(issuer.rstrip("/")):
-        raise RegistrationRefused("The issuer does not match the configuration's address.")
+        raise RegistrationRefused(_l("The issuer does not match the configuration's address."))
     for field in ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint"):
         value = config.get(field)
         if not isinstance(value, str):
-            raise RegistrationRefused(f"The LMS's configuration has no {field}.")
+            raise RegistrationRefused(_l("The LMS's configuration has no %(field)s.", field=field))
         try:
             http.check_url(value)
         except http.UnsafeUrl as exc:
-            raise RegistrationRefused(f"The LMS's {field} is not a public https address.") from exc
+            raise RegistrationRefused(
+                _l("The LMS's %(field)s is not a public https address.", field=field)
+            ) from exc
     return config
 
 
@@ -127,18 +132,18 @@ def register_tool(
             allow_redirects=False,
         )
     except requests.RequestException as exc:
-        raise RegistrationRefused("The LMS could not be reached to register Senda.") from exc
+        raise RegistrationRefused(_l("The LMS could not be reached to register Senda.")) from exc
     if response.status_code not in (200, 201):
         raise RegistrationRefused(
-            f"The LMS refused the registration (HTTP {response.status_code})."
+            _l("The LMS refused the registration (HTTP %(status)s).", status=response.status_code)
         )
     try:
         answer = response.json()
     except ValueError as exc:
-        raise RegistrationRefused("The LMS's answer to the registration is not JSON.") from exc
+        raise RegistrationRefused(_l("The LMS's answer to the registration is not JSON.")) from exc
     client_id = answer.get("client_id") if isinstance(answer, dict) else None
     if not isinstance(client_id, str) or not client_id:
-        raise RegistrationRefused("The LMS did not return a client ID.")
+        raise RegistrationRefused(_l("The LMS did not return a client ID."))
     tool_config = answer.get(LTI_TOOL_CONFIG) or {}
     deployment_id = tool_config.get("deployment_id") if isinstance(tool_config, dict) else None
     return RegisteredClient(client_id, str(deployment_id) if deployment_id else None)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from lti_tool.lti import platform_keys, registry
@@ -110,7 +111,7 @@ def register(token: str, config_url: str, registration_token: str, tool: ToolUrl
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
-        raise RegistrationRefused("This registration link is not valid or was already used.")
+        raise RegistrationRefused(_l("This registration link is not valid or was already used."))
     try:
         config: dict[str, Any] = fetch_platform_configuration(config_url, registration_token)
         client = register_tool(config, tool, registration_token)

@@ -198,3 +198,27 @@ def test_canvas_developer_key_json(client: FlaskClient) -> None:
     placements = config["extensions"][0]["settings"]["placements"]
     assert {p["placement"] for p in placements} >= {"link_selection", "assignment_selection"}
     assert any(p["message_type"] == "LtiDeepLinkingRequest" for p in placements)
+
+
+def test_an_lms_that_cannot_be_reached_gets_a_clear_page_not_a_500(
+    app: Flask, client: FlaskClient
+) -> None:
+    import requests
+
+    token = create_token()
+    with responses.RequestsMock() as mock:
+        mock.get(CONFIG_URL, body=requests.ConnectionError("no route to host"))
+        page = start(client, token)
+        assert page.status_code == 400
+        assert "no se pudo leer" in page.get_data(as_text=True).lower()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(CONFIG_URL, json=moodle_configuration())
+        mock.post(
+            MOODLE + "/mod/lti/openid-registration.php",
+            body=requests.ConnectTimeout("timed out"),
+        )
+        before = row_counts()
+        done = finish(client, token)
+    assert done.status_code == 400 and "Senda" in done.get_data(as_text=True)
+    assert "No se pudo contactar al aula virtual" in done.get_data(as_text=True)
+    assert row_counts()["platform"] == before["platform"]

@@ -1,0 +1,1 @@
+"""The service tier: use cases called as the views call them, with an actor, without HTTP."""
