@@ -11,7 +11,6 @@ from sqlalchemy import inspect, select, text
 
 from lti_tool.models import db
 
-
 MIGRATIONS = str(Path(__file__).parent.parent.parent / "lti_tool" / "migrations")
 
 

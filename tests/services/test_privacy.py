@@ -74,7 +74,9 @@ def test_her_export_holds_what_she_wrote_and_her_optional_information(course: Lm
     assert held["person"]["name"] == "Carmen Soto"
     json.dumps(held)  # the download is plain JSON
     reads = db.session.scalars(
-        select(AccessLog.why).where(AccessLog.subject_id == actor.user_id, AccessLog.action == "read")
+        select(AccessLog.why).where(
+            AccessLog.subject_id == actor.user_id, AccessLog.action == "read"
+        )
     ).all()
     assert "participant-export" in reads
 
@@ -82,7 +84,9 @@ def test_her_export_holds_what_she_wrote_and_her_optional_information(course: Lm
 def test_what_she_writes_is_unreadable_at_rest(course: LmsContext) -> None:
     _participant(course)
     raw = " ".join(
-        str(v) for row in db.session.execute(text("SELECT data FROM activity_progress")) for v in row
+        str(v)
+        for row in db.session.execute(text("SELECT data FROM activity_progress"))
+        for v in row
     ) + " ".join(
         str(v)
         for row in db.session.execute(text("SELECT region, municipality FROM demographics"))
@@ -104,7 +108,9 @@ def test_she_deletes_her_reflections_and_keeps_her_progress(course: LmsContext) 
 
 def _rows_about(user_id: int) -> dict[str, int]:
     def count(model: type, column: object) -> int:
-        return db.session.scalar(select(func.count()).select_from(model).where(column == user_id)) or 0
+        return (
+            db.session.scalar(select(func.count()).select_from(model).where(column == user_id)) or 0
+        )
 
     return {
         "lti_user": count(LtiUser, LtiUser.id),
@@ -124,7 +130,7 @@ def _rows_about(user_id: int) -> dict[str, int]:
 
 
 def test_the_programme_team_erases_a_person_everywhere(course: LmsContext) -> None:
-    actor, j = _participant(course)
+    actor, _j = _participant(course)
     session = WorkshopSession(context_id=course.id, activity_id="ls-workshop", starts_at=utcnow())
     db.session.add(session)
     db.session.flush()
@@ -164,7 +170,9 @@ def test_nobody_outside_the_programme_team_erases_and_never_across_programmes(
     assert db.session.get(LtiUser, theirs.id) is not None
 
 
-def test_retention_erases_people_gone_longer_than_configured(app: Flask, course: LmsContext) -> None:
+def test_retention_erases_people_gone_longer_than_configured(
+    app: Flask, course: LmsContext
+) -> None:
     actor, _j = _participant(course)
     user = db.session.get(LtiUser, actor.user_id)
     assert user is not None
