@@ -99,3 +99,31 @@ def platforms_add_deployment(platform_id: int, deployment_id: str) -> None:
 def platforms_remove_deployment(platform_id: int, deployment_id: str) -> None:
     _or_exit(lambda: platforms.disable_deployment(platform_id, deployment_id))
     click.echo(f"deployment {deployment_id} disabled")
+
+
+@platforms_cli.command("pending", help="Registrations waiting for approval (known issuers).")
+def platforms_pending() -> None:
+    from lti_tool.services import registration
+
+    rows = registration.pending()
+    for row in rows:
+        click.echo(
+            f"{row.id:>3}  {row.created_at:%Y-%m-%d %H:%M}  {row.issuer}  client={row.client_id}"
+        )
+    if not rows:
+        click.echo("nothing waiting")
+
+
+@platforms_cli.command("approve", help="Approve a held registration (see `pending`).")
+@click.argument("pending_id", type=int)
+@click.option("--reject", is_flag=True, help="Reject it instead.")
+def platforms_approve(pending_id: int, reject: bool) -> None:
+    from lti_tool.services import registration
+    from lti_tool.services.errors import NotFound
+
+    try:
+        platform_id = registration.decide(pending_id, approve=not reject)
+    except NotFound:
+        click.echo(f"no pending registration {pending_id}", err=True)
+        sys.exit(1)
+    click.echo("rejected" if reject else f"approved as platform {platform_id}")

@@ -72,6 +72,16 @@ REASONS: dict[str, Reason] = {
         _l("This launch was started in another browser. Please open Senda again from your course."),
         _l("The state in the launch does not match the one stored in this browser."),
     ),
+    "foreign_origin": Reason(
+        403,
+        _l(
+            "This launch was not started from Senda's own page. Please open Senda from your course."
+        ),
+        _l(
+            "The hand-over of a cookieless launch was posted by another site's page (Origin or "
+            "Sec-Fetch-Site). Only Senda's own launch page may redeem it."
+        ),
+    ),
     "cookies_blocked": Reason(
         401,
         _l("Your browser blocked Senda's cookies inside the course page."),

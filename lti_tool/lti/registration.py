@@ -59,9 +59,7 @@ def fetch_platform_configuration(url: str, registration_token: str) -> dict[str,
     if not isinstance(config, dict):
         raise RegistrationRefused(_l("The LMS's configuration is not a JSON object."))
     issuer = config.get("issuer")
-    # DR §3.5.1: the configuration URL must start with the issuer, so a platform cannot claim
-    # to be another one.
-    if not isinstance(issuer, str) or not url.startswith(issuer.rstrip("/")):
+    if not isinstance(issuer, str) or not issuer_matches(issuer, url):
         raise RegistrationRefused(_l("The issuer does not match the configuration's address."))
     for field in ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint"):
         value = config.get(field)
@@ -74,6 +72,32 @@ def fetch_platform_configuration(url: str, registration_token: str) -> dict[str,
                 _l("The LMS's %(field)s is not a public https address.", field=field)
             ) from exc
     return config
+
+
+def _origin_and_path(url: str) -> tuple[str, str, int, str] | None:
+    """(scheme, host, port, path) of an absolute http(s) URL without userinfo, or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    except ValueError:  # a bad port
+        return None
+    if parts.scheme not in ("https", "http") or not parts.hostname or port is None:
+        return None
+    if parts.username is not None or parts.password is not None or "\\" in url:
+        return None
+    return parts.scheme, parts.hostname.lower().rstrip("."), port, parts.path
+
+
+def issuer_matches(issuer: str, config_url: str) -> bool:
+    """DR §3.5.1: the configuration must speak for its own address. The issuer's scheme, host and
+    port must equal the configuration URL's, after parsing (so `https://lms.example@evil/` and
+    `https://lms.example.evil.example` never pass), and its path, if any, must be a path prefix
+    of the configuration URL's (Moodle installed under /moodle)."""
+    ours, theirs = _origin_and_path(issuer), _origin_and_path(config_url)
+    if ours is None or theirs is None or ours[:3] != theirs[:3]:
+        return False
+    prefix = ours[3].rstrip("/")
+    return not prefix or theirs[3] == prefix or theirs[3].startswith(prefix + "/")
 
 
 def tool_registration_document(config: dict[str, Any], tool: ToolUrls) -> dict[str, Any]:

@@ -9,7 +9,12 @@ from lti_tool.models.learning import ActivityProgress, Attendance, Enrolment, Wo
 from lti_tool.models.lms import Deployment, LmsContext, LtiUser, Membership, Platform, ResourceLink
 from lti_tool.models.outbox import AccessToken, ScoreOutbox
 from lti_tool.models.programme import DEFAULT_PROGRAMME_ID, Cohort, Grant, Programme
-from lti_tool.models.security import OneTimeItem, RegistrationToken, ToolKey
+from lti_tool.models.security import (
+    OneTimeItem,
+    PendingRegistration,
+    RegistrationToken,
+    ToolKey,
+)
 from lti_tool.models.types import UtcDateTime, utcnow
 
 __all__ = [
@@ -26,6 +31,7 @@ __all__ = [
     "LtiUser",
     "Membership",
     "OneTimeItem",
+    "PendingRegistration",
     "Platform",
     "Programme",
     "RegistrationToken",

@@ -50,3 +50,20 @@ class OneTimeItem(db.Model):  # type: ignore[name-defined]
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class PendingRegistration(db.Model):  # type: ignore[name-defined]
+    """A dynamic registration from an LMS whose issuer Senda already knows. A registration never
+    changes a platform Senda trusts: it waits here until an administrator approves it
+    (`flask --app lti_tool platforms approve ID`)."""
+
+    __tablename__ = "pending_registration"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[str] = mapped_column(String(255))
+    declared: Mapped[dict[str, Any]] = mapped_column(JSON)
+    token_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    decision: Mapped[str] = mapped_column(String(16), default="")  # approved | rejected

@@ -19,7 +19,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from lti_tool.lti import platform_keys, registry
+from lti_tool.lti import onetime, platform_keys, registry
 from lti_tool.lti.registration import (
     RegistrationRefused,
     ToolUrls,
@@ -28,7 +28,8 @@ from lti_tool.lti.registration import (
     product_of,
     register_tool,
 )
-from lti_tool.models import RegistrationToken, db, utcnow
+from lti_tool.models import PendingRegistration, Platform, RegistrationToken, db, utcnow
+from lti_tool.services.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -75,30 +76,41 @@ def revoke_token(token_id: int) -> bool:
     return True
 
 
-def token_is_usable(token: str) -> bool:
-    if not token:
-        return False
-    row = db.session.scalar(
-        select(RegistrationToken).where(RegistrationToken.token_hash == _hash(token))
-    )
-    return not (row is None or row.used_at or row.revoked_at or row.expires_at < utcnow())
+CONFIRM_PREFIX = "dr-confirm:"
+CONFIRM_TTL_SECONDS = 3600
 
 
 @dataclass(frozen=True)
 class PlatformToConfirm:
     issuer: str
     product: str
+    confirmation: str  # a one-time value for the confirmation form (never in a URL)
 
 
-def preview(config_url: str, registration_token: str) -> PlatformToConfirm:
-    """The platform the administrator is about to register (nothing is stored)."""
+def begin(token: str, config_url: str, registration_token: str) -> PlatformToConfirm:
+    """The LMS opened the registration URL: the token is used up now (a second GET, a crawler
+    or a leaked access log finds it dead), the configuration is checked, and the
+    administrator's confirmation carries a one-time value in the form body instead."""
+    token_id = _claim_token(token).id
+    # Committed at once, whatever follows: the token is spent by this first request, and the
+    # one-time store below writes in its own transaction.
+    db.session.commit()
     config = fetch_platform_configuration(config_url, registration_token)
-    return PlatformToConfirm(issuer=config["issuer"], product=product_of(config))
+    confirmation = secrets.token_urlsafe(32)
+    onetime.store().put(
+        CONFIRM_PREFIX + _hash(confirmation),
+        {
+            "token_id": token_id,
+            "config_url": config_url,
+            "registration_token": registration_token,
+        },
+        CONFIRM_TTL_SECONDS,
+    )
+    return PlatformToConfirm(config["issuer"], product_of(config), confirmation)
 
 
-def register(token: str, config_url: str, registration_token: str, tool: ToolUrls) -> int:
-    """Register Senda with the platform and store it; returns the new platform's id."""
-    # Claiming the token locks its row until the commit below: a second use waits, then fails.
+def _claim_token(token: str) -> RegistrationToken:
+    # One UPDATE: two requests with the same token cannot both claim it.
     claimed = db.session.execute(
         update(RegistrationToken)
         .where(
@@ -109,24 +121,95 @@ def register(token: str, config_url: str, registration_token: str, tool: ToolUrl
         )
         .values(used_at=utcnow())
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if not token or claimed.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
-        raise RegistrationRefused(_l("This registration link is not valid or was already used."))
+        raise InvalidToken()
+    row = db.session.scalar(
+        select(RegistrationToken).where(RegistrationToken.token_hash == _hash(token))
+    )
+    assert row is not None
+    return row
+
+
+class InvalidToken(RegistrationRefused):
+    def __init__(self) -> None:
+        super().__init__(_l("This registration link is not valid or was already used."))
+
+
+@dataclass(frozen=True)
+class Registered:
+    platform_id: int | None  # None: held for an administrator's approval
+    pending_id: int | None
+
+
+def register(confirmation: str, tool: ToolUrls) -> Registered:
+    """The administrator confirmed: register Senda with the platform. A platform Senda does not
+    know yet is stored; a registration for an issuer Senda already knows never touches the
+    existing platform: it waits for an administrator (`platforms approve`)."""
+    key = CONFIRM_PREFIX + _hash(confirmation)
+    held = onetime.store().take(key) if confirmation else None
+    if held is None:
+        raise InvalidToken()
     try:
-        config: dict[str, Any] = fetch_platform_configuration(config_url, registration_token)
-        client = register_tool(config, tool, registration_token)
-        platform = registry.upsert_platform(platform_declaration(config, client), source="dynamic")
-        row = db.session.scalar(
-            select(RegistrationToken).where(RegistrationToken.token_hash == _hash(token))
+        config: dict[str, Any] = fetch_platform_configuration(
+            held["config_url"], held["registration_token"]
         )
-        assert row is not None
-        row.platform_id = platform.id
-        db.session.commit()
+        client = register_tool(config, tool, held["registration_token"])
     except RegistrationRefused:
-        db.session.rollback()
+        # The LMS refused or could not be reached: the administrator may press Register again.
+        onetime.store().put(key, held, CONFIRM_TTL_SECONDS)
         raise
+    declared = platform_declaration(config, client)
+    token = db.session.get(RegistrationToken, held["token_id"])
+    known = db.session.scalar(select(Platform.id).where(Platform.issuer == declared["issuer"]))
+    if known is not None:
+        pending = PendingRegistration(
+            issuer=declared["issuer"],
+            client_id=declared["client_id"],
+            declared=declared,
+            token_id=held["token_id"],
+        )
+        db.session.add(pending)
+        db.session.commit()
+        log.info(
+            "registration held for approval",
+            extra={"event": "registration", "reason": "known_issuer", "pending": pending.id},
+        )
+        return Registered(None, pending.id)
+    platform = registry.upsert_platform(declared, source="dynamic")
+    if token is not None:
+        token.platform_id = platform.id
+    db.session.commit()
+    log.info("platform registered", extra={"event": "registration", "platform": platform.id})
     try:  # fetch the platform's keys now, so the first launch need not
         platform_keys.fetch_and_store(platform.id, platform.key_set_url)
     except platform_keys.KeySetUnavailable:
         log.info("platform %s key set not fetched at registration", platform.id)
-    return platform.id
+    return Registered(platform.id, None)
+
+
+def pending() -> list[PendingRegistration]:
+    return list(
+        db.session.scalars(
+            select(PendingRegistration)
+            .where(PendingRegistration.decided_at.is_(None))
+            .order_by(PendingRegistration.id)
+        )
+    )
+
+
+def decide(pending_id: int, approve: bool) -> int | None:
+    """An administrator approves (the platform is created, or updated if the same issuer and
+    client already exist) or rejects a held registration."""
+    row = db.session.get(PendingRegistration, pending_id)
+    if row is None or row.decided_at is not None:
+        raise NotFound(pending_id)
+    row.decided_at = utcnow()
+    row.decision = "approved" if approve else "rejected"
+    platform_id = None
+    if approve:
+        platform = registry.upsert_platform(dict(row.declared), source="dynamic")
+        platform_id = platform.id
+        registry.forget_cache()
+    db.session.commit()
+    return platform_id

@@ -39,7 +39,7 @@ from lti_tool.lti.adapter import state_cookie_name
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.services import launches
 from lti_tool.settings import settings
-from lti_tool.views.urls import base_url, is_own_url, launch_url
+from lti_tool.views.urls import base_url, from_our_own_page, is_own_url, launch_url
 from lti_tool.web.i18n import locale_from_tag
 from lti_tool.web.session import session_actor, start_session
 
@@ -149,7 +149,12 @@ def launch() -> ResponseReturnValue:
 @bp.post("/launch/confirm")
 @csrf.exempt
 def confirm_launch() -> str:
-    """Second half of a cookieless launch: the page proved the state from platform storage."""
+    """Second half of a cookieless launch: the page proved the state from platform storage.
+    Only Senda's own launch page in this browser may redeem the ticket (login CSRF: another
+    site could otherwise post the ticket and state of its own launch and sign the victim into
+    the attacker's account)."""
+    if not from_our_own_page():
+        raise LaunchRejected("foreign_origin")
     pending = launches.redeem(request.form.get("ticket", ""), request.form.get("state", ""))
     next_url = _open(launches.complete(pending))
     # The session cookie may be blocked too; the page checks, and offers a new window if so.
@@ -161,7 +166,10 @@ def confirm_launch() -> str:
 @csrf.exempt
 def continue_launch() -> ResponseReturnValue:
     """Open an already verified launch in a new, first-party window (cookies blocked in the
-    iframe). The one-time ticket is the credential; it expires within two minutes."""
+    iframe). The one-time ticket is the credential; it expires within two minutes, and only
+    Senda's own page may post it."""
+    if not from_our_own_page():
+        raise LaunchRejected("foreign_origin")
     handoff = launches.take_hand_over(request.form.get("ticket", ""))
     session.clear()
     session.update(handoff["session"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, render_template, request, url_for
 
 from lti_tool.extensions import csrf
@@ -13,7 +11,6 @@ from lti_tool.services.registration import RegistrationRefused
 from lti_tool.settings import settings
 from lti_tool.views.urls import base_url
 
-log = logging.getLogger(__name__)
 bp = Blueprint("registration", __name__, url_prefix="/lti")
 
 
@@ -30,40 +27,33 @@ def _tool_urls() -> ToolUrls:
 
 @bp.get("/register")
 def start() -> tuple[str, int] | str:
-    """Opened by the LMS with our token, `openid_configuration` and `registration_token`."""
+    """Opened by the LMS with our token, `openid_configuration` and `registration_token`. The
+    token is used up here; the confirmation travels in the form body."""
     token = request.args.get("token", "")
     config_url = request.args.get("openid_configuration", "")
     registration_token = request.args.get("registration_token", "")
-    if not registration.token_is_usable(token):
-        return render_template("lti/register.html", error="token"), 403
-    if not config_url:
+    if not config_url and token:
         return render_template("lti/register.html", error="no_configuration"), 400
     try:
-        platform = registration.preview(config_url, registration_token)
+        platform = registration.begin(token, config_url, registration_token)
+    except registration.InvalidToken:
+        return render_template("lti/register.html", error="token"), 403
     except RegistrationRefused as exc:
         return render_template("lti/register.html", error="refused", detail=str(exc)), 400
     return render_template(
         "lti/register.html",
         issuer=platform.issuer,
         product=platform.product,
-        token=token,
-        config_url=config_url,
-        registration_token=registration_token,
+        confirmation=platform.confirmation,
     )
 
 
 @bp.post("/register")
-@csrf.exempt  # the one-time token is the credential; the LMS frame may not keep our cookies
+@csrf.exempt  # the one-time confirmation is the credential; the LMS frame may not keep cookies
 def finish() -> tuple[str, int] | str:
     """The administrator confirmed: register, then ask the LMS to close this window."""
     try:
-        platform_id = registration.register(
-            request.form.get("token", ""),
-            request.form.get("openid_configuration", ""),
-            request.form.get("registration_token", ""),
-            _tool_urls(),
-        )
+        result = registration.register(request.form.get("confirmation", ""), _tool_urls())
     except RegistrationRefused as exc:
         return render_template("lti/register.html", error="refused", detail=str(exc)), 400
-    log.info("platform %s registered dynamically", platform_id)
-    return render_template("lti/register.html", done=True)
+    return render_template("lti/register.html", done=True, pending=result.pending_id is not None)

@@ -37,3 +37,17 @@ def is_own_url(url: str) -> bool:
         and "@" not in parts.netloc
         and parts.netloc.lower() == tool_host().lower()
     )
+
+
+def own_origin() -> str:
+    parts = urlsplit(base_url())
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def from_our_own_page() -> bool:
+    """True when this POST was sent by a page of Senda in this browser: the browser's `Origin`
+    (or, without it, `Sec-Fetch-Site`) cannot be forged by another site's page."""
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin.rstrip("/").lower() == own_origin()
+    return request.headers.get("Sec-Fetch-Site") == "same-origin"

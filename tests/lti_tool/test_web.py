@@ -52,6 +52,9 @@ def test_not_found_is_translated(client: FlaskClient) -> None:
     assert "No encontramos esa página" in response.get_data(as_text=True)
 
 
+OURS = {"Origin": "http://localhost"}  # what a browser sends from Senda's own pages
+
+
 def _storage_login(launcher: Launcher) -> tuple[str, str, str]:
     response = launcher.client.get(
         "/lti/login",
@@ -84,13 +87,17 @@ def test_platform_storage_launch_works_without_cookies(app: Flask, launcher: Lau
         assert row_counts() == before  # nothing recorded before the browser is proven
         ticket = text.split('name="ticket" value="')[1].split('"')[0]
         # The page read the state back from the platform's storage frame and confirms it.
-        confirmed = cookieless.post("/lti/launch/confirm", data={"ticket": ticket, "state": state})
+        confirmed = cookieless.post(
+            "/lti/launch/confirm", data={"ticket": ticket, "state": state}, headers=OURS
+        )
         assert confirmed.status_code == 200
         assert "session-check" in confirmed.get_data(as_text=True)
         assert cookieless.get("/lti/session-check").status_code == 200
         assert "Hola, Carmen" in cookieless.get("/", follow_redirects=True).get_data(as_text=True)
         # The ticket was single use.
-        again = cookieless.post("/lti/launch/confirm", data={"ticket": ticket, "state": state})
+        again = cookieless.post(
+            "/lti/launch/confirm", data={"ticket": ticket, "state": state}, headers=OURS
+        )
         assert again.status_code == 401
 
 
@@ -104,7 +111,7 @@ def test_platform_storage_with_a_wrong_state_is_refused(app: Flask, launcher: La
         ticket = text.split('name="ticket" value="')[1].split('"')[0]
         before = row_counts()
         refused = cookieless.post(
-            "/lti/launch/confirm", data={"ticket": ticket, "state": "state-other"}
+            "/lti/launch/confirm", data={"ticket": ticket, "state": "state-other"}, headers=OURS
         )
         assert refused.status_code == 401
         assert row_counts() == before
@@ -118,13 +125,53 @@ def test_new_window_handoff_opens_the_session_once(app: Flask, launcher: Launche
             as_text=True
         )
         ticket = text.split('name="ticket" value="')[1].split('"')[0]
-        checked = frame.post("/lti/launch/confirm", data={"ticket": ticket, "state": state})
+        checked = frame.post(
+            "/lti/launch/confirm", data={"ticket": ticket, "state": state}, headers=OURS
+        )
         handoff = checked.get_data(as_text=True).split('name="ticket" value="')[1].split('"')[0]
     with app.test_client() as new_window:
-        opened = new_window.post("/lti/launch/continue", data={"ticket": handoff})
+        opened = new_window.post("/lti/launch/continue", data={"ticket": handoff}, headers=OURS)
         assert opened.status_code == 302
         assert "Hola, Carmen" in new_window.get("/", follow_redirects=True).get_data(as_text=True)
-        assert new_window.post("/lti/launch/continue", data={"ticket": handoff}).status_code == 401
+        assert (
+            new_window.post(
+                "/lti/launch/continue", data={"ticket": handoff}, headers=OURS
+            ).status_code
+            == 401
+        )
+
+
+def test_login_csrf_through_the_cookieless_hand_over_is_refused(
+    app: Flask, launcher: Launcher
+) -> None:
+    """An attacker launches in her own browser, then makes the victim's browser post her ticket
+    and state (or her new-window hand-over) from another site: refused, nobody signed in."""
+    state, nonce, _ = _storage_login(launcher)
+    token = launcher.sign(launcher.claims(nonce=nonce, sub="attacker"))
+    with app.test_client() as attacker:
+        text = attacker.post("/lti/launch", data={"id_token": token, "state": state}).get_data(
+            as_text=True
+        )
+    ticket = text.split('name="ticket" value="')[1].split('"')[0]
+    evil = {"Origin": "https://evil.example.com"}
+    with app.test_client() as victim:
+        for headers in (evil, {"Sec-Fetch-Site": "cross-site"}, {}):
+            refused = victim.post(
+                "/lti/launch/confirm", data={"ticket": ticket, "state": state}, headers=headers
+            )
+            assert refused.status_code == 403 and "foreign_origin" in refused.get_data(True)
+        assert victim.get("/lti/session-check").status_code == 401
+        # The same ticket still works from Senda's own page in the attacker's browser.
+    with app.test_client() as attacker:
+        handoff_page = attacker.post(
+            "/lti/launch/confirm", data={"ticket": ticket, "state": state}, headers=OURS
+        )
+        handoff = handoff_page.get_data(as_text=True).split('name="ticket" value="')[1]
+        handoff = handoff.split('"')[0]
+    with app.test_client() as victim:
+        refused = victim.post("/lti/launch/continue", data={"ticket": handoff}, headers=evil)
+        assert refused.status_code == 403
+        assert victim.get("/lti/session-check").status_code == 401
 
 
 def test_csrf_token_is_required_on_forms(launcher: Launcher) -> None:
