@@ -13,19 +13,26 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import Flask, current_app
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from lti_tool.lti import ags
 from lti_tool.models import LtiUser, Platform, ResourceLink, ScoreOutbox, db, utcnow
 from lti_tool.models.outbox import DELIVERED, PARKED, PENDING
+from lti_tool.services import grades
 from lti_tool.settings import OutboxSettings, settings
 
 log = logging.getLogger(__name__)
+
+# Platforms delivered to at the same time by one worker (each in its own thread).
+MAX_PLATFORMS_AT_ONCE = 8
 
 
 @dataclass
@@ -40,8 +47,8 @@ def _settings() -> OutboxSettings:
     return settings().outbox
 
 
-def claim(batch_size: int | None = None) -> list[int]:
-    """Lease a batch of due scores to this worker; returns their ids, oldest first."""
+def claim_batch(batch_size: int | None = None) -> tuple[str, list[int]]:
+    """Lease a batch of due scores to this worker: (the claim's token, ids oldest first)."""
     config = _settings()
     batch = int(batch_size or config.batch_size)
     now = utcnow()
@@ -70,7 +77,7 @@ def claim(batch_size: int | None = None) -> list[int]:
     ids = list(db.session.scalars(candidates))
     if not ids:
         db.session.rollback()
-        return []
+        return "", []
     token = secrets.token_hex(8)
     db.session.execute(
         update(ScoreOutbox)
@@ -85,11 +92,45 @@ def claim(batch_size: int | None = None) -> list[int]:
         )
     )
     db.session.commit()
-    return list(
+    return token, list(
         db.session.scalars(
             select(ScoreOutbox.id).where(ScoreOutbox.claim == token).order_by(ScoreOutbox.id)
         )
     )
+
+
+def claim(batch_size: int | None = None) -> list[int]:
+    """Lease a batch of due scores; their ids, oldest first."""
+    return claim_batch(batch_size)[1]
+
+
+def _renew(score_id: int, token: str) -> bool:
+    """Extend this worker's lease on one score just before sending it. False when the lease
+    ran out and another worker took the score (a slow LMS made the batch outlast the lease):
+    then this worker must not send it too."""
+    with db.engine.begin() as conn:
+        renewed = conn.execute(
+            update(ScoreOutbox)
+            .where(
+                ScoreOutbox.id == score_id,
+                ScoreOutbox.claim == token,
+                ScoreOutbox.status == PENDING,
+            )
+            .values(locked_until=utcnow() + timedelta(seconds=_settings().lease_seconds))
+        )
+        return bool(renewed.rowcount)
+
+
+def _release(score_ids: list[int], token: str) -> None:
+    """Give back scores this worker could not get to within its time budget."""
+    if not score_ids:
+        return
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(ScoreOutbox)
+            .where(ScoreOutbox.id.in_(score_ids), ScoreOutbox.claim == token)
+            .values(locked_until=None, claim=None)
+        )
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
@@ -108,12 +149,17 @@ def deliver(
     score_id: int,
     after_send: Callable[[], None] | None = None,
     clients: dict[int, ags.LmsClient] | None = None,
+    token: str | None = None,
 ) -> str:
-    """Send one claimed score; returns its new status. `clients` are reused across a round
-    (one per platform); `after_send` lets tests crash the worker between the LMS's answer and
-    the commit."""
+    """Send one claimed score; returns its new status. `token` is this worker's claim (by
+    default the row's, for a single score); `clients` are reused across a round (one per
+    platform); `after_send` lets tests crash the worker between the LMS's answer and the
+    commit. The value sent is recomputed from committed progress at this moment."""
     row = db.session.get(ScoreOutbox, score_id)
     if row is None or row.status != PENDING:
+        return "gone"
+    if not _renew(score_id, token or row.claim or ""):
+        db.session.expunge(row)
         return "gone"
     link = db.session.get(ResourceLink, row.resource_link_id)
     user = db.session.get(LtiUser, row.user_id)
@@ -124,6 +170,23 @@ def deliver(
     if client is None:
         client = ags.LmsClient(platform, settings().lti.http_timeout_seconds)
         clients[platform.id] = client
+    # The value as her committed progress says now (the row is only written after sending: the
+    # session must not hold a write lock while the LMS answers).
+    given, maximum, progress, comment = (
+        row.score_given,
+        row.score_maximum,
+        row.activity_progress,
+        row.comment,
+    )
+    fresh = grades.fresh_score(row.user_id, link)
+    if fresh is not None and (fresh.given, fresh.maximum, fresh.activity_progress) != (
+        given,
+        maximum,
+        progress,
+    ):
+        given, maximum, progress = fresh.given, fresh.maximum, fresh.activity_progress
+        comment = fresh.comment()
+    db.session.commit()  # end the read transaction before talking to the LMS
     scopes = _scopes(link)
     outcome = DELIVERED
     try:
@@ -138,7 +201,7 @@ def deliver(
                 link.lineitems_url,
                 link.resource_link_id,
                 link.title or "Senda",
-                row.score_maximum,
+                maximum,
                 link.target,
             )
             link.lineitem_url = lineitem_url
@@ -147,12 +210,12 @@ def deliver(
             lineitem_url,
             ags.ScoreMessage(
                 user_id=user.sub,
-                given=row.score_given,
-                maximum=row.score_maximum,
-                activity_progress=row.activity_progress,
+                given=given,
+                maximum=maximum,
+                activity_progress=progress,
                 grading_progress=row.grading_progress,
                 timestamp=row.event_at,
-                comment=row.comment,
+                comment=comment,
             ),
         )
     except ags.AlreadyApplied:
@@ -178,6 +241,9 @@ def deliver(
             row.next_attempt_at = utcnow()
     if after_send is not None:
         after_send()
+    # What was sent is what the row records.
+    row.score_given, row.score_maximum = given, maximum
+    row.activity_progress, row.comment = progress, comment
     row.status = outcome
     row.locked_until = None
     row.claim = None
@@ -192,21 +258,58 @@ def deliver(
     return outcome
 
 
-def run_once(batch_size: int | None = None) -> RoundResult:
+def _deliver_platform(
+    app: Flask, score_ids: list[int], token: str, budget_seconds: float
+) -> RoundResult:
+    """One platform's share of a round, in its own thread and session, within a time budget: a
+    hung LMS holds up only its own scores, never another tenant's."""
     result = RoundResult()
+    deadline = time.monotonic() + budget_seconds
     clients: dict[int, ags.LmsClient] = {}
-    for score_id in claim(batch_size):
-        result.claimed += 1
+    with app.app_context():
         try:
-            outcome = deliver(score_id, clients=clients)
-        except Exception:  # one broken row must not stop the others; its lease will expire
-            log.exception("delivery of score %s failed", score_id)
-            db.session.rollback()
-            continue
-        if outcome == DELIVERED:
-            result.delivered += 1
-        elif outcome == PARKED:
-            result.parked += 1
-        else:
-            result.retried += 1
+            for index, score_id in enumerate(score_ids):
+                if time.monotonic() > deadline:
+                    _release(score_ids[index:], token)
+                    break
+                result.claimed += 1
+                try:
+                    outcome = deliver(score_id, clients=clients, token=token)
+                except Exception:  # one broken row must not stop the others; its lease expires
+                    log.exception("delivery of score %s failed", score_id)
+                    db.session.rollback()
+                    continue
+                if outcome == DELIVERED:
+                    result.delivered += 1
+                elif outcome == PARKED:
+                    result.parked += 1
+                elif outcome == PENDING:
+                    result.retried += 1
+        finally:
+            db.session.remove()
     return result
+
+
+def run_once(batch_size: int | None = None) -> RoundResult:
+    """Claim a batch and deliver it, each platform in its own thread with its own budget."""
+    token, ids = claim_batch(batch_size)
+    if not ids:
+        return RoundResult()
+    by_platform: dict[int, list[int]] = {}
+    for score_id, platform_id in db.session.execute(
+        select(ScoreOutbox.id, ScoreOutbox.platform_id)
+        .where(ScoreOutbox.id.in_(ids))
+        .order_by(ScoreOutbox.id)
+    ):
+        by_platform.setdefault(platform_id, []).append(score_id)
+    db.session.commit()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    budget = _settings().lease_seconds * 0.5
+    total = RoundResult()
+    with ThreadPoolExecutor(max_workers=min(len(by_platform), MAX_PLATFORMS_AT_ONCE)) as pool:
+        for part in pool.map(
+            lambda group: _deliver_platform(app, group, token, budget), by_platform.values()
+        ):
+            for field in ("claimed", "delivered", "retried", "parked"):
+                setattr(total, field, getattr(total, field) + getattr(part, field))
+    return total

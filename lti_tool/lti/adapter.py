@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from flask import request
+from flask import g, request
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin
 from pylti1p3.contrib.flask import FlaskRequest as _FlaskRequest
 from pylti1p3.deployment import Deployment as LibDeployment
@@ -157,6 +157,7 @@ def begin_login(params: dict[str, str], launch_url: str) -> LoginStart:
     platform = registry.find_platform(params["iss"], params.get("client_id"))
     if platform is None:
         raise LaunchRejected("unknown_platform")
+    g.frame_platform_id = platform.id
     login.pass_params_to_launch(
         {
             "platform_id": platform.id,
@@ -270,6 +271,8 @@ class SendaMessageLaunch(FlaskMessageLaunch):
         if platform is None or platform.id != self.login.get("platform_id"):
             same_issuer = iss == self.login.get("relaunch", {}).get("iss")
             raise LaunchRejected("wrong_audience" if same_issuer else "unknown_platform")
+        # Its pages (the refusal ones too) may be framed by this platform only.
+        g.frame_platform_id = platform.id
         if not platform.active:
             raise LaunchRejected("platform_disabled")
         self.platform = platform

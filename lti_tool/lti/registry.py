@@ -162,15 +162,16 @@ def find_deployment(platform_id: int, deployment_id: str) -> int | None:
     return pk
 
 
-def frame_ancestor_origins() -> list[str]:
-    """Origins allowed to frame Senda: those of every active platform's login endpoint and
-    issuer (Moodle and Canvas serve the course page from one of them)."""
+def frame_ancestor_origins(platform_id: int) -> list[str]:
+    """Origins allowed to frame Senda's pages of one platform: its issuer's and login
+    endpoint's (Moodle and Canvas serve the course page from one of them), and the origins
+    learnt from its own signed launches. Never another tenant's."""
     from urllib.parse import urlsplit
 
     origins: set[str] = set()
     rows = db.session.execute(
         select(Platform.issuer, Platform.auth_login_url, Platform.frame_origins).where(
-            Platform.active.is_(True)
+            Platform.active.is_(True), Platform.id == platform_id
         )
     )
     for issuer, login_url, frame_origins in rows:

@@ -15,13 +15,23 @@ from typing import NamedTuple
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from courses.grading import graded_activities, link_score
+from courses.grading import LinkScore, graded_activities, link_score
 from courses.links import LinkTarget
 from courses.model import Activity, Catalogue
-from courses.progression import Progress
+from courses.progression import ActivityState, Progress
 from lti_tool.actor import Actor
-from lti_tool.models import Deployment, LtiUser, ResourceLink, ScoreOutbox, db, utcnow
+from lti_tool.models import (
+    ActivityProgress,
+    Deployment,
+    Enrolment,
+    LtiUser,
+    ResourceLink,
+    ScoreOutbox,
+    db,
+    utcnow,
+)
 from lti_tool.models.outbox import PARKED, PENDING
+from lti_tool.services import content
 from lti_tool.services.errors import ScoreNotFound
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -140,6 +150,37 @@ def _upsert(
     }
     db.session.execute(
         statement.on_conflict_do_update(index_elements=["pending_key"], set_=changes)
+    )
+
+
+# ---------------------------------------------------------------- at the moment of sending
+def fresh_score(user_id: int, link: ResourceLink) -> LinkScore | None:
+    """What the link's column should hold for her now, from committed progress: the worker
+    sends this, not the value computed when the score was queued (two activities completed at
+    the same moment each computed their score without the other's progress)."""
+    if link.context_id is None:
+        return None
+    enrolment = db.session.scalar(
+        select(Enrolment).where(
+            Enrolment.user_id == user_id, Enrolment.context_id == link.context_id
+        )
+    )
+    if enrolment is None:
+        return None
+    progress = {
+        row.activity_id: ActivityState(row.completed, row.score)
+        for row in db.session.execute(
+            select(
+                ActivityProgress.activity_id, ActivityProgress.completed, ActivityProgress.score
+            ).where(ActivityProgress.enrolment_id == enrolment.id)
+        )
+    }
+    return link_score(
+        LinkTarget.parse(link.target),
+        content.catalogue(enrolment.content_version_id),
+        enrolment.pathway_id,
+        enrolment.course_ids,
+        progress,
     )
 
 

@@ -28,7 +28,7 @@ from lti_tool.lti.adapter import LoginStart, SendaMessageLaunch, begin_login
 from lti_tool.lti.claims import LaunchClaims, parse_claims
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.registry import PlatformInfo
-from lti_tool.memo import memo
+from lti_tool.memo import forget, memo
 from lti_tool.models import (
     Enrolment,
     LmsContext,
@@ -273,6 +273,7 @@ def _remember_frame_origin(platform_id: int, origin: str) -> None:
     platform = db.session.get(Platform, platform_id)
     assert platform is not None
     platform.frame_origins = [*origins, origin][-20:]
+    forget("frame_ancestors")  # the pages' frame-ancestors learn it at once
 
 
 # --------------------------------------------------------------------- cookieless hand-over

@@ -56,5 +56,5 @@ def disable_deployment(platform_id: int, deployment_id: str) -> None:
     db.session.commit()
 
 
-def frame_ancestor_origins() -> list[str]:
-    return registry.frame_ancestor_origins()
+def frame_ancestor_origins(platform_id: int) -> list[str]:
+    return registry.frame_ancestor_origins(platform_id)

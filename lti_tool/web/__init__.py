@@ -15,7 +15,14 @@ from lti_tool.web.templating import template_globals
 def _fresh_request_state() -> None:
     # A request may run inside an app context its caller pushed (tests, CLI tasks); per-request
     # state kept on `g` (the actor, Babel's cached locale) must not leak from an earlier request.
-    for name in ("actor", "grants", "csp_frame_src", "csp_form_targets", "csrf_token"):
+    for name in (
+        "actor",
+        "grants",
+        "frame_platform_id",
+        "csp_frame_src",
+        "csp_form_targets",
+        "csrf_token",
+    ):
         g.pop(name, None)  # csrf_token: Flask-WTF caches the session's token here
     refresh()
 

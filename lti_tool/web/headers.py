@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
-from flask import Response, g, request
+from flask import Response, g, request, session
 
 from lti_tool.memo import forget, memo
 from lti_tool.services import platforms
@@ -17,17 +16,21 @@ log = logging.getLogger(__name__)
 VIDEO_FRAMES = "https://www.youtube-nocookie.com https://player.vimeo.com"
 
 
-def _platform_origins() -> list[str]:
-    """Every registered platform origin, refreshed at most once a minute."""
-    cached: dict[str, Any] = memo("frame_ancestors", dict)
-    origins: list[str] = cached.get("origins", [])
-    if time.monotonic() - cached.get("at", -1e9) > 60:
-        try:
-            origins = platforms.frame_ancestor_origins()
-        except Exception:  # the database may be down; never fail a page over a header
-            log.warning("could not load frame-ancestor origins")
-            origins = []
-        cached.update(at=time.monotonic(), origins=origins)
+def _platform_origins(platform_id: int | None) -> list[str]:
+    """The origins allowed to frame this response: those of the platform of the session or of
+    the launch under way (never every tenant's), refreshed at most once a minute."""
+    if platform_id is None:
+        return []
+    cached: dict[int, tuple[float, list[str]]] = memo("frame_ancestors", dict)
+    found = cached.get(platform_id)
+    if found is not None and time.monotonic() - found[0] < 60:
+        return found[1]
+    try:
+        origins = platforms.frame_ancestor_origins(platform_id)
+    except Exception:  # the database may be down; never fail a page over a header
+        log.warning("could not load frame-ancestor origins")
+        return []
+    cached[platform_id] = (time.monotonic(), origins)
     return origins
 
 
@@ -36,8 +39,10 @@ def forget_frame_ancestors() -> None:
 
 
 def security_headers(response: Response) -> Response:
-    # Platforms may frame Senda, and receive its forms (the deep-linking response).
-    allowed = " ".join(["'self'", *_platform_origins()])
+    # The platform of this session (or launch) may frame Senda and receive its forms (the
+    # deep-linking response); no other tenant's origins.
+    platform_id = g.get("frame_platform_id") or session.get("pid")
+    allowed = " ".join(["'self'", *_platform_origins(platform_id)])
     form_targets = " ".join([allowed, g.get("csp_form_targets", "")]).strip()
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; media-src 'self' https:; "

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from lti_tool.actor import Actor, Role
 from lti_tool.jobs import grade_delivery as worker
@@ -193,8 +193,11 @@ def test_a_newer_change_waits_for_the_one_in_flight(
     assert worker.claim() == []  # another worker must not overtake the first score
     assert worker.deliver(first) == "delivered"
     drain()
-    accepted = [a.score_given for a in lms.accepted]
-    assert accepted == [0.0, 100.0]
+    # Both went out, in order; the first already carried her committed progress (sent at that
+    # moment, not as queued), and the LMS ends with 100.
+    assert [a.score_given for a in lms.accepted] == [100.0, 100.0]
+    stamps = [a.timestamp for a in lms.accepted]
+    assert stamps == sorted(stamps) and len(set(stamps)) == 2
 
 
 def test_permanent_refusal_parks_the_score_and_retry_sends_it(
@@ -297,3 +300,93 @@ def test_scores_never_exceed_the_maximum_and_carry_utc_times(
         assert 0 <= accepted.score_given <= accepted.score_maximum
         assert accepted.timestamp.endswith("+00:00")
     assert ags.SendaServiceConnector.token_requests >= 1
+
+
+def test_gradebook_never_keeps_a_wrong_score_when_two_activities_finish_at_once(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    """Two requests complete the course's last two activities at the same moment: each computed
+    its score without the other's progress (50 %), and the later one overwrote the waiting
+    score. The score is computed again from committed progress when it is sent."""
+    j = participant(course, lms, 1)
+    progress(j, "ls-welcome", "ls-story")
+    drain()
+    # Both requests loaded her journey before either saved.
+    one = learning.journey_of(j.enrolment)
+    other = learning.journey_of(j.enrolment)
+    progress(one, "ls-check")  # the graded quiz: the course's score becomes 100
+    progress(other, "ls-strengths")  # stale: computes 0 and overwrites the waiting score
+    drain()
+    assert lms.latest()[("learner-1", "1")].score_given == 100.0
+
+
+def test_a_slow_lms_never_receives_a_score_twice(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    """Two workers, a lease shorter than a batch takes on a slow LMS: before, a worker whose
+    lease ran out mid-batch still sent what another worker had taken over."""
+    override_settings(app, outbox={"lease_seconds": 2, "batch_size": 20})
+    for n in range(12):
+        progress(participant(course, lms, n), "ls-check")
+    lms.latency = 0.4  # 12 scores take ~5 s: longer than the lease
+
+    def worker_loop() -> None:
+        with app.app_context():
+            for _ in range(40):
+                worker.run_once()
+                pending = db.session.scalar(
+                    select(ScoreOutbox.id).where(ScoreOutbox.status == "pending").limit(1)
+                )
+                db.session.remove()
+                if pending is None:
+                    return
+                time.sleep(0.1)
+
+    threads = [threading.Thread(target=worker_loop) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    db.session.expire_all()
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(ScoreOutbox).where(ScoreOutbox.status == "delivered")
+        )
+        == 12
+    )
+    assert lms.posts == 12  # each score reached the LMS exactly once
+
+
+def test_tenants_do_not_hurt_each_other_a_hung_lms_delays_only_its_own_grades(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    """One tenant's LMS answers every score after 3 s; another tenant's scores must not wait
+    behind them (before: one worker sent them one after the other, behind the hung LMS)."""
+    other = FlakyLms(free_port())
+    other.start()
+    try:
+        platform = PlatformFactory(
+            issuer="https://fast.example.edu",
+            client_id="c-2",
+            auth_login_url=other.url + "/auth",
+            auth_token_url=other.url + "/token",
+            key_set_url=other.url + "/jwks",
+        )
+        context = CourseFactory(deployment=DeploymentFactory(platform=platform))
+        link = LinkFactory(course=context, lineitem_url=f"{other.url}/lineitems/1")
+        fast = {"platform": platform.id, "context": context.id, "link": link.id}
+        for n in range(6):
+            progress(participant(course, lms, n), "ls-check")  # the hung tenant's first
+        for n in range(6, 9):
+            progress(participant(fast, other, n), "ls-check")
+        lms.latency = 3.0  # each score times out (0.5 s here, 5 s by default)
+        started = time.monotonic()
+        result = worker.run_once()
+        assert (result.delivered, result.retried) == (3, 6)
+        assert len(other.accepted) == 3
+        assert max(a.received for a in other.accepted) - started < 1.0
+        # The hung tenant's scores are not lost: they wait for their next attempt.
+        waiting = db.session.scalars(select(ScoreOutbox).where(ScoreOutbox.status == "pending"))
+        assert {r.platform_id for r in waiting} == {course["platform"]}
+    finally:
+        other.stop()

@@ -201,3 +201,31 @@ def test_platform_origin_in_csp_follows_registration(
     db.session.commit()
     forget_frame_ancestors()
     assert "lms.example.edu" not in client.get("/health").headers["Content-Security-Policy"]
+
+
+def test_tenants_frame_ancestors_are_per_platform(app: Flask, launcher: Launcher) -> None:
+    """A platform's pages may be framed by its own origins only; origins another tenant's
+    launches taught Senda (its school domains) never reach them."""
+    from tests.conftest import register_platform
+    from tests.support.lti import Launcher as TenantLauncher
+
+    other = register_platform("https://other.example.org", "client-b", "dep-b", "other")
+    with app.test_client() as tenant_b:
+        b = TenantLauncher(tenant_b, other)
+        b.launch(
+            "participant",
+            **{LTI + "launch_presentation": {"return_url": "https://school-b.example.org/c/1"}},
+        )
+        csp_b = tenant_b.get("/health").headers["Content-Security-Policy"]
+        assert "https://school-b.example.org" in csp_b.split("frame-ancestors")[1]
+    launcher.launch("participant")
+    csp_a = launcher.client.get("/health").headers["Content-Security-Policy"]
+    ancestors = csp_a.split("frame-ancestors")[1]
+    assert "https://lms.example.edu" in ancestors
+    assert "school-b" not in ancestors and "other.example.org" not in ancestors
+    with app.test_client() as anonymous:
+        assert (
+            anonymous.get("/health")
+            .headers["Content-Security-Policy"]
+            .endswith("frame-ancestors 'self'")
+        )

@@ -22,6 +22,7 @@ class Accepted:
     score_maximum: float
     activity_progress: str
     timestamp: str
+    received: float = field(default_factory=time.monotonic)  # when it reached the LMS
 
 
 @dataclass
@@ -34,6 +35,7 @@ class FlakyLms:
     token_requests: int = 0
     tokens: set[str] = field(default_factory=set)
     slow_seconds: float = 2.0
+    latency: float = 0.0  # every score POST waits this long (an LMS far away, or busy)
     _server: Any = None
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,7 +66,10 @@ class FlakyLms:
 
         @app.post("/lineitems/<item>/scores")
         def scores(item: str) -> Any:
-            self.posts += 1
+            with self._lock:
+                self.posts += 1
+            if self.latency:
+                time.sleep(self.latency)
             behaviour = next_behaviour()
             if behaviour != "ok":
                 return self._misbehave(behaviour)
