@@ -45,11 +45,11 @@ class DeclaredPlatform:
 
 @dataclass(frozen=True)
 class LtiSettings:
-    clock_leeway_seconds: int = 10
+    clock_leeway_seconds: int = 60
     max_token_age_seconds: int = 600
     login_state_ttl_seconds: int = 600
     jwks_cache_seconds: int = 86400
-    jwks_refetch_interval_seconds: int = 60
+    jwks_refetch_interval_seconds: int = 10
     http_timeout_seconds: float = 5.0
     platforms: tuple[DeclaredPlatform, ...] = ()
     # Refuse LMS URLs (registration, key sets, services) on private or loopback addresses.
@@ -141,11 +141,11 @@ class _PlatformSchema(Schema):
 
 
 class _LtiSchema(Schema):
-    clock_leeway_seconds = fields.Integer(load_default=10, validate=validate.Range(0, 60))
+    clock_leeway_seconds = fields.Integer(load_default=60, validate=validate.Range(0, 300))
     max_token_age_seconds = fields.Integer(load_default=600, validate=validate.Range(30, 3600))
     login_state_ttl_seconds = fields.Integer(load_default=600, validate=validate.Range(60, 3600))
     jwks_cache_seconds = fields.Integer(load_default=86400, validate=validate.Range(60))
-    jwks_refetch_interval_seconds = fields.Integer(load_default=60, validate=validate.Range(1))
+    jwks_refetch_interval_seconds = fields.Integer(load_default=10, validate=validate.Range(1))
     http_timeout_seconds = fields.Float(load_default=5.0, validate=validate.Range(0.1, 60))
     platforms = fields.List(fields.Nested(_PlatformSchema), load_default=list)
     allow_private_urls = fields.Boolean(load_default=False)

@@ -23,7 +23,7 @@ from flask import Flask, current_app
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from lti_tool.lti import ags
+from lti_tool.lti import ags, http, registry
 from lti_tool.models import LtiUser, Platform, ResourceLink, ScoreOutbox, db, utcnow
 from lti_tool.models.outbox import DELIVERED, PARKED, PENDING
 from lti_tool.services import grades
@@ -190,6 +190,10 @@ def deliver(
     scopes = _scopes(link)
     outcome = DELIVERED
     try:
+        hosts = registry.platform_hosts(platform.id)
+        for url in (link.lineitem_url, link.lineitems_url):
+            if url and not http.on_hosts(url, hosts):
+                raise ags.GiveUp("the service URL is not on the platform's hosts")
         lineitem_url = link.lineitem_url
         if not lineitem_url:
             if not link.lineitems_url:

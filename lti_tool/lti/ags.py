@@ -25,7 +25,7 @@ from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lti_tool.lti import keys
+from lti_tool.lti import http, keys
 from lti_tool.lti.http import USER_AGENT
 from lti_tool.models import AccessToken, Platform, db, utcnow
 
@@ -65,12 +65,17 @@ class ScoreMessage:
 
 
 class TimeoutSession(requests.Session):
-    """pylti1p3 sends without a timeout; a hung LMS must never hang a worker."""
+    """pylti1p3 sends without a timeout; a hung LMS must never hang a worker. Connections pass
+    the SSRF guard (lti/http.py)."""
 
     def __init__(self, timeout: float) -> None:
         super().__init__()
         self.timeout = timeout
+        self.trust_env = False
         self.headers["User-Agent"] = USER_AGENT
+        adapter = http.GuardedAdapter(pool_connections=4, pool_maxsize=32)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
@@ -193,9 +198,12 @@ class LmsClient:
             except requests.Timeout as exc:
                 raise Retry("timeout") from exc
             except requests.ConnectionError as exc:
+                if http.UNSAFE_MARK in str(exc):
+                    raise GiveUp("the service URL is not a public address") from exc
                 raise Retry("connection failed") from exc
             except (LtiException, ValueError, KeyError) as exc:
-                raise GiveUp(str(exc)[:300]) from exc
+                # The LMS's own words may hold its data: keep only what kind of failure it was.
+                raise GiveUp(f"the LMS's answer could not be used ({type(exc).__name__})") from exc
         raise Retry("authentication failed twice")  # pragma: no cover - loop always returns
 
     def ags(
@@ -264,12 +272,13 @@ class LmsClient:
 
 
 def _classify(response: requests.Response) -> Exception:
+    """The status says what to do; the LMS's body is never kept (it may echo names or tokens,
+    and errors are shown to facilitators)."""
     status = response.status_code
-    body = (response.text or "")[:200].replace("\n", " ")
     if status == 409:
-        return AlreadyApplied(body)
+        return AlreadyApplied("HTTP 409")
     if status == 429 or status >= 500 or status == 401:
         retry_after = response.headers.get("Retry-After")
         seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
-        return Retry(f"HTTP {status} {body}".strip(), seconds)
-    return GiveUp(f"HTTP {status} {body}".strip())
+        return Retry(f"HTTP {status}", seconds)
+    return GiveUp(f"HTTP {status}")

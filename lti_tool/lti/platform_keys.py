@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -30,9 +32,20 @@ log = logging.getLogger(__name__)
 _locks_guard = threading.Lock()
 
 
-def _parsed() -> dict[tuple[int, str], RSAPublicKey]:
-    parsed: dict[tuple[int, str], RSAPublicKey] = memo("platform_keys", dict)
-    return parsed
+# A worker re-reads a platform's stored key set this often, so a key the platform removed (and
+# another worker's fetch dropped) stops verifying here too within seconds.
+KEYS_FRESH_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class _KeyMap:
+    read_at: float
+    keys: dict[str, RSAPublicKey]
+
+
+def _maps() -> dict[int, _KeyMap]:
+    found: dict[int, _KeyMap] = memo("platform_keys", dict)
+    return found
 
 
 class KeyNotFound(LookupError):
@@ -40,11 +53,14 @@ class KeyNotFound(LookupError):
 
 
 class KeySetUnavailable(RuntimeError):
-    """The platform's JWKS could not be fetched (down, slow, or not JSON)."""
+    """The platform's JWKS could not be fetched (down, slow, too large, or not JSON)."""
 
 
-def _parse_key_set(platform_id: int, key_set: dict[str, Any]) -> None:
-    for jwk in key_set.get("keys", []):
+def _parse_key_set(key_set: dict[str, Any] | None) -> dict[str, RSAPublicKey]:
+    keys: dict[str, RSAPublicKey] = {}
+    for jwk in (key_set or {}).get("keys", []):
+        if not isinstance(jwk, dict):
+            continue
         kid = jwk.get("kid")
         if not kid or jwk.get("kty") != "RSA" or jwk.get("alg", "RS256") != "RS256":
             continue
@@ -53,7 +69,15 @@ def _parse_key_set(platform_id: int, key_set: dict[str, Any]) -> None:
         except (ValueError, KeyError, TypeError):
             continue
         if isinstance(key, RSAPublicKey):
-            _parsed()[(platform_id, kid)] = key
+            keys[str(kid)] = key
+    return keys
+
+
+def _remember(platform_id: int, key_set: dict[str, Any] | None) -> dict[str, RSAPublicKey]:
+    """Replace the platform's keys as a whole: a kid no longer published is gone."""
+    keys = _parse_key_set(key_set)
+    _maps()[platform_id] = _KeyMap(time.monotonic(), keys)
+    return keys
 
 
 def _lock_for(platform_id: int) -> threading.Lock:
@@ -63,29 +87,26 @@ def _lock_for(platform_id: int) -> threading.Lock:
 
 
 def public_key(platform_id: int, kid: str) -> RSAPublicKey:
-    """The platform's key for `kid`, fetching the key set only if the kid is unknown."""
-    key = _parsed().get((platform_id, kid))
-    if key is not None:
-        return key
-    with _lock_for(platform_id):
-        key = _parsed().get((platform_id, kid))
+    """The platform's key for `kid`. Known keys come from memory (re-read from the database
+    every few seconds); an unknown kid fetches the key set, at most once per interval."""
+    known = _maps().get(platform_id)
+    if known is not None and time.monotonic() - known.read_at < KEYS_FRESH_SECONDS:
+        key = known.keys.get(kid)
         if key is not None:
             return key
+    with _lock_for(platform_id):
         platform = db.session.get(Platform, platform_id)
         if platform is None:
             raise KeyNotFound(kid)
-        if platform.key_set:
-            _parse_key_set(platform_id, platform.key_set)
-            key = _parsed().get((platform_id, kid))
-            if key is not None:
-                return key
+        keys = _remember(platform_id, platform.key_set)
+        if kid in keys:
+            return keys[kid]
         if not _claim_fetch(platform_id):
             raise KeyNotFound(kid)
-        _parse_key_set(platform_id, fetch_and_store(platform_id, platform.key_set_url))
-        key = _parsed().get((platform_id, kid))
-        if key is None:
+        keys = _remember(platform_id, fetch_and_store(platform_id, platform.key_set_url))
+        if kid not in keys:
             raise KeyNotFound(kid)
-        return key
+        return keys[kid]
 
 
 def _claim_fetch(platform_id: int) -> bool:
@@ -140,11 +161,7 @@ def refresh_stale_key_sets() -> int:
             key_set = fetch_and_store(platform_id, url)
         except KeySetUnavailable:
             continue
-        # Forget parsed keys the platform no longer publishes.
-        parsed = _parsed()
-        for cached in [k for k in parsed if k[0] == platform_id]:
-            del parsed[cached]
-        _parse_key_set(platform_id, key_set)
+        _remember(platform_id, key_set)  # keys the platform no longer publishes are gone
         refreshed += 1
     return refreshed
 

@@ -180,3 +180,31 @@ def frame_ancestor_origins(platform_id: int) -> list[str]:
             if parts.scheme in ("http", "https") and parts.netloc:
                 origins.add(f"{parts.scheme}://{parts.netloc}")
     return sorted(origins)
+
+
+def platform_hosts(platform_id: int) -> set[str]:
+    """The host names a platform owns: its issuer's, its endpoints' and those learnt from its
+    own signed launches (Canvas serves a school from its own domain). Service URLs from launch
+    claims must be on one of them before Senda sends a bearer token there."""
+    from urllib.parse import urlsplit
+
+    cached: dict[int, tuple[float, set[str]]] = memo("platform_hosts", dict)
+    found = cached.get(platform_id)
+    if found is not None and time.monotonic() - found[0] < CACHE_SECONDS:
+        return found[1]
+    row = db.session.execute(
+        select(
+            Platform.issuer,
+            Platform.auth_login_url,
+            Platform.auth_token_url,
+            Platform.key_set_url,
+            Platform.frame_origins,
+        ).where(Platform.id == platform_id)
+    ).one_or_none()
+    if row is None:
+        return set()
+    urls = [row.issuer, row.auth_login_url, row.auth_token_url, row.key_set_url]
+    urls += list(row.frame_origins or [])
+    hosts = {h for u in urls if (h := (urlsplit(u).hostname or "").lower())}
+    cached[platform_id] = (time.monotonic(), hosts)
+    return hosts

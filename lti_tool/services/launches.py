@@ -14,6 +14,7 @@ waits under a one-time ticket until the page proves the state from platform stor
 from __future__ import annotations
 
 import dataclasses
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from sqlalchemy import select
 
 from courses.links import LinkTarget, TargetKind
 from lti_tool.actor import Actor, Role
-from lti_tool.lti import onetime
+from lti_tool.lti import http, onetime, registry
 from lti_tool.lti.adapter import LoginStart, SendaMessageLaunch, begin_login
 from lti_tool.lti.claims import LaunchClaims, parse_claims
 from lti_tool.lti.errors import LaunchRejected
@@ -43,6 +44,8 @@ from lti_tool.services import programme
 from lti_tool.services.dbutil import upsert
 
 __all__ = ["LoginStart", "begin_login", "complete", "verify"]
+
+log = logging.getLogger(__name__)
 
 TICKET_PREFIX = "launch-ticket:"
 TICKET_TTL_SECONDS = 120
@@ -175,6 +178,9 @@ def _record(
     programme) ids. Does not commit."""
     assert claims.role is not None
     now = utcnow()
+    origin = claims.frame_origin  # first: it also tells which hosts the platform owns
+    if origin:
+        _remember_frame_origin(platform.id, origin)
     user_id = upsert(
         LtiUser,
         {
@@ -199,7 +205,9 @@ def _record(
                 "context_id": claims.context_id,
                 "title": claims.context_title,
                 "label": claims.context_label,
-                "memberships_url": claims.memberships_url,
+                "memberships_url": claims.memberships_url
+                if http.on_hosts(claims.memberships_url, registry.platform_hosts(platform.id))
+                else None,
                 # Only when the course is first seen: the programme team may move it later.
                 "programme_id": platform.programme_id,
                 "created_at": now,
@@ -225,7 +233,7 @@ def _record(
         )
     link_id = None
     if claims.resource_link_id:
-        ags = claims.ags or {}
+        ags = _owned_service_urls(platform.id, claims.ags or {})
         link_id = upsert(
             ResourceLink,
             {
@@ -242,10 +250,19 @@ def _record(
             keys=("deployment_id", "resource_link_id"),
             update=("context_id", "title", "target", "lineitem_url", "lineitems_url", "ags_scopes"),
         )
-    origin = claims.frame_origin
-    if origin:
-        _remember_frame_origin(platform.id, origin)
     return user_id, context_id, link_id, programme_id
+
+
+def _owned_service_urls(platform_id: int, ags: dict[str, Any]) -> dict[str, Any]:
+    """The AGS claim with only the service URLs on the platform's own hosts: a bearer token is
+    never sent to a host the platform does not own (SSRF)."""
+    hosts = registry.platform_hosts(platform_id)
+    kept = dict(ags)
+    for key in ("lineitem", "lineitems"):
+        if kept.get(key) and not http.on_hosts(kept[key], hosts):
+            log.warning("service URL refused", extra={"event": "launch", "reason": "foreign_host"})
+            kept[key] = None
+    return kept
 
 
 def _programme_of(context_id: int) -> int:
@@ -273,7 +290,7 @@ def _remember_frame_origin(platform_id: int, origin: str) -> None:
     platform = db.session.get(Platform, platform_id)
     assert platform is not None
     platform.frame_origins = [*origins, origin][-20:]
-    forget("frame_ancestors")  # the pages' frame-ancestors learn it at once
+    forget("frame_ancestors", "platform_hosts")  # pages and service checks learn it at once
 
 
 # --------------------------------------------------------------------- cookieless hand-over

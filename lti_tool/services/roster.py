@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from lti_tool.lti import http, registry
 from lti_tool.lti.ags import GiveUp, LmsClient, Retry
 from lti_tool.lti.roles import course_role
 from lti_tool.models import LtiUser, Membership, Platform, db, utcnow
@@ -29,6 +30,8 @@ def sync(scope: CourseScope) -> int:
         raise NoRosterService(scope.context_id)
     platform = db.session.get(Platform, context.deployment.platform_id)
     assert platform is not None
+    if not http.on_hosts(context.memberships_url, registry.platform_hosts(platform.id)):
+        raise LmsUnavailable("the roster URL is not on the platform's hosts")
     client = LmsClient(platform, settings().lti.http_timeout_seconds)
     try:
         members = client.members(context.memberships_url)

@@ -15,7 +15,7 @@ def test_defaults_without_a_file() -> None:
     settings = load_settings(environ={})
     assert settings.default_locale == "es"
     assert settings.demo.enabled is False
-    assert settings.lti.clock_leeway_seconds == 10
+    assert settings.lti.clock_leeway_seconds == 60
     assert settings.outbox.max_attempts == 12
 
 
@@ -53,7 +53,7 @@ def test_toml_file_then_environment_override(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("environ", "key"),
     [
-        ({"SENDA_LTI__CLOCK_LEEWAY_SECONDS": "600"}, "clock_leeway_seconds"),
+        ({"SENDA_LTI__CLOCK_LEEWAY_SECONDS": "3600"}, "clock_leeway_seconds"),
         ({"SENDA_DEFAULT_LOCALE": "fr"}, "default_locale"),
         ({"SENDA_OUTBOX__MAX_ATTEMPTS": "many"}, "max_attempts"),
         ({"SENDA_CONFIG": "/no/such/file.toml"}, "SENDA_CONFIG"),

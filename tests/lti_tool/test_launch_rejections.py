@@ -430,3 +430,50 @@ def test_token_signed_with_symmetric_secret_never_verifies(launcher: Launcher) -
 
 def test_launch_url_constant_is_what_login_registers() -> None:
     assert LAUNCH_URL.endswith("/lti/launch")
+
+
+def _age_the_last_fetch(platform_id: int, seconds: int) -> None:
+    from datetime import timedelta
+
+    from lti_tool.models import Platform, db, utcnow
+
+    row = db.session.get(Platform, platform_id)
+    assert row is not None
+    row.key_set_fetched_at = utcnow() - timedelta(seconds=seconds)
+    db.session.commit()
+
+
+@responses.activate
+def test_keys_a_key_the_platform_removed_stops_verifying_at_the_next_fetch(
+    app: Flask, client: Any
+) -> None:
+    old, new = platform_key("old"), platform_key("new")
+    platform = register_platform("https://revoking.example.edu", "c-1", "d-1", "old")
+    launcher = Launcher(client, platform)
+    assert launcher.launch().status_code == 302  # the old key verifies
+    # The platform replaces its key set: the old key is revoked, a new one published.
+    responses.get(platform.issuer + "/jwks", json=new.key_set())
+    _age_the_last_fetch(platform.db_id, 11)
+    platform.key = new
+    assert launcher.launch().status_code == 302  # the new kid fetched the key set
+    platform.key = old
+    assert_refused(launcher.launch(), 401)  # a token signed with the revoked key
+
+
+@responses.activate
+def test_keys_a_new_platform_key_works_within_10_seconds_of_a_fetch(
+    app: Flask, client: Any
+) -> None:
+    platform = register_platform("https://rotating2.example.edu", "c-1", "d-1", "old")
+    jwks = responses.get(platform.issuer + "/jwks", json=platform_key("old").key_set())
+    launcher = Launcher(client, platform)
+    login = launcher.login()
+    forged = launcher.sign(launcher.claims(nonce=login.nonce), headers={"kid": "not-yet"})
+    assert launcher.post_launch(forged, login.state).status_code == 401  # fetched just now
+    assert jwks.call_count == 1
+    new = platform_key("new")
+    responses.replace(responses.GET, platform.issuer + "/jwks", json=new.key_set())
+    platform.key = new
+    assert_refused(launcher.launch(), 401)  # within the interval: still rate-limited
+    _age_the_last_fetch(platform.db_id, 10)
+    assert launcher.launch().status_code == 302  # 10 s later the new key is accepted
