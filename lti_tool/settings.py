@@ -86,6 +86,17 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """Requests one client address (or one platform) may make, in Flask-Limiter's notation.
+    Generous enough for a community centre where 40 women launch behind one address."""
+
+    enabled: bool = True
+    login_per_address: str = "120/minute"
+    login_per_platform: str = "3000/minute"
+    launch_per_address: str = "120/minute"
+
+
+@dataclass(frozen=True)
 class Settings:
     secret_key: str | None = None
     database_url: str | None = None
@@ -99,6 +110,9 @@ class Settings:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    # A session ends after this many minutes without a request (shared phones and computers).
+    idle_timeout_minutes: int = 30
 
     def replaced(self, **tables: Mapping[str, Any]) -> Settings:
         """A copy with some keys of some tables changed: `replaced(outbox={"max_attempts": 3})`."""
@@ -190,6 +204,20 @@ class _PrivacySchema(Schema):
         return PrivacySettings(**{**data, "encryption_keys": tuple(data["encryption_keys"])})
 
 
+_LIMIT = validate.Regexp(r"^\d+\s*(/|per)\s*\d*\s*(second|minute|hour|day)s?$")
+
+
+class _LimitSchema(Schema):
+    enabled = fields.Boolean(load_default=True)
+    login_per_address = fields.String(load_default="120/minute", validate=_LIMIT)
+    login_per_platform = fields.String(load_default="3000/minute", validate=_LIMIT)
+    launch_per_address = fields.String(load_default="120/minute", validate=_LIMIT)
+
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> LimitSettings:
+        return LimitSettings(**data)
+
+
 def _table(schema: type[Schema]) -> fields.Nested:
     # A missing table still gets its defaults: load it as if it were empty.
     return fields.Nested(schema, load_default=lambda: schema().load({}))
@@ -205,12 +233,14 @@ class _SettingsSchema(Schema):
     content_path = fields.String(load_default="content")
     default_locale = fields.String(load_default="es", validate=validate.OneOf(["es", "en"]))
     session_lifetime_minutes = fields.Integer(load_default=480, validate=validate.Range(5))
+    idle_timeout_minutes = fields.Integer(load_default=30, validate=validate.Range(1, 24 * 60))
     proxy_count = fields.Integer(load_default=0, validate=validate.Range(0, 5))
     public_url = fields.String(load_default=None, allow_none=True)
     lti = _table(_LtiSchema)
     outbox = _table(_OutboxSchema)
     demo = _table(_DemoSchema)
     privacy = _table(_PrivacySchema)
+    limits = _table(_LimitSchema)
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> Settings:

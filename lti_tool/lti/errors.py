@@ -72,6 +72,14 @@ REASONS: dict[str, Reason] = {
         _l("This launch was started in another browser. Please open Senda again from your course."),
         _l("The state in the launch does not match the one stored in this browser."),
     ),
+    "state_store_unavailable": Reason(
+        503,
+        _l("Senda is busy for a moment and could not open. Please try again in a minute."),
+        _l(
+            "The launch-state store (Redis) did not answer. Launches work again as soon as it "
+            "does; /health shows its state."
+        ),
+    ),
     "foreign_origin": Reason(
         403,
         _l(

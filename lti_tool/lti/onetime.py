@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 from sqlalchemy import delete, insert
 
+from lti_tool.lti.errors import LaunchRejected
 from lti_tool.models import OneTimeItem, db, utcnow
 from lti_tool.settings import Settings
 
@@ -26,8 +27,14 @@ class OneTimeStore(Protocol):
     def take(self, key: str) -> dict[str, Any] | None:
         """Return the value and forget it; None if it never existed, expired or was taken."""
 
+    def ping(self) -> bool:
+        """Whether the store answers."""
+
 
 class DatabaseOneTimeStore:
+    def ping(self) -> bool:
+        return True  # the database's own health is checked on its own
+
     def put(self, key: str, value: dict[str, Any], ttl_seconds: int) -> None:
         now = utcnow()
         # Its own transaction: a login writes nothing else, and must not depend on the request's.
@@ -62,12 +69,25 @@ class RedisOneTimeStore:
         import redis  # imported here so SQLite-only installs never need a Redis server
 
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._errors = (redis.RedisError,)
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._redis.ping())
+        except self._errors:
+            return False
 
     def put(self, key: str, value: dict[str, Any], ttl_seconds: int) -> None:
-        self._redis.set(self.prefix + key, json.dumps(value), ex=ttl_seconds, nx=True)
+        try:
+            self._redis.set(self.prefix + key, json.dumps(value), ex=ttl_seconds, nx=True)
+        except self._errors as exc:
+            raise LaunchRejected("state_store_unavailable") from exc
 
     def take(self, key: str) -> dict[str, Any] | None:
-        raw = self._redis.getdel(self.prefix + key)
+        try:
+            raw = self._redis.getdel(self.prefix + key)
+        except self._errors as exc:
+            raise LaunchRejected("state_store_unavailable") from exc
         if raw is None:
             return None
         value: dict[str, Any] = json.loads(raw)  # type: ignore[arg-type,unused-ignore]

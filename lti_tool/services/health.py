@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from lti_tool.lti import onetime
 from lti_tool.models import db
+
+
+def state_store_ok() -> bool:
+    """Redis (the launch-state store) when configured."""
+    return onetime.store().ping()
 
 
 def database_ok() -> bool:

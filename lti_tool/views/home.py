@@ -46,10 +46,15 @@ def set_locale() -> ResponseReturnValue:
 
 @bp.get("/health")
 def health_check() -> tuple[dict[str, str], int]:
-    """For load balancers: 200 when the database answers."""
-    if not health.database_ok():
-        return {"status": "database unavailable"}, 503
-    return {"status": "ok"}, 200
+    """For load balancers and monitoring: 200 when the database and Redis answer."""
+    database, redis = health.database_ok(), health.state_store_ok()
+    status = "ok" if database and redis else "unavailable"
+    body = {
+        "status": status,
+        "database": "ok" if database else "down",
+        "redis": "ok" if redis else "down",
+    }
+    return body, 200 if status == "ok" else 503
 
 
 @bp.get("/media/<path:filename>")

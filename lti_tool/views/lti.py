@@ -33,7 +33,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from lti_tool.extensions import csrf
+from lti_tool.extensions import csrf, limiter
 from lti_tool.lti import keys
 from lti_tool.lti.adapter import state_cookie_name
 from lti_tool.lti.errors import LaunchRejected
@@ -56,13 +56,14 @@ class LoginRequestSchema(Schema):
         unknown = EXCLUDE
 
     iss = fields.String(required=True, validate=[validate.Length(1, 255), _NO_CONTROL_CHARS])
+    # Bounded: the login stores them until the launch (a flood must not fill the store).
     login_hint = fields.String(
-        required=True, validate=[validate.Length(1, 2048), _NO_CONTROL_CHARS]
+        required=True, validate=[validate.Length(1, 1024), _NO_CONTROL_CHARS]
     )
     target_link_uri = fields.String(
-        required=True, validate=[validate.Length(1, 2048), _NO_CONTROL_CHARS]
+        required=True, validate=[validate.Length(1, 1024), _NO_CONTROL_CHARS]
     )
-    lti_message_hint = fields.String(validate=[validate.Length(max=4096), _NO_CONTROL_CHARS])
+    lti_message_hint = fields.String(validate=[validate.Length(max=2048), _NO_CONTROL_CHARS])
     client_id = fields.String(validate=[validate.Length(max=255), _NO_CONTROL_CHARS])
     lti_deployment_id = fields.String(validate=[validate.Length(max=255), _NO_CONTROL_CHARS])
     lti_storage_target = fields.String(
@@ -78,8 +79,26 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _login_limit() -> str:
+    return settings().limits.login_per_address
+
+
+def _platform_limit() -> str:
+    return settings().limits.login_per_platform
+
+
+def _launch_limit() -> str:
+    return settings().limits.launch_per_address
+
+
+def _issuer_key() -> str:
+    return "iss:" + (request.values.get("iss") or "")[:255]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @csrf.exempt
+@limiter.limit(_login_limit)
+@limiter.limit(_platform_limit, key_func=_issuer_key)
 def login() -> ResponseReturnValue:
     """OIDC third-party initiated login. Writes only a short-lived state record."""
     raw = request.args if request.method == "GET" else request.form
@@ -117,6 +136,7 @@ def _open(landing: launches.Landing) -> str:
 
 @bp.post("/launch")
 @csrf.exempt
+@limiter.limit(_launch_limit)
 def launch() -> ResponseReturnValue:
     """The LTI message launch: validate, then record, then one redirect to her first page."""
     if (request.content_length or 0) > MAX_LAUNCH_BYTES:

@@ -30,7 +30,7 @@ def test_frame_ancestors_never_allow_everyone(client: FlaskClient, launcher: Lau
 
 
 def test_health(client: FlaskClient) -> None:
-    assert client.get("/health").get_json() == {"status": "ok"}
+    assert client.get("/health").get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
 
 
 def test_errors_show_no_stack_trace(app: Flask, client: FlaskClient) -> None:

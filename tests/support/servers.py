@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ def free_port() -> int:
 
 @contextmanager
 def serving(app: Flask, port: int) -> Iterator[str]:
+    # Werkzeug's access lines would go to pytest's log capture, which keeps every one.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
