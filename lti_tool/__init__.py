@@ -6,7 +6,6 @@ Nothing touches the database at import or creation time; `flask db upgrade` migr
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
@@ -69,7 +68,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=_secret_key(app, config.secret_key),
         SQLALCHEMY_DATABASE_URI=config.database_url
         or f"sqlite:///{Path(app.instance_path) / 'senda.db'}",
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # hide_parameters: a database error never writes names or answers into a log line.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
         SESSION_COOKIE_NAME="senda_session",
         SESSION_COOKIE_HTTPONLY=True,
         # The session's life is counted from the launch that opened it (web/session.py).
@@ -133,5 +133,4 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
         # Started by the first request, so that CLI commands never start a worker.
         app.before_request(lambda: start_in_app(app))
-    logging.getLogger("lti_tool").setLevel(logging.INFO)
     return app

@@ -186,6 +186,14 @@ REASONS: dict[str, Reason] = {
         _l("Only designers and facilitators can choose what to add to a course."),
         _l("Deep linking is offered to instructors and content developers only."),
     ),
+    "session_ended": Reason(
+        401,
+        _l("Your access to Senda changed. Please open Senda again from your course."),
+        _l(
+            "The session ended because the platform was disabled, the person's role in the "
+            "course changed, or she was erased."
+        ),
+    ),
     "session_expired": Reason(
         401,
         _l("Your session has ended. Please open Senda again from your course."),

@@ -20,3 +20,11 @@ def database_ok() -> bool:
         db.session.rollback()
         return False
     return True
+
+
+def discard_failed_transaction() -> None:
+    """After an unexpected error, nothing half-written may be committed by a later request."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself may be gone
+        db.session.remove()

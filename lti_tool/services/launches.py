@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -327,3 +328,40 @@ def take_hand_over(ticket: str) -> dict[str, Any]:
     if handoff is None or "session" not in handoff:
         raise LaunchRejected("state_invalid")
     return handoff
+
+
+# ------------------------------------------------------------------ sessions that stay true
+SESSION_CHECK_SECONDS = 5.0
+
+
+def session_is_current(user_id: int, platform_id: int, context_id: int | None, role: Role) -> bool:
+    """Whether what a session was opened with still holds: the person exists (not erased), her
+    platform is active, and her role in the course is the one she launched with. Checked on
+    every request, remembered a few seconds per process."""
+    cache: dict[tuple[int, int | None, str], tuple[float, bool]] = memo("live_sessions", dict)
+    key = (user_id, context_id, role.value)
+    found = cache.get(key)
+    if found is not None and time.monotonic() - found[0] < SESSION_CHECK_SECONDS:
+        return found[1]
+    query = (
+        select(Platform.active, Membership.role)
+        .select_from(LtiUser)
+        .join(Platform, Platform.id == LtiUser.platform_id)
+        .outerjoin(
+            Membership,
+            (Membership.user_id == LtiUser.id) & (Membership.context_id == context_id),
+        )
+        .where(LtiUser.id == user_id, LtiUser.platform_id == platform_id)
+    )
+    row = db.session.execute(query).one_or_none()
+    current = row is not None and bool(row.active)
+    if current and context_id is not None:
+        current = row is not None and row.role == role.value
+    if len(cache) > 50_000:
+        cache.clear()
+    cache[key] = (time.monotonic(), current)
+    return current
+
+
+def forget_live_sessions() -> None:
+    forget("live_sessions")

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, request, send_from_directory, session, url_for
+from flask import (
+    Blueprint,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from lti_tool.actor import Role
 from lti_tool.services import health
 from lti_tool.services.content import content_root
 from lti_tool.web.i18n import LOCALES
-from lti_tool.web.session import current_actor, require_role
+from lti_tool.web.session import current_actor, end_session, require_role
 
 bp = Blueprint("home", __name__)
 
@@ -29,6 +37,13 @@ HOMES = {
 def index() -> ResponseReturnValue:
     """Each course role has its own home."""
     return redirect(url_for(HOMES.get(current_actor().role, "learner.entry")))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """ "Salir": forget this browser's session (a shared phone, a community-centre computer)."""
+    end_session()
+    return render_template("logged_out.html")
 
 
 @bp.post("/locale")

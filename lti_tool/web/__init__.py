@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, g
 from flask_babel import refresh
 
-from lti_tool.web import errors
+from lti_tool.web import errors, logs
 from lti_tool.web.headers import security_headers
 from lti_tool.web.session import LtiSessionInterface
 from lti_tool.web.templating import template_globals
@@ -30,6 +30,7 @@ def _fresh_request_state() -> None:
 def init_app(app: Flask) -> None:
     app.session_interface = LtiSessionInterface()
     app.before_request(_fresh_request_state)
+    logs.init_app(app)
     app.after_request(security_headers)
     errors.init_app(app)
     app.context_processor(template_globals)

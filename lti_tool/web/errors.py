@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.lti.errors import REASONS, LaunchRejected
+from lti_tool.services import health
 from lti_tool.services.errors import Forbidden, NotFound
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def render_rejection(exc: LaunchRejected) -> tuple[str, int]:
     reason = REASONS[exc.reason]
-    log.info("launch rejected: %s", exc.reason)
+    log.info("launch refused", extra={"event": "refusal", "reason": exc.reason})
     return (
         render_template(
             "error.html",
@@ -71,6 +72,7 @@ def _csrf_error(exc: CSRFError) -> tuple[str, int]:
 
 def _server_error(exc: Exception) -> tuple[str, int]:
     log.exception("unhandled error")
+    health.discard_failed_transaction()
     return (
         render_template(
             "error.html",

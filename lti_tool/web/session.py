@@ -17,6 +17,8 @@ from flask.sessions import SecureCookieSessionInterface
 
 from lti_tool.actor import Actor, Role
 from lti_tool.lti.errors import LaunchRejected
+from lti_tool.services import launches
+from lti_tool.settings import settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -49,6 +51,7 @@ def start_session(actor: Actor, locale: str | None, extra: dict[str, Any] | None
             "role": actor.role.value,
             "name": actor.name[:80],
             "at": int(time.time()),
+            "seen": int(time.time()),
         }
     )
     if actor.mentees:
@@ -59,18 +62,37 @@ def start_session(actor: Actor, locale: str | None, extra: dict[str, Any] | None
         session.update(extra)
 
 
+# How often the session's "last seen" time is rewritten (each rewrite sends a new cookie).
+SEEN_RESOLUTION_SECONDS = 30
+
+
+def end_session() -> None:
+    """Forget who this browser was (the "Salir" button, an idle or changed session)."""
+    session.clear()
+
+
 def session_actor() -> Actor | None:
-    """The actor of this browser's session; None without one, or when it expired."""
+    """The actor of this browser's session; None without one, or when it expired. A session
+    ends after its lifetime, after `idle_timeout_minutes` without a request (a shared phone or
+    a community-centre computer), and as soon as her platform is disabled, her role in the
+    course changes or she is erased."""
     if "uid" not in session:
         return None
+    now = time.time()
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
-    if time.time() - session.get("at", 0) > lifetime:
-        session.clear()
+    idle = settings().idle_timeout_minutes * 60
+    if now - session.get("at", 0) > lifetime or now - session.get("seen", now) > idle:
+        end_session()
         return None
     role = Role.of(session.get("role"))
     if role is None:  # a cookie from an older Senda, or tampered: start again from the LMS
-        session.clear()
+        end_session()
         raise LaunchRejected("unknown_role")
+    if not launches.session_is_current(session["uid"], session["pid"], session.get("ctx"), role):
+        end_session()
+        raise LaunchRejected("session_ended")
+    if now - session.get("seen", 0) > SEEN_RESOLUTION_SECONDS:
+        session["seen"] = int(now)
     return Actor(
         user_id=session["uid"],
         platform_id=session["pid"],
