@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from flask import Flask, current_app
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.models import OneTimeItem, db, utcnow
@@ -30,10 +30,23 @@ class OneTimeStore(Protocol):
     def ping(self) -> bool:
         """Whether the store answers."""
 
+    def peek(self, key: str) -> dict[str, Any] | None:
+        """The value, left in place; None if absent or expired."""
+
 
 class DatabaseOneTimeStore:
     def ping(self) -> bool:
         return True  # the database's own health is checked on its own
+
+    def peek(self, key: str) -> dict[str, Any] | None:
+        with db.engine.connect() as conn:
+            row = conn.execute(
+                select(OneTimeItem.value, OneTimeItem.expires_at).where(OneTimeItem.key == key)
+            ).first()
+        if row is None or row.expires_at < utcnow():
+            return None
+        value: dict[str, Any] = json.loads(row.value)
+        return value
 
     def put(self, key: str, value: dict[str, Any], ttl_seconds: int) -> None:
         now = utcnow()
@@ -76,6 +89,16 @@ class RedisOneTimeStore:
             return bool(self._redis.ping())
         except self._errors:
             return False
+
+    def peek(self, key: str) -> dict[str, Any] | None:
+        try:
+            raw = self._redis.get(self.prefix + key)
+        except self._errors as exc:
+            raise LaunchRejected("state_store_unavailable") from exc
+        if raw is None:
+            return None
+        value: dict[str, Any] = json.loads(raw)  # type: ignore[arg-type,unused-ignore]
+        return value
 
     def put(self, key: str, value: dict[str, Any], ttl_seconds: int) -> None:
         try:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from courses import progression
 from courses.model import Activity
@@ -231,15 +232,26 @@ def record_attendance(
         present = user_id in present_ids
         if previous.get(user_id) == present or (user_id not in previous and not present):
             continue
-        row = db.session.scalar(
-            select(Attendance).where(
-                Attendance.session_id == session.id, Attendance.user_id == user_id
+        # One statement: the same form saved twice at once (a double tap) updates, never fails.
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(Attendance).values(
+            session_id=session.id,
+            user_id=user_id,
+            present=present,
+            recorded_by=recorded_by,
+            recorded_at=utcnow(),
+        )
+        db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["session_id", "user_id"],
+                set_={
+                    "present": statement.excluded.present,
+                    "recorded_by": statement.excluded.recorded_by,
+                    "recorded_at": statement.excluded.recorded_at,
+                },
             )
-        ) or Attendance(session_id=session.id, user_id=user_id)
-        row.present = present
-        row.recorded_by = recorded_by
-        row.recorded_at = utcnow()
-        db.session.add(row)
+        )
         enrolment = member.enrolment
         if enrolment is not None and present:
             activity = content.catalogue(enrolment.content_version_id).activities.get(

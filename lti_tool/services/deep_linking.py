@@ -3,6 +3,7 @@ answer to the LMS."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from flask_babel import gettext as _
 from courses.links import INTAKE, LinkTarget
 from courses.model import Catalogue
 from lti_tool.actor import Actor
+from lti_tool.lti import onetime
 from lti_tool.lti.deep_linking import ContentItem, response_jwt
 from lti_tool.models import Platform, db
 from lti_tool.services import content
@@ -68,21 +70,45 @@ def available(locale: str) -> list[Choice]:
     return choices(found[1], locale)
 
 
+DL_PREFIX = "deep-linking:"
+DL_TTL_SECONDS = 3600
+
+
+def hold_settings(settings: dict[str, Any]) -> str:
+    """Keep a deep-linking request's settings (its return URL, its opaque `data`, of any
+    size) on the server; the session carries only this key. One response per request."""
+    key = secrets.token_urlsafe(24)
+    onetime.store().put(DL_PREFIX + key, settings, DL_TTL_SECONDS)
+    return key
+
+
+def held_settings(key: str | None) -> dict[str, Any] | None:
+    return onetime.store().peek(DL_PREFIX + key) if key else None
+
+
 class NotAChoice(ValueError):
     """A chosen item that Senda did not offer (tampered, or another tenant's)."""
 
 
+class AlreadyAnswered(LookupError):
+    """This deep-linking request was answered already (a second tab, an old cookie)."""
+
+
 def respond(
-    actor: Actor, settings: dict[str, Any], chosen: Sequence[str], locale: str, launch_url: str
-) -> str:
-    """The signed response for the chosen targets (only Senda's own catalogue is accepted)."""
+    actor: Actor, key: str, chosen: Sequence[str], locale: str, launch_url: str
+) -> tuple[str, str]:
+    """The signed response for the chosen targets (only Senda's own catalogue is accepted),
+    and the URL to post it to. The request's settings are used up: never two responses."""
     offered = {choice.target: choice for choice in available(locale)}
     if any(target not in offered for target in chosen):
         raise NotAChoice(chosen)
+    settings = onetime.store().take(DL_PREFIX + key) if key else None
+    if settings is None:
+        raise AlreadyAnswered(key)
     platform = db.session.get(Platform, actor.platform_id)
     if platform is None:
         raise Forbidden("platform gone")
-    return response_jwt(
+    return settings["return_url"], response_jwt(
         issuer=platform.issuer,
         client_id=platform.client_id,
         deployment_id=settings["deployment_id"],

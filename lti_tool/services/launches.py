@@ -41,7 +41,7 @@ from lti_tool.models import (
     db,
     utcnow,
 )
-from lti_tool.services import programme
+from lti_tool.services import deep_linking, programme
 from lti_tool.services.dbutil import upsert
 
 __all__ = ["LoginStart", "begin_login", "complete", "verify"]
@@ -138,9 +138,10 @@ def complete(pending: dict[str, Any]) -> Landing:
         "target": target.format(),
         "grants": sorted(role.value for role in programme.roles_of(actor)),
     }
+    held: dict[str, Any] | None = None
     if claims.is_deep_linking:
         assert claims.deep_linking is not None
-        extra["dl"] = {
+        held = {
             "return_url": claims.deep_linking["deep_link_return_url"],
             "data": claims.deep_linking.get("data"),
             "accept_multiple": claims.deep_linking.get("accept_multiple", True),
@@ -150,6 +151,8 @@ def complete(pending: dict[str, Any]) -> Landing:
     else:
         endpoint, values = _first_page(actor, target)
     db.session.commit()
+    if held is not None:  # after the commit: the one-time store writes in its own transaction
+        extra["dl"] = deep_linking.hold_settings(held)
     return Landing(actor, claims.locale, extra, endpoint, values)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from courses import progression
@@ -172,10 +173,34 @@ def change_plan(enrolment: Enrolment, level: str, course_ids: list[str], by: str
 
 # ----------------------------------------------------------------------------- progress
 def _row(j: Journey, activity: Activity) -> ActivityProgress:
+    """Her progress row for this activity, created if needed. INSERT … ON CONFLICT DO NOTHING:
+    the same first submit sent twice at once (a double tap) finds the row the other request
+    created instead of failing on the unique key."""
     row = j.rows.get(activity.id)
     if row is None:
-        row = ActivityProgress(enrolment_id=j.enrolment.id, activity_id=activity.id, data={})
-        db.session.add(row)
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = utcnow()
+        db.session.execute(
+            insert(ActivityProgress)
+            .values(
+                enrolment_id=j.enrolment.id,
+                activity_id=activity.id,
+                completed=False,
+                attempts=0,
+                data={},
+                fingerprint="",
+                started_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["enrolment_id", "activity_id"])
+        )
+        row = db.session.scalars(
+            select(ActivityProgress).where(
+                ActivityProgress.enrolment_id == j.enrolment.id,
+                ActivityProgress.activity_id == activity.id,
+            )
+        ).one()
         j.rows[activity.id] = row
     return row
 

@@ -26,11 +26,12 @@ class SelectionSchema(Schema):
     )
 
 
-def _settings() -> dict[str, Any]:
-    settings = session.get("dl")
-    if not settings:
-        abort(403)
-    return dict(settings)
+def _settings() -> tuple[str, dict[str, Any]]:
+    key = session.get("dl")
+    settings = deep_linking.held_settings(key if isinstance(key, str) else None)
+    if settings is None:
+        abort(403)  # no deep-linking launch, or it was answered already
+    return str(key), settings
 
 
 def _locale() -> str:
@@ -48,7 +49,7 @@ def picker() -> ResponseReturnValue:
 @require_role(*COURSE_STAFF)
 def respond() -> ResponseReturnValue:
     """Sign the chosen items and post them back to the LMS's deep_link_return_url."""
-    settings = _settings()
+    key, settings = _settings()
     items = deep_linking.available(_locale())
     try:
         data = SelectionSchema().load(
@@ -63,10 +64,12 @@ def respond() -> ResponseReturnValue:
     if not settings.get("accept_multiple", True) and len(chosen) > 1:
         return render_template("lti/deep_linking.html", items=items, single=True), 400
     try:
-        token = deep_linking.respond(current_actor(), settings, chosen, _locale(), launch_url())
+        return_url, token = deep_linking.respond(
+            current_actor(), key, chosen, _locale(), launch_url()
+        )
     except deep_linking.NotAChoice:
         abort(400)
+    except deep_linking.AlreadyAnswered:
+        abort(403)
     session.pop("dl", None)  # one response per deep-linking launch
-    return render_template(
-        "lti/deep_linking_return.html", return_url=settings["return_url"], jwt=token
-    )
+    return render_template("lti/deep_linking_return.html", return_url=return_url, jwt=token)

@@ -4,7 +4,7 @@ to the newest content version."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, render_template, session
 from flask.typing import ResponseReturnValue
 
 from courses.model import Catalogue
@@ -63,12 +63,3 @@ def validation() -> ResponseReturnValue:
         checks=content.checks(current_actor().context_id),
         can_import=Role.PROGRAMME_TEAM.value in session.get("grants", ()),
     )
-
-
-@bp.get("/lang/<lang>")
-@designer
-def lang(lang: str) -> ResponseReturnValue:
-    """Shortcut for previewing in the other language (same as the language button)."""
-    if lang in ("es", "en"):
-        session["locale"] = lang
-    return redirect(request.referrer or url_for("designer.index"))

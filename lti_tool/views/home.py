@@ -54,7 +54,13 @@ def set_locale() -> ResponseReturnValue:
         session["locale"] = locale
     next_url = request.form.get("next", "")
     parts = urlsplit(next_url)
-    if parts.scheme or parts.netloc or not next_url.startswith("/") or next_url.startswith("//"):
+    if (
+        parts.scheme
+        or parts.netloc
+        or not next_url.startswith("/")
+        or next_url.startswith("//")
+        or any(ord(c) < 32 or c in "\\\x7f" for c in next_url)  # CR/LF would split the header
+    ):
         next_url = url_for("home.index")
     return redirect(next_url)
 

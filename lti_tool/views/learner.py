@@ -40,6 +40,7 @@ from lti_tool.web.forms import (
     WorksheetSchema,
     errors_of,
     form_data,
+    json_body,
 )
 from lti_tool.web.session import current_actor, require_role
 
@@ -352,7 +353,7 @@ def worksheet(activity_id: str) -> ResponseReturnValue:
     j, activity = _work_on(activity_id, "worksheet")
     as_json = request.is_json
     if as_json:
-        body = request.get_json(silent=True) or {}
+        body = json_body()
     else:
         body = {
             "values": {f.id: request.form.get(f.id, "") for f in activity.fields},

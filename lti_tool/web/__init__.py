@@ -3,7 +3,7 @@ language, security headers and error pages."""
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask, abort, g, request
 from flask_babel import refresh
 
 from lti_tool.web import errors, logs
@@ -27,9 +27,20 @@ def _fresh_request_state() -> None:
     refresh()
 
 
+def _refuse_nul_bytes() -> None:
+    """A NUL byte is never text a person typed (and PostgreSQL refuses it): 400, nothing
+    stored."""
+    values = [*request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values) or (
+        request.is_json and b"\\u0000" in request.get_data(cache=True)
+    ):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = LtiSessionInterface()
     app.before_request(_fresh_request_state)
+    app.before_request(_refuse_nul_bytes)
     logs.init_app(app)
     app.after_request(security_headers)
     errors.init_app(app)

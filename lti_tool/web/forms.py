@@ -6,8 +6,10 @@ in); the user and the course always come from the session. Messages are translat
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from flask import abort, request
 from flask_babel import gettext
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
@@ -142,3 +144,18 @@ def errors_of(exc: ValidationError) -> dict[str, str]:
         elif isinstance(value, dict):
             result[str(key)] = gettext(str(next(iter(value.values()))))
     return result
+
+
+def json_body(max_bytes: int = 64 * 1024) -> dict[str, Any]:
+    """The request's JSON object: 413 when larger than `max_bytes`, 400 when it is not one
+    (malformed, or nested so deep that parsing it would exhaust the stack)."""
+    raw = request.get_data(cache=True)
+    if len(raw) > max_bytes:
+        abort(413)
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        abort(400)
+    if not isinstance(data, dict):
+        abort(400)
+    return data

@@ -22,10 +22,10 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _configured = False
 
 
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _Stderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time (gunicorn and test runners replace it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> object:
         return sys.stderr
 

@@ -172,7 +172,7 @@ def test_designer_browses_previews_in_both_languages(launcher: Launcher) -> None
     assert "Lienzo" in course and "ent-idea-bmc" in course
     preview = text(launcher.client.get("/design/activities/ent-idea-check"))
     assert "Vista previa" in preview and "¿Cuánto es el IVA?" in preview
-    launcher.client.get("/design/lang/en")
+    post(launcher.client, "/locale", {"locale": "en", "next": "/design"}, token_from="/design")
     english = text(launcher.client.get("/design/activities/ent-idea-check"))
     assert "What is the VAT rate?" in english and "Preview" in english
 
