@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lint typecheck validate bench translations clean browser worker
+.PHONY: run test install lint typecheck validate bench translations clean browser worker audit
 
 # ---------------------------------------------------------------- install
 $(BIN)/python:
@@ -53,10 +53,20 @@ validate: install
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null)
 
+# Known vulnerabilities in the pinned set (everything installed in the venv, exact versions),
+# from PyPI's advisory data. Fails on any finding. Where this machine cannot reach the service,
+# it says so and how many packages it could not check.
+audit: install
+	@$(BIN)/pip freeze --exclude-editable > $(VENV)/pinned.txt
+	@$(BIN)/pip-audit -r $(VENV)/pinned.txt --no-deps --disable-pip -s pypi --progress-spinner off > $(VENV)/audit.txt 2>&1 || (cat $(VENV)/audit.txt; exit 1)
+	@if grep -q "could not be audited" $(VENV)/audit.txt; then \
+	  echo "pip-audit: no known vulnerability in the packages it could check; $$(grep -c 'could not be audited' $(VENV)/audit.txt) of $$(wc -l < $(VENV)/pinned.txt) could not be checked (PyPI's advisory service is not reachable from this machine)"; \
+	else head -1 $(VENV)/audit.txt; fi
+
 # Branch coverage of lti_tool/ and courses/ must stay at or above the floor (README, "Tests").
 COVERAGE_FLOOR ?= 88
 
-test: install browser lint typecheck validate
+test: install browser lint typecheck validate audit
 	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 bench: install
