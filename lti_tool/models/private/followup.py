@@ -27,9 +27,7 @@ class FollowUpAnswer(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_up.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("lti_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"), index=True)
     question_id: Mapped[str] = mapped_column(String(64))
     # What the question measures (courses.programme_data.OUTCOMES), for single-choice answers.
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
