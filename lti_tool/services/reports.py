@@ -109,6 +109,7 @@ class Figure:
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
     totals: Row | None = None  # the column totals (and the grand total)
+    column_keys: tuple[str, ...] = ()
     percent_of: str = "total"  # what a percentage is of: "total", "row" or "column"
     chart: str = "bars"  # "bars": one bar per row (first column); "stacked": row shares
 
@@ -169,6 +170,7 @@ def one_way(
         (column,),
         rows,
         totals=Row("total", _("Total"), (Cell(total, 100.0 if total else None),)),
+        column_keys=("count",),
     )
 
 
@@ -186,6 +188,8 @@ def two_way(
 ) -> Figure:
     """A two-way table with row, column and grand totals, suppressed as a whole."""
     cells = {(r, c): counts.get((r, c), 0) for r, _rl in rows for c, _cl in columns}
+    if not cells:  # nothing to count yet: an empty table with zero totals
+        cells = {("", c): 0 for c, _cl in columns}
     table = reach.suppress_table(cells, k)
 
     def cell(value: int | None, row_total: int | None, column_total: int | None) -> Cell:
@@ -226,6 +230,7 @@ def two_way(
         totals=totals,
         percent_of=percent_of,
         chart=chart,
+        column_keys=tuple(key for key, _cl in columns),
     )
 
 

@@ -220,21 +220,25 @@ def test_her_answers_are_checked_saved_encrypted_and_logged(course: LmsContext) 
     assert followup.answer(actor, three.id, ANSWERS) == {}
     row = db.session.get(FollowUp, three.id)
     assert row is not None and row.status == "answered" and row.answered_by == "participant"
-    stored = {a.question_id: (a.outcome, a.choice, a.text) for a in db.session.scalars(
-        select(FollowUpAnswer)
-    )}
+    stored = {
+        a.question_id: (a.outcome, a.choice, a.text)
+        for a in db.session.scalars(select(FollowUpAnswer))
+    }
     assert stored == {
         "income": ("income", "more", None),
         "formal-job": ("formal-job", "yes", None),
         "what-changed": (None, None, "Vendo por Instagram."),
     }
     raw = " ".join(
-        str(v) for r in db.session.execute(text("SELECT choice, text FROM follow_up_answer"))
+        str(v)
+        for r in db.session.execute(text("SELECT choice, text FROM follow_up_answer"))
         for v in r
     )
     assert "more" not in raw and "Instagram" not in raw  # encrypted at rest
     logged = db.session.scalars(
-        select(AccessLog.why).where(AccessLog.subject_id == actor.user_id, AccessLog.what == "followup")
+        select(AccessLog.why).where(
+            AccessLog.subject_id == actor.user_id, AccessLog.what == "followup"
+        )
     ).all()
     assert "participant-followup" in logged
     with pytest.raises(FollowUpClosed):
@@ -267,8 +271,11 @@ def test_calls_list_only_due_women_who_left_a_contact_with_name_and_contact(
     followup.set_contact(carmen, "whatsapp", "+56 9 8765 4321")
     followup.set_contact(rosa, "email", "rosa@example.org")
     make_due(carmen, 3)
-    db.session.execute(update(FollowUp).values(due_at=utcnow() - timedelta(days=1)).where(
-        FollowUp.months == 3, FollowUp.user_id != rosa.user_id))
+    db.session.execute(
+        update(FollowUp)
+        .values(due_at=utcnow() - timedelta(days=1))
+        .where(FollowUp.months == 3, FollowUp.user_id != rosa.user_id)
+    )
     db.session.commit()
     team = team_member(course)
     due = reports.due_contacts(team)
