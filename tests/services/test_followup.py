@@ -137,7 +137,7 @@ def complete_course_in(actor: Actor, course_id: str) -> None:
 def test_offered_first_only_once_due_and_the_oldest_first(course: LmsContext) -> None:
     actor = graduate(course, "carmen")
     assert followup.offer_at_launch(actor) is None  # not due yet
-    three, six = surveys_of(actor)
+    three, _six = surveys_of(actor)
     make_due(actor, 3, days_ago=100)
     make_due(actor, 6, days_ago=5)
     assert followup.offer_at_launch(actor) == three.id
@@ -299,7 +299,7 @@ def test_phone_answers_are_marked_as_such(course: LmsContext) -> None:
     assert row is not None
     assert (row.status, row.answered_by, row.entered_by) == ("answered", "phone", team.user_id)
     mine = followup.mine(carmen)
-    assert [(s.months, s.answered_by, s.answers) for s in mine.surveys][0] == (
+    assert next((s.months, s.answered_by, s.answers) for s in mine.surveys) == (
         3,
         "phone",
         {"income": "same", "formal-job": "no"},
