@@ -143,12 +143,19 @@ def test_contact_is_checked_saved_and_deleted(launcher: Launcher) -> None:
     graduate(launcher)
     page = text(launcher.client.get("/followup"))
     assert 'name="channel"' in page
-    bad = post(launcher.client, "/followup/contact", {"channel": "phone", "value": "12", "consent": "true"}, token_from="/followup")  # fmt: skip
-    assert bad.status_code == 400 and 'id="err-value"' in text(bad)
-    unconsented = post(launcher.client, "/followup/contact", {"channel": "phone", "value": "+56 9 1234 5678"}, token_from="/followup")  # fmt: skip
-    assert unconsented.status_code == 400
+    phone = {"channel": "phone", "value": "+56 9 1234 5678", "consent": "true"}
+
+    def leave(**changes: str) -> object:
+        data = {k: v for k, v in {**phone, **changes}.items() if v}
+        return post(launcher.client, "/followup/contact", data, token_from="/followup")
+
+    bad = leave(value="12")
+    assert bad.status_code == 400 and 'id="err-value"' in text(bad)  # type: ignore[attr-defined]
+    assert leave(consent="").status_code == 400  # type: ignore[attr-defined]
+    assert leave(channel="pigeon").status_code == 400  # type: ignore[attr-defined]
+    assert leave(channel="email").status_code == 400  # type: ignore[attr-defined]
     assert db.session.scalar(select(func.count()).select_from(FollowUpContact)) == 0
-    ok = post(launcher.client, "/followup/contact", {"channel": "phone", "value": "+56 9 1234 5678", "consent": "true"}, token_from="/followup")  # fmt: skip
+    ok = leave()
     assert ok.status_code == 302
     assert "+56 9 1234 5678" in text(launcher.client.get("/followup"))
     assert 'href="/followup"' in text(launcher.client.get("/privacy"))
