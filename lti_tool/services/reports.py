@@ -279,7 +279,8 @@ def _month(column: Any) -> Any:
 
 # ------------------------------------------------------------------------------- the report
 def report(actor: Actor, filters: Filters) -> Report:
-    """The programme's report for these filters (about seven aggregate queries)."""
+    """The programme's report for these filters: at most seven aggregate queries, and one
+    access-log line for the aggregate reads."""
     config = settings().reports
     k = reach.check_k(config.min_cell)
     allowed = _allowed_regions(actor)
@@ -351,7 +352,7 @@ def report(actor: Actor, filters: Filters) -> Report:
     women = _scoped(
         select(Enrolment.user_id).select_from(Enrolment), actor, filters, region_users
     ).distinct()
-    people = private_reach.reach_counts(women, actor.user_id, "programme-report")
+    people = private_reach.reach_counts(women)
 
     # 4-5. Follow-up: status of due surveys, and the outcomes chosen in answered ones.
     follow_ups = _scoped(
@@ -376,8 +377,9 @@ def report(actor: Actor, filters: Filters) -> Report:
         .where(FollowUp.id.in_(follow_ups), FollowUp.due_at <= now)
         .group_by(FollowUp.months, due_state)
     ).all()
-    outcome_counts = private.outcome_counts(follow_ups, actor.user_id, "programme-report")
-    db.session.commit()  # the access log of the aggregate reads
+    outcome_counts = private.outcome_counts(follow_ups)
+    private_reach.log_aggregate_read(actor.user_id, "programme-report")
+    db.session.commit()
 
     pathway_names = _pathway_names(catalogue, locale)
     level_names = {"basic": _("Basic"), "advanced": _("Advanced")}

@@ -112,13 +112,15 @@ def phone_answers(follow_up_id: int) -> ResponseReturnValue:
 @bp.post("/follow-up/<int:follow_up_id>/decline")
 @launched
 def phone_decline(follow_up_id: int) -> ResponseReturnValue:
+    actor = current_actor()
     try:
         ConfirmSchema().load(request.form)
     except ValidationError:
+        reports.phone_form(actor, follow_up_id)  # hers to see at all? (403 / 404 otherwise)
         flash(_("Tick the box to confirm that she does not want to answer."), "error")
         return redirect(url_for("reports.phone", follow_up_id=follow_up_id))
     try:
-        reports.decline_by_phone(current_actor(), follow_up_id)
+        reports.decline_by_phone(actor, follow_up_id)
     except FollowUpClosed:
         flash(_("This survey is closed already. Nothing was changed."), "error")
         return redirect(url_for("reports.calls"))

@@ -21,7 +21,7 @@ from lti_tool.actor import Actor
 from lti_tool.models import FollowUp, db, utcnow
 from lti_tool.models.encryption import keyring
 from lti_tool.models.private import FollowUpAnswer, FollowUpContact
-from lti_tool.services.privacy.core import log
+from lti_tool.services.privacy.core import log, log_many
 
 CHANNELS = ("phone", "whatsapp", "email")
 
@@ -46,10 +46,11 @@ def save_answers(
     log(reader_id, follow_up.user_id, "followup", "write", why)
 
 
-def outcome_counts(follow_up_ids: Any, reader_id: int, why: str) -> Counter[tuple[int, str, str]]:
+def outcome_counts(follow_up_ids: Any) -> Counter[tuple[int, str, str]]:
     """How many answers chose each option, per survey (months) and outcome, among the
     follow-ups selected by `follow_up_ids` (a SELECT of ids): one aggregate query. Groups are
-    merged by plaintext, since after a key rotation an option may have two ciphertexts."""
+    merged by plaintext, since after a key rotation an option may have two ciphertexts. The
+    caller logs the read (`privacy.reach.log_aggregate_read`)."""
     raw = type_coerce(FollowUpAnswer.choice, String())
     rows = db.session.execute(
         select(FollowUp.months, FollowUpAnswer.outcome, raw, func.count())
@@ -66,7 +67,6 @@ def outcome_counts(follow_up_ids: Any, reader_id: int, why: str) -> Counter[tupl
         if sealed not in opened:
             opened[sealed] = ring.unseal(sealed)
         counts[(int(months), str(outcome), opened[sealed])] += int(n)
-    log(reader_id, None, "followup", "read", why)
     return counts
 
 
@@ -171,6 +171,5 @@ def contacts_of(reader_id: int, user_ids: Iterable[int], why: str) -> dict[int, 
             select(FollowUpContact).where(FollowUpContact.user_id.in_(ids))
         )
     }
-    for user_id in found:
-        log(reader_id, user_id, "followup-contact", "read", why)
+    log_many(reader_id, sorted(found), "followup-contact", "read", why)
     return found

@@ -41,10 +41,11 @@ def users_in_regions(regions: Collection[str]) -> Any:
 Key = tuple[str, str, str, str]  # region, municipality, migrant, indigenous ("" = not given)
 
 
-def reach_counts(population: Any, reader_id: int, why: str) -> Counter[Key]:
+def reach_counts(population: Any) -> Counter[Key]:
     """How many women of `population` (a SELECT of distinct user ids) have each combination of
     region, municipality (CUT code), migrant and indigenous; women without consented
-    demographics count under ("", "", "", ""). One aggregate query; logged as one read."""
+    demographics count under ("", "", "", ""). One aggregate query; the caller logs the read
+    with `log_aggregate_read`."""
     women = population.subquery()
     columns = [
         type_coerce(getattr(Demographics, name), String())
@@ -70,5 +71,10 @@ def reach_counts(population: Any, reader_id: int, why: str) -> Counter[Key]:
     for region, municipality, migrant, indigenous, n in rows:
         key = (plain(region), plain(municipality), plain(migrant), plain(indigenous))
         counts[key] += int(n)
-    log(reader_id, None, "demographics", "read", why)
     return counts
+
+
+def log_aggregate_read(reader_id: int, why: str) -> None:
+    """One access-log line for a report: demographics and follow-up answers read in aggregate
+    (counts only, no person's row)."""
+    log(reader_id, None, "aggregates", "read", why)
