@@ -116,6 +116,7 @@ class Figure:
 
 @dataclass(frozen=True)
 class Headline:
+    key: str
     label: str
     cell: Cell
 
@@ -426,11 +427,11 @@ def _headlines(
         return Cell(shown_part, _pct(shown_part, shown_whole))
 
     return (
-        Headline(_("Women reached"), Cell(reach.suppress_count(women, k))),
-        Headline(_("Plans started"), Cell(reach.suppress_count(plans, k))),
-        Headline(_("Plans completed"), ratio(completed, plans)),
-        Headline(_("Retention (completed or still active)"), ratio(kept, plans)),
-        Headline(_("Follow-up surveys answered, of those due"), ratio(answered, due)),
+        Headline("women", _("Women reached"), Cell(reach.suppress_count(women, k))),
+        Headline("plans", _("Plans started"), Cell(reach.suppress_count(plans, k))),
+        Headline("completed", _("Plans completed"), ratio(completed, plans)),
+        Headline("retention", _("Retention (completed or still active)"), ratio(kept, plans)),
+        Headline("answered", _("Follow-up surveys answered, of those due"), ratio(answered, due)),
     )
 
 
