@@ -16,12 +16,15 @@ from lti_tool.models import Enrolment, FollowUp, LtiUser, db, utcnow
 from lti_tool.services import content
 from tests.e2e.conftest import (
     PAGE_BUDGET_BYTES,
+    SCREENSHOTS,
     Site,
     check_accessibility,
     launch,
     measure_weight,
     screenshot,
 )
+from tests.e2e.test_participant_journey import answer_intake
+from tests.e2e.test_participant_journey import catalogue as content_catalogue
 from tests.support import synthetic
 from tests.support.journey import complete_course
 
@@ -31,9 +34,8 @@ def test_participant_answers_her_3_month_survey_on_a_phone(
 ) -> None:
     page = phone.new_page()
     frame = launch(page, site, "Carmen Soto")
-    frame.get_by_role("radio", name=re.compile("negocio", re.I)).first.check()
-    frame.get_by_role("button", name=re.compile("Ver mi ruta")).click()
-    frame.wait_for_load_state()
+    goal = next(q for q in content_catalogue().placement.questions if q.id == "goal")
+    answer_intake(frame, dict(goal.options)["own-business"].es)
     enrolment = db.session.scalar(
         select(Enrolment)
         .join(LtiUser, LtiUser.id == Enrolment.user_id)
@@ -90,8 +92,8 @@ def test_programme_team_reads_the_report(site: Site, browser: Browser) -> None:
         page = context.new_page()
         frame = launch(page, site, "Ana Pérez")
         frame.goto(site.url + "/programme")
-        frame.get_by_role("link", name="Reportes").click()
-        frame.wait_for_load_state()
+        with frame.expect_navigation():
+            frame.get_by_role("link", name="Reportes").click()
         expect(frame.get_by_role("heading", level=1)).to_have_text("Alcance y resultados")
         figures = frame.locator("figure.figure")
         assert figures.count() >= 10
@@ -103,10 +105,17 @@ def test_programme_team_reads_the_report(site: Site, browser: Browser) -> None:
         assert "< 5" in frame.locator("#fig-municipality table").inner_text()
         check_accessibility(frame, f"report ({name})")
         screenshot(frame, f"31-report-{name}")
+        top = context.new_page()  # the same session, top-level: element shots of figures
+        top.goto(frame.url)
+        for figure_id in ("region", "status-by-pathway", "outcome-income"):
+            top.locator(f"#fig-{figure_id}").screenshot(
+                path=str(SCREENSHOTS / f"32-report-{name}-{figure_id}.png")
+            )
+        top.close()
         # Filter by region: the page answers with the same layout, filtered.
-        frame.get_by_label("Región").select_option("biobio")
-        frame.get_by_role("button", name="Mostrar").click()
-        frame.wait_for_load_state()
+        frame.locator("#f-region").select_option("biobio")
+        with frame.expect_navigation():
+            frame.get_by_role("button", name="Mostrar").click()
         assert "region=biobio" in frame.url
         check_accessibility(frame, f"filtered report ({name})")
         if name == "desk":
