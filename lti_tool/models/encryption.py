@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
@@ -94,7 +95,7 @@ class KeyRing:
         for siv in self._sivs:
             try:
                 return siv.decrypt(raw, None).decode()
-            except InvalidToken:
+            except InvalidTag:  # AES-SIV's refusal (Fernet's is InvalidToken): try the next key
                 continue
         raise EncryptionKeyError("a sealed value cannot be opened with the configured keys")
 
