@@ -14,11 +14,12 @@ Her answers and contact are sensitive: they go through `services/privacy/followu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from courses import followup as rules
 from courses.model import Catalogue
@@ -26,6 +27,7 @@ from courses.programme_data import Survey
 from lti_tool.actor import Actor
 from lti_tool.models import Enrolment, FollowUp, db, utcnow
 from lti_tool.services import content
+from lti_tool.services.dbutil import upsert
 from lti_tool.services.errors import (
     FollowUpClosed,
     FollowUpNotFound,
@@ -61,17 +63,16 @@ def store(row: FollowUp, state: rules.FollowUp) -> None:
     row.answered_by = state.answered_by
 
 
-def transition(row: FollowUp, change: object) -> rules.FollowUp:
+def transition(row: FollowUp, change: Callable[[rules.FollowUp], rules.FollowUp]) -> rules.FollowUp:
     """Run a domain transition; its refusals become the service's named errors."""
     try:
-        state = change(domain(row))  # type: ignore[operator]
+        state = change(domain(row))
     except rules.NotDueYet as exc:
         raise NotDueYet(row.id) from exc
     except rules.TooManyPostponements as exc:
         raise TooManyPostponements(row.id) from exc
     except rules.InvalidTransition as exc:
         raise FollowUpClosed(row.id) from exc
-    assert isinstance(state, rules.FollowUp)
     return state
 
 
@@ -84,24 +85,25 @@ def on_progress(enrolment: Enrolment, catalogue: Catalogue, complete: bool) -> N
     now = utcnow()
     enrolment.completed_at = now
     surveys = {s.months_after_completion: s for s in catalogue.surveys}
-    if not surveys:
-        return
-    existing = set(
-        db.session.scalars(select(FollowUp.months).where(FollowUp.user_id == enrolment.user_id))
-    )
     for due in rules.schedule(now, list(surveys)):
-        if due.months in existing:
-            continue
-        db.session.add(
-            FollowUp(
-                user_id=enrolment.user_id,
-                enrolment_id=enrolment.id,
-                context_id=enrolment.context_id,
-                survey_id=surveys[due.months].id,
-                months=due.months,
-                completed_at=now,
-                due_at=due.due_at,
-            )
+        # Once per woman and survey: a second completed plan (or the same completion saved
+        # twice at once) leaves the first schedule standing.
+        upsert(
+            FollowUp,
+            {
+                "user_id": enrolment.user_id,
+                "enrolment_id": enrolment.id,
+                "context_id": enrolment.context_id,
+                "survey_id": surveys[due.months].id,
+                "months": due.months,
+                "completed_at": now,
+                "due_at": due.due_at,
+                "status": rules.SCHEDULED,
+                "postponements": 0,
+                "created_at": now,
+            },
+            keys=("user_id", "months"),
+            update=(),
         )
 
 
@@ -188,8 +190,18 @@ def answer(actor: Actor, follow_up_id: int, submitted: Mapping[str, str]) -> dic
         return errors
     store(row, transition(row, lambda f: rules.answer(f, utcnow(), "participant")))
     private.save_answers(row, answers, actor.user_id, "participant-followup")
-    db.session.commit()
+    commit_answers(row.id)
     return {}
+
+
+def commit_answers(follow_up_id: int) -> None:
+    """Commit a survey's answers; the same survey answered twice at once (a double submit, or
+    her and a phone call) keeps the first answers and the second is told it is closed."""
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise FollowUpClosed(follow_up_id) from exc
 
 
 def postpone(actor: Actor, follow_up_id: int) -> datetime:

@@ -775,7 +775,7 @@ def enter_by_phone(actor: Actor, follow_up_id: int, submitted: Mapping[str, str]
     followup.store(row, followup.transition(row, lambda f: rules.answer(f, utcnow(), "phone")))
     row.entered_by = actor.user_id
     private.save_answers(row, answers, actor.user_id, "programme-followup-phone")
-    db.session.commit()
+    followup.commit_answers(row.id)
     return {}
 
 

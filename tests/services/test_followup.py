@@ -353,3 +353,22 @@ def test_contact_is_encrypted_exported_withdrawable_and_erased(course: LmsContex
     privacy.erase_person(team, carmen.user_id)
     for model in (FollowUp, FollowUpAnswer, FollowUpContact):
         assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_answers_sent_twice_at_once_keep_the_first(course: LmsContext) -> None:
+    """Two submissions that both read the survey as open (a double tap, or her answer while
+    the team types a phone call): the database keeps the first, the second is told it is
+    closed and nothing of it is saved."""
+    actor = graduate(course, "carmen")
+    make_due(actor, 3)
+    three = surveys_of(actor)[0]
+    assert followup.answer(actor, three.id, ANSWERS) == {}
+    # The second request read the row before the first committed.
+    reopen = update(FollowUp).where(FollowUp.id == three.id)
+    db.session.execute(reopen.values(status="scheduled", answered_by=None, closed_at=None))
+    db.session.commit()
+    with pytest.raises(FollowUpClosed):
+        reports.enter_by_phone(team_member(course), three.id, {"income": "less"})
+    income = select(FollowUpAnswer.choice).where(FollowUpAnswer.question_id == "income")
+    stored = db.session.scalars(income).all()
+    assert stored == ["more"]
