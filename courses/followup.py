@@ -11,11 +11,12 @@ again. Declining is final. Every transition returns a new `FollowUp`; invalid on
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
+from courses.programme_data import Survey
 from courses.schools import CHILE
 
 Status = Literal["scheduled", "answered", "declined"]
@@ -179,3 +180,49 @@ def offer_first(followups: Iterable[FollowUp], now: datetime) -> FollowUp | None
     if not candidates:
         return None
     return min(candidates, key=lambda f: (f.due_at, f.months))
+
+
+# ----------------------------------------------------------------------------- answers
+TEXT_MAX = 2000
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One checked answer: an option id for a single-choice question, or her own words."""
+
+    question_id: str
+    outcome: str | None = None
+    choice: str | None = None
+    text: str | None = None
+
+
+def check_answers(
+    survey: Survey, submitted: Mapping[str, str]
+) -> tuple[list[Answer], dict[str, str]]:
+    """Her submitted answers (question id -> value) checked against the survey: the answers to
+    keep, and per question what is wrong ("required", "unknown-option", "too-long", or
+    "unknown-question" for a field the survey does not ask). Empty optional answers are not
+    kept; an open answer is trimmed and at most `TEXT_MAX` characters."""
+    answers: list[Answer] = []
+    errors: dict[str, str] = {}
+    asked = {q.id for q in survey.questions}
+    for key in submitted:
+        if key not in asked:
+            errors[key[:64]] = "unknown-question"
+    for question in survey.questions:
+        value = (submitted.get(question.id) or "").strip()
+        if not value:
+            if question.required:
+                errors[question.id] = "required"
+            continue
+        if question.kind == "single":
+            if value not in {option_id for option_id, _text in question.options}:
+                errors[question.id] = "unknown-option"
+                continue
+            answers.append(Answer(question.id, question.outcome, choice=value))
+        else:
+            if len(value) > TEXT_MAX:
+                errors[question.id] = "too-long"
+                continue
+            answers.append(Answer(question.id, text=value))
+    return answers, errors

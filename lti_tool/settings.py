@@ -97,6 +97,14 @@ class LimitSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    # Counts of fewer women than this are shown as "< N" in every report and export (min 5).
+    min_cell: int = 5
+    # A plan not completed and untouched for this many days counts as a drop-out in reports.
+    dropout_after_days: int = 60
+
+
+@dataclass(frozen=True)
 class Settings:
     secret_key: str | None = None
     database_url: str | None = None
@@ -113,6 +121,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     # A session ends after this many minutes without a request (shared phones and computers).
     idle_timeout_minutes: int = 30
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
     def replaced(self, **tables: Mapping[str, Any]) -> Settings:
         """A copy with some keys of some tables changed: `replaced(outbox={"max_attempts": 3})`."""
@@ -218,6 +227,15 @@ class _LimitSchema(Schema):
         return LimitSettings(**data)
 
 
+class _ReportsSchema(Schema):
+    min_cell = fields.Integer(load_default=5, validate=validate.Range(5, 100))
+    dropout_after_days = fields.Integer(load_default=60, validate=validate.Range(7, 730))
+
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> ReportSettings:
+        return ReportSettings(**data)
+
+
 def _table(schema: type[Schema]) -> fields.Nested:
     # A missing table still gets its defaults: load it as if it were empty.
     return fields.Nested(schema, load_default=lambda: schema().load({}))
@@ -241,6 +259,7 @@ class _SettingsSchema(Schema):
     demo = _table(_DemoSchema)
     privacy = _table(_PrivacySchema)
     limits = _table(_LimitSchema)
+    reports = _table(_ReportsSchema)
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> Settings:

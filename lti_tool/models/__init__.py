@@ -5,6 +5,7 @@ request parameter. Sensitive data lives in `models/private.py`, reached only thr
 
 from lti_tool.models.base import db
 from lti_tool.models.content import ContentVersion
+from lti_tool.models.followup import FollowUp
 from lti_tool.models.learning import ActivityProgress, Attendance, Enrolment, WorkshopSession
 from lti_tool.models.lms import Deployment, LmsContext, LtiUser, Membership, Platform, ResourceLink
 from lti_tool.models.outbox import AccessToken, ScoreOutbox
@@ -26,6 +27,7 @@ __all__ = [
     "ContentVersion",
     "Deployment",
     "Enrolment",
+    "FollowUp",
     "Grant",
     "LmsContext",
     "LtiUser",

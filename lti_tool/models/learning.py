@@ -38,6 +38,8 @@ class Enrolment(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_activity_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # When she first completed every course of her plan (reports; follow-up surveys start here).
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     user: Mapped[LtiUser] = relationship()
     context: Mapped[LmsContext] = relationship()

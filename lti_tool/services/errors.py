@@ -31,3 +31,23 @@ class ScoreNotFound(NotFound):
 
 class PersonNotFound(NotFound):
     pass
+
+
+class FollowUpNotFound(NotFound):
+    pass
+
+
+class FollowUpClosed(Forbidden):
+    """The follow-up was answered or declined already: that is final."""
+
+
+class NotDueYet(Forbidden):
+    """The follow-up's date has not come: it cannot be answered or postponed yet."""
+
+
+class TooManyPostponements(Forbidden):
+    """She has postponed the follow-up the most times allowed."""
+
+
+class RegionNotAllowed(Forbidden):
+    """A report of a region her programme-team grants do not cover."""

@@ -41,7 +41,7 @@ from lti_tool.models import (
     db,
     utcnow,
 )
-from lti_tool.services import deep_linking, programme
+from lti_tool.services import deep_linking, followup, programme
 from lti_tool.services.dbutil import upsert
 
 __all__ = ["LoginStart", "begin_login", "complete", "verify"]
@@ -163,6 +163,9 @@ def _first_page(actor: Actor, target: LinkTarget) -> tuple[str, dict[str, str]]:
         return "designer.index", {}
     if actor.role == Role.MENTOR:
         return "mentor.index", {}
+    survey = followup.offer_at_launch(actor)
+    if survey is not None:  # a due follow-up survey is offered first (she may say later or no)
+        return "followup.survey", {"follow_up_id": str(survey)}
     enrolled = actor.context_id is not None and db.session.scalar(
         select(Enrolment.id).where(
             Enrolment.user_id == actor.user_id, Enrolment.context_id == actor.context_id

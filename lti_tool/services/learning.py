@@ -21,7 +21,7 @@ from courses.placement import Placement, place
 from courses.progression import ActivityState, QuizResult
 from lti_tool.actor import Actor
 from lti_tool.models import ActivityProgress, Enrolment, WorkshopSession, db, utcnow
-from lti_tool.services import content, privacy
+from lti_tool.services import content, followup, privacy
 from lti_tool.services import grades as outbox
 from lti_tool.services.errors import NoContent
 
@@ -225,7 +225,13 @@ def _finish(j: Journey, activity: Activity, changed: bool) -> None:
     _touch(j, activity)
     if changed:
         outbox.enqueue_progress(j.plan_state, comment_activity=activity)
+        _on_progress(j)
     db.session.commit()
+
+
+def _on_progress(j: Journey) -> None:
+    """A completed plan keeps its date and schedules the follow-up surveys (once)."""
+    followup.on_progress(j.enrolment, j.catalogue, progression.pathway_complete(j.courses))
 
 
 def open_activity(j: Journey, activity: Activity) -> ActivityProgress:
@@ -289,6 +295,7 @@ def record_attendance(enrolment: Enrolment, activity: Activity, present: bool) -
     row = _row(j, activity)
     if present and activity.completion in ("attended", "viewed") and _complete(j, activity, row):
         outbox.enqueue_progress(j.plan_state, comment_activity=activity)
+        _on_progress(j)
 
 
 # ---------------------------------------------------------------------------- workshops

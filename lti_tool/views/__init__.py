@@ -10,12 +10,14 @@ from lti_tool.views import (
     deep_linking,
     designer,
     facilitator,
+    followup,
     home,
     learner,
     lti,
     mentor,
     programme,
     registration,
+    reports,
 )
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -28,4 +30,6 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     designer.bp,
     mentor.bp,
     programme.bp,
+    followup.bp,
+    reports.bp,
 )

@@ -7,13 +7,14 @@ in); the user and the course always come from the session. Messages are translat
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import abort, request
 from flask_babel import gettext
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from courses.geography import REGION_SLUGS
+from courses.geography import COMMUNES, REGION_SLUGS, commune
 
 
 def N_(message: str) -> str:
@@ -22,6 +23,7 @@ def N_(message: str) -> str:
 
 
 REGIONS = REGION_SLUGS
+COMMUNE_CODES = tuple(c.code for c in COMMUNES)
 YES_NO = ("yes", "no", "prefer-not")
 
 
@@ -37,9 +39,25 @@ class FormSchema(Schema):
 class DemographicsSchema(FormSchema):
     consent = fields.Boolean(load_default=False)
     region = fields.String(load_default="", validate=validate.OneOf(("", *REGIONS)))
-    municipality = fields.String(load_default="", validate=validate.Length(max=128))
+    # A commune's CUT code from the checked list (courses/geography.py), not free text.
+    municipality = fields.String(
+        load_default="",
+        validate=validate.OneOf(
+            ("", *COMMUNE_CODES), error=N_("Choose your municipality from the list.")
+        ),
+    )
     migrant = fields.String(load_default="", validate=validate.OneOf(("", *YES_NO)))
     indigenous = fields.String(load_default="", validate=validate.OneOf(("", *YES_NO)))
+
+    @validates_schema
+    def _commune_in_region(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """The region follows from the commune; a commune of another region is a mistake."""
+        chosen = commune(data.get("municipality") or "")
+        if chosen and data.get("region") and chosen.region != data["region"]:
+            raise ValidationError(
+                N_("This municipality is in another region. Check the region or the municipality."),
+                "municipality",
+            )
 
 
 class QuizAnswersSchema(Schema):
@@ -124,6 +142,47 @@ class ConfirmSchema(FormSchema):
 
 class ChoosePathwaySchema(FormSchema):
     pathway = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class FollowUpContactSchema(FormSchema):
+    """How she agrees to be contacted about her follow-up surveys."""
+
+    consent = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True, error=N_("Tick the box to agree to be contacted.")),
+    )
+    channel = fields.String(
+        required=True,
+        validate=validate.OneOf(("phone", "whatsapp", "email"), error=N_("Choose how.")),
+    )
+    value = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=5, max=120, error=N_("Write your phone number or e-mail address.")
+        ),
+    )
+
+    @validates_schema
+    def _check_value(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        value = str(data.get("value", "")).strip()
+        if data.get("channel") == "email":
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+                raise ValidationError(N_("Write a whole e-mail address."), "value")
+        elif not re.fullmatch(r"\+?[0-9 ()-]{8,20}", value) or sum(c.isdigit() for c in value) < 8:
+            raise ValidationError(N_("Write a phone number with its area code."), "value")
+
+
+class ReportFiltersSchema(Schema):
+    """The report's filters (a GET form): empty means "all"."""
+
+    class Meta:
+        unknown = RAISE
+
+    start = fields.Date(load_default=None, allow_none=True)
+    end = fields.Date(load_default=None, allow_none=True)
+    region = fields.String(load_default="", validate=validate.OneOf(("", *REGIONS)))
+    pathway = fields.String(load_default="", validate=validate.Length(max=64))
+    cohort = fields.Integer(load_default=None, allow_none=True)
 
 
 def form_data(form: Any, lists: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -8,9 +8,14 @@ from flask import g, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from courses.geography import REGIONS
+from courses.geography import REGIONS, communes_of
 
 REGION_NAMES = {region.slug: region.short_name for region in REGIONS}
+# The checked list of communes, by region north to south and by name, for the intake's select.
+COMMUNES_BY_REGION = tuple(
+    (region.slug, tuple(sorted(communes_of(region.slug), key=lambda c: c.name)))
+    for region in REGIONS
+)
 
 
 def media_url(src: str) -> str:
@@ -27,6 +32,7 @@ def template_globals() -> dict[str, Any]:
         # Programme pages offered in the menu (access is checked by each page).
         "nav_grants": tuple(session.get("grants", ())),
         "region_names": REGION_NAMES,
+        "communes_by_region": COMMUNES_BY_REGION,
         "kind_names": {
             "lesson": _("Reading"),
             "media": _("Audio"),

@@ -13,6 +13,7 @@ from courses.followup import (
     MAX_POSTPONEMENTS,
     AlreadyAnswered,
     AlreadyDeclined,
+    Answer,
     Due,
     FollowUp,
     InvalidTransition,
@@ -20,6 +21,7 @@ from courses.followup import (
     TooManyPostponements,
     add_months,
     answer,
+    check_answers,
     decline,
     is_due,
     may_offer,
@@ -27,6 +29,7 @@ from courses.followup import (
     postpone,
     schedule,
 )
+from courses.programme_data import Survey, SurveyQuestion
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -307,3 +310,54 @@ def test_offer_first_same_due_date_takes_the_shorter_follow_up() -> None:
 def test_offer_first_ignores_postponed_until_in_the_past() -> None:
     stale = replace(F3, postponed_until=AFTER - timedelta(days=1), postponements=1)
     assert offer_first([stale], AFTER) is stale
+
+
+# ----------------------------------------------------------------------------- answers
+def _survey() -> Survey:
+    from courses.text import Text
+
+    return Survey(
+        id="followup-3m",
+        months_after_completion=3,
+        title=Text("3 meses", "3 months"),
+        intro=Text("", ""),
+        questions=(
+            SurveyQuestion(
+                "income", "single", Text("¿?", "?"), True, "income",
+                (("less", Text("Menos", "Less")), ("more", Text("Más", "More"))),
+            ),
+            SurveyQuestion(
+                "job", "single", Text("¿?", "?"), False, "formal-job",
+                (("yes", Text("Sí", "Yes")), ("no", Text("No", "No"))),
+            ),
+            SurveyQuestion("words", "text", Text("¿?", "?"), False, None),
+        ),
+    )  # fmt: skip
+
+
+def test_check_answers_keeps_valid_answers_with_their_outcome() -> None:
+    answers, errors = check_answers(
+        _survey(), {"income": "more", "job": "", "words": "  Vendo más.  "}
+    )
+    assert errors == {}
+    assert answers == [
+        Answer("income", "income", choice="more"),
+        Answer("words", text="Vendo más."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("submitted", "errors"),
+    [
+        ({}, {"income": "required"}),
+        ({"income": "   "}, {"income": "required"}),
+        ({"income": "rich"}, {"income": "unknown-option"}),
+        ({"income": "less", "job": "maybe"}, {"job": "unknown-option"}),
+        ({"income": "less", "words": "x" * 2001}, {"words": "too-long"}),
+        ({"income": "less", "answered_by": "phone"}, {"answered_by": "unknown-question"}),
+    ],
+)
+def test_check_answers_names_what_is_wrong(
+    submitted: dict[str, str], errors: dict[str, str]
+) -> None:
+    assert check_answers(_survey(), submitted)[1] == errors

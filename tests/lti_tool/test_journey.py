@@ -57,15 +57,16 @@ def test_demographics_are_stored_only_with_consent(launcher: Launcher) -> None:
         launcher.client,
         consent="true",
         region="araucania",
-        municipality="Padre Las Casas",
+        municipality="09112",  # Padre Las Casas, from the checked list of communes
         indigenous="yes",
     )
     stored = db.session.scalar(select(Demographics))
     assert stored is not None and stored.region == "araucania" and stored.indigenous == "yes"
+    assert stored.municipality == "09112"
     assert stored.migrant == ""
     # At rest, nothing of it is readable.
     raw = db.session.execute(sql("SELECT region, municipality, indigenous FROM demographics")).one()
-    assert not {"araucania", "Padre Las Casas", "yes"} & set(raw)
+    assert not {"araucania", "09112", "yes"} & set(raw)
     # Withdrawing consent deletes them.
     post(launcher.client, "/privacy", token_from="/privacy")
     assert db.session.scalar(select(func.count()).select_from(Demographics)) == 0

@@ -3,9 +3,10 @@
 Only `lti_tool/services/privacy.py` (and the services it names) import this package: an
 import-linter contract enforces it. Every read goes through the privacy service, which writes the
 access log. Values are encrypted at rest (`models/encryption.py`). One module per kind of
-sensitive data: demographics (and the access log) today.
+sensitive data: demographics (and the access log), follow-up answers and contacts.
 """
 
 from lti_tool.models.private.demographics import AccessLog, Demographics
+from lti_tool.models.private.followup import FollowUpAnswer, FollowUpContact
 
-__all__ = ["AccessLog", "Demographics"]
+__all__ = ["AccessLog", "Demographics", "FollowUpAnswer", "FollowUpContact"]

@@ -3,19 +3,21 @@ the access log every module of the privacy boundary writes to (`log`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm.attributes import flag_modified
 
+from courses import geography
 from lti_tool.actor import Actor
 from lti_tool.models import (
     ActivityProgress,
     Attendance,
     Enrolment,
+    FollowUp,
     Grant,
     LmsContext,
     LtiUser,
@@ -25,7 +27,7 @@ from lti_tool.models import (
     db,
     utcnow,
 )
-from lti_tool.models.private import AccessLog, Demographics
+from lti_tool.models.private import AccessLog, Demographics, FollowUpAnswer, FollowUpContact
 from lti_tool.services.errors import PersonNotFound
 from lti_tool.settings import settings
 
@@ -38,11 +40,33 @@ def log(reader_id: int | None, subject_id: int | None, what: str, action: str, w
     )
 
 
+def log_many(
+    reader_id: int | None, subject_ids: Sequence[int], what: str, action: str, why: str
+) -> None:
+    """One access-log row per subject, written in one statement (a list of people read)."""
+    if subject_ids:
+        now = utcnow()
+        db.session.execute(
+            insert(AccessLog),
+            [
+                {
+                    "at": now,
+                    "reader_id": reader_id,
+                    "subject_id": subject_id,
+                    "what": what,
+                    "action": action,
+                    "why": why,
+                }
+                for subject_id in subject_ids
+            ],
+        )
+
+
 # ---------------------------------------------------------------------------- demographics
 @dataclass(frozen=True)
 class DemographicsView:
     region: str
-    municipality: str
+    municipality: str  # a commune's CUT code ("13101"); older rows may hold free text
     migrant: str  # yes | no | "" (prefer not to say)
     indigenous: str
     consented_at: datetime
@@ -53,9 +77,11 @@ def demographics_values(data: Mapping[str, Any]) -> dict[str, str] | None:
     is stored as unknown; nothing at all if every answer is empty."""
     if not data.get("consent"):
         return None
+    commune = geography.commune(str(data.get("municipality") or "").strip())
     values = {
-        "region": str(data.get("region") or ""),
-        "municipality": str(data.get("municipality") or "").strip(),
+        # The region follows from the commune (its CUT code) when she chose one.
+        "region": commune.region if commune else str(data.get("region") or ""),
+        "municipality": commune.code if commune else "",
         "migrant": str(data.get("migrant") or "") if data.get("migrant") in YES_NO else "",
         "indigenous": str(data.get("indigenous") or "") if data.get("indigenous") in YES_NO else "",
     }
@@ -101,12 +127,35 @@ def withdraw_demographics(actor: Actor) -> None:
 # ----------------------------------------------------------------- what Senda holds of her
 def export(actor: Actor) -> dict[str, Any]:
     """Everything Senda holds about her, readable, for the page and the JSON download."""
-    user = db.session.get(LtiUser, actor.user_id)
-    if user is None:
+    found = db.session.execute(
+        select(LtiUser, Demographics, FollowUpContact)
+        .outerjoin(Demographics, Demographics.user_id == LtiUser.id)
+        .outerjoin(FollowUpContact, FollowUpContact.user_id == LtiUser.id)
+        .where(LtiUser.id == actor.user_id)
+    ).first()
+    if found is None:
         raise PersonNotFound(actor.user_id)
-    demographics = db.session.scalar(
-        select(Demographics).where(Demographics.user_id == actor.user_id)
-    )
+    user, demographics, contact = found
+    follow_ups: dict[int, dict[str, Any]] = {}
+    for survey, answer in db.session.execute(
+        select(FollowUp, FollowUpAnswer)
+        .outerjoin(FollowUpAnswer, FollowUpAnswer.follow_up_id == FollowUp.id)
+        .where(FollowUp.user_id == actor.user_id)
+        .order_by(FollowUp.months, FollowUpAnswer.id)
+    ):
+        entry = follow_ups.setdefault(
+            survey.id,
+            {
+                "survey": survey.survey_id,
+                "months_after_completion": survey.months,
+                "due": survey.due_at.isoformat(),
+                "status": survey.status,
+                "answered_by": survey.answered_by,
+                "answers": {},
+            },
+        )
+        if answer is not None:
+            entry["answers"][answer.question_id] = answer.choice or answer.text or ""
     plans = db.session.execute(
         select(Enrolment, LmsContext)
         .join(LmsContext, LmsContext.id == Enrolment.context_id)
@@ -177,16 +226,33 @@ def export(actor: Actor) -> dict[str, Any]:
         "plans": courses,
         "workshops_attended": attended or 0,
         "scores_sent_to_the_lms": scores or 0,
+        "follow_up_surveys": list(follow_ups.values()),
+        "follow_up_contact": None
+        if contact is None
+        else {
+            "channel": contact.channel,
+            "contact": contact.value,
+            "agreed_at": contact.consented_at.isoformat(),
+        },
         "optional_information": None
         if demographics is None
         else {
             "region": demographics.region,
-            "municipality": demographics.municipality,
+            "municipality": _commune_name(demographics.municipality),
+            "municipality_code": demographics.municipality
+            if geography.commune(demographics.municipality)
+            else "",
             "migrant": demographics.migrant,
             "indigenous": demographics.indigenous,
             "consented_at": demographics.consented_at.isoformat(),
         },
     }
+
+
+def _commune_name(value: str) -> str:
+    """A stored CUT code as the commune's name (older rows hold the free text she typed)."""
+    commune = geography.commune(value)
+    return commune.name if commune else value
 
 
 WORK_KINDS = ("reflections", "worksheets")
@@ -222,8 +288,21 @@ def _erase(user_id: int) -> None:
     db.session.execute(
         delete(ActivityProgress).where(ActivityProgress.enrolment_id.in_(enrolments))
     )
-    for model in (Enrolment, Demographics, Membership, Attendance, ScoreOutbox, Grant):
+    db.session.execute(delete(FollowUpAnswer).where(FollowUpAnswer.user_id == user_id))
+    for model in (
+        FollowUp,
+        FollowUpContact,
+        Enrolment,
+        Demographics,
+        Membership,
+        Attendance,
+        ScoreOutbox,
+        Grant,
+    ):
         db.session.execute(delete(model).where(model.user_id == user_id))
+    db.session.execute(
+        update(FollowUp).where(FollowUp.entered_by == user_id).values(entered_by=None)
+    )
     db.session.execute(
         update(Attendance).where(Attendance.recorded_by == user_id).values(recorded_by=None)
     )
@@ -293,6 +372,13 @@ def reencrypt() -> int:
         changed += 1
     for progress in db.session.scalars(select(ActivityProgress)):
         flag_modified(progress, "data")
+        changed += 1
+    for answer in db.session.scalars(select(FollowUpAnswer)):
+        for name in ("choice", "text"):
+            flag_modified(answer, name)
+        changed += 1
+    for contact in db.session.scalars(select(FollowUpContact)):
+        flag_modified(contact, "value")
         changed += 1
     db.session.commit()
     return changed

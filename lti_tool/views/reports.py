@@ -1,0 +1,128 @@
+"""The programme team's outcome pages: the report (reach, retention, completion, workshops,
+follow-up outcomes) with its CSV, the list of due follow-ups to call, and answers given on the
+phone.
+
+Anyone launched may ask; the services refuse (403) without a programme-team grant. Small counts
+are hidden by the service, so the page, its charts and the CSV can only show what it returns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+
+from lti_tool.services import reports
+from lti_tool.services.errors import FollowUpClosed, NotDueYet
+from lti_tool.views.followup import answer_messages, submitted_answers
+from lti_tool.web.forms import ConfirmSchema, ReportFiltersSchema
+from lti_tool.web.session import current_actor, require_role
+
+bp = Blueprint("reports", __name__, url_prefix="/programme")
+launched = require_role()
+
+
+def _filters() -> reports.Filters:
+    """The filters of the query string; a value that is not one of the choices is a 400."""
+    raw = {key: value for key, value in request.args.items() if value.strip()}
+    try:
+        data = ReportFiltersSchema().load(raw)
+    except ValidationError:
+        abort(400)
+    if data["start"] and data["end"] and data["start"] > data["end"]:
+        abort(400)
+    return reports.Filters(
+        start=data["start"],
+        end=data["end"],
+        region=data["region"] or None,
+        pathway=data["pathway"] or None,
+        cohort_id=data["cohort"],
+    )
+
+
+@bp.get("/reports")
+@launched
+def report() -> ResponseReturnValue:
+    result = reports.report(current_actor(), _filters())
+    return render_template("reports/report.html", report=result)
+
+
+@bp.get("/reports.csv")
+@launched
+def report_csv() -> ResponseReturnValue:
+    result = reports.report(current_actor(), _filters())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerows(reports.csv_rows(result))
+    stamp = result.generated_at.strftime("%Y-%m-%d")
+    return Response(
+        "\ufeff" + buffer.getvalue(),  # a BOM, so that spreadsheet programs read UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="senda-report-{stamp}.csv"'},
+    )
+
+
+# ---------------------------------------------------------------------------- follow-up calls
+@bp.get("/follow-up")
+@launched
+def calls() -> ResponseReturnValue:
+    """Due follow-ups of women who agreed to be contacted: name and contact only."""
+    return render_template("reports/calls.html", due=reports.due_contacts(current_actor()))
+
+
+@bp.get("/follow-up/<int:follow_up_id>")
+@launched
+def phone(follow_up_id: int) -> ResponseReturnValue:
+    form = reports.phone_form(current_actor(), follow_up_id)
+    return render_template("reports/phone.html", form=form, errors={}, answers={})
+
+
+@bp.post("/follow-up/<int:follow_up_id>")
+@launched
+def phone_answers(follow_up_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    submitted = submitted_answers()
+    agreed = submitted.pop("confirm", "") == "true"
+    if not agreed:
+        form = reports.phone_form(actor, follow_up_id)
+        errors = {"confirm": _("Tick the box to confirm that she agreed to answer.")}
+        return render_template(
+            "reports/phone.html", form=form, errors=errors, answers=submitted
+        ), 400
+    try:
+        errors = reports.enter_by_phone(actor, follow_up_id, submitted)
+    except FollowUpClosed:
+        flash(_("This survey is closed already. Nothing was changed."), "error")
+        return redirect(url_for("reports.calls"))
+    except NotDueYet:
+        abort(400)
+    if errors:
+        form = reports.phone_form(actor, follow_up_id)
+        return render_template(
+            "reports/phone.html", form=form, errors=answer_messages(errors), answers=submitted
+        ), 400
+    flash(_("Her answers were saved, marked as given on the phone."), "ok")
+    return redirect(url_for("reports.calls"))
+
+
+@bp.post("/follow-up/<int:follow_up_id>/decline")
+@launched
+def phone_decline(follow_up_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    try:
+        ConfirmSchema().load(request.form)
+    except ValidationError:
+        reports.phone_form(actor, follow_up_id)  # hers to see at all? (403 / 404 otherwise)
+        flash(_("Tick the box to confirm that she does not want to answer."), "error")
+        return redirect(url_for("reports.phone", follow_up_id=follow_up_id))
+    try:
+        reports.decline_by_phone(actor, follow_up_id)
+    except FollowUpClosed:
+        flash(_("This survey is closed already. Nothing was changed."), "error")
+        return redirect(url_for("reports.calls"))
+    flash(_("Recorded: she does not want to answer. She will not be asked again."), "ok")
+    return redirect(url_for("reports.calls"))
