@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -13,12 +13,17 @@ from werkzeug.exceptions import HTTPException
 from lti_tool.lti.errors import REASONS, LaunchRejected
 from lti_tool.services import health
 from lti_tool.services.errors import Forbidden, NotFound
+from lti_tool.web.session import end_session
 
 log = logging.getLogger(__name__)
 
 
 def render_rejection(exc: LaunchRejected) -> tuple[str, int]:
     reason = REASONS[exc.reason]
+    if request.path.startswith("/lti/") and "uid" in session:
+        # A refused launch or login ends whatever session this browser had: on a shared phone
+        # the next person's refused launch must not leave the previous person signed in.
+        end_session()
     log.info("launch refused", extra={"event": "refusal", "reason": exc.reason})
     return (
         render_template(

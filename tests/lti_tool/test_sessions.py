@@ -11,7 +11,7 @@ from sqlalchemy import select
 from lti_tool.models import LtiUser, Platform, db
 from lti_tool.services import launches
 from tests.support.journey import intake, post
-from tests.support.lti import Launcher
+from tests.support.lti import LTI, Launcher
 
 SECRET = "Mi pareja no sabe que estudio aquí."
 
@@ -91,9 +91,21 @@ def test_sessions_end_when_she_is_erased(launcher: Launcher) -> None:
     assert ended.status_code == 401 and SECRET not in text(ended)
 
 
+def test_sessions_a_refused_launch_by_the_next_person_ends_the_previous_session(
+    launcher: Launcher,
+) -> None:
+    launcher.launch("participant", sub="carmen", given_name="Carmen")
+    write_reflection(launcher)
+    refused = launcher.launch("participant", sub="yasna", **{LTI + "version": "1.1"})
+    assert refused.status_code == 400
+    after = launcher.client.get("/activities/ls-strengths")
+    assert after.status_code == 401 and SECRET not in text(after)
+
+
 def test_sessions_a_relaunch_as_another_person_replaces_the_session(launcher: Launcher) -> None:
     launcher.launch("participant", sub="carmen", given_name="Carmen")
     write_reflection(launcher)
-    launcher.launch("participant", sub="yasna", given_name="Yasna", name="Yasna Joseph")
+    second = launcher.launch("participant", sub="yasna", given_name="Yasna", name="Yasna Joseph")
+    assert second.status_code == 302
     page = text(launcher.client.get("/activities/ls-strengths", follow_redirects=True))
     assert SECRET not in page and "Hola, Carmen" not in page  # ("El Carmen" is a commune)
