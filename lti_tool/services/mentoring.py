@@ -18,7 +18,7 @@ Who has a place and who waits is never stored: it follows from the live requests
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -616,7 +616,7 @@ def rate(actor: Actor, session_id: int, rating: int, comment: str) -> None:
 
 
 def calendar_file(
-    actor: Actor, session_id: int, locale: str, host: str, topic_title: str
+    actor: Actor, session_id: int, locale: str, host: str, summary: Callable[[str], str]
 ) -> tuple[bytes, str]:
     """An .ics for a session she has a place in, in Chile's time zone with its VTIMEZONE, so
     any calendar shows the right hour across the daylight-saving changes. (bytes, file name)"""
@@ -634,7 +634,9 @@ def calendar_file(
     event.add("dtstamp", utcnow())
     event.add("dtstart", start)
     event.add("dtend", card.ends_at.astimezone(CHILE))
-    event.add("summary", topic_title)
+    catalogue = _catalogue()
+    topic = catalogue.mentoring.topic(card.topic_id) if catalogue and catalogue.mentoring else None
+    event.add("summary", summary(topic.title.get(locale) if topic else card.topic_id))
     lines = [card.mentor_name]
     if card.details:
         lines.append(card.details)

@@ -14,8 +14,10 @@ from lti_tool.views import (
     learner,
     lti,
     mentor,
+    mentoring,
     programme,
     registration,
+    schools,
 )
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -27,5 +29,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     facilitator.bp,
     designer.bp,
     mentor.bp,
+    mentoring.bp,
+    schools.school_bp,
     programme.bp,
+    schools.bp,
 )
