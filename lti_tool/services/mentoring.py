@@ -35,6 +35,7 @@ from courses.progression import ActivityState
 from courses.schools import CHILE
 from lti_tool.actor import Actor, Role
 from lti_tool.models import (
+    DEFAULT_PROGRAMME_ID,
     ActivityProgress,
     Enrolment,
     Grant,
@@ -471,6 +472,8 @@ class SessionPage:
     profile: Profile | None
     eligible: bool
     comment: str
+    open: bool  # sign-ups and cancellations are open
+    rateable: bool  # she may rate it now
 
 
 def session_page(actor: Actor, session_id: int) -> SessionPage:
@@ -501,11 +504,15 @@ def session_page(actor: Actor, session_id: int) -> SessionPage:
     ).one_or_none()
     sign_up, rank = mine if mine else (None, None)
     standing = standing_of([actor.user_id], actor.programme_id).get(actor.user_id, NOBODY)
+    card = _card(session, name, live, sign_up, rank)
+    now = utcnow()
     return SessionPage(
-        card=_card(session, name, live, sign_up, rank),
+        card=card,
         profile=_profile_view(profile, name or "") if profile else None,
         eligible=may_sign_up(standing, _catalogue()),
         comment=sign_up.comment if sign_up and sign_up.rating else "",
+        open=card.open_now(now),
+        rateable=card.may_rate(now),
     )
 
 
@@ -601,7 +608,7 @@ def rate(actor: Actor, session_id: int, rating: int, comment: str) -> None:
     if rating not in rules.RATINGS:
         raise Refused("rating")
     page = session_page(actor, session_id)
-    if not page.card.may_rate(utcnow()):
+    if not page.rateable:
         raise Refused("not-rateable")
     row = db.session.scalar(
         select(MentoringSignUp).where(
@@ -750,6 +757,22 @@ def hours_of(sessions: Iterable[MentorSession | MentoringSession], user_id: int)
         for s in sessions
         if user_id in (s.mentor_id, s.co_mentor_id)
     )
+
+
+def co_led(actor: Actor) -> list[MentorSession]:
+    """The sessions she leads or co-leads, newest first (one query): an intern's internship."""
+    rows = db.session.execute(
+        _mentor_sessions_query()
+        .where(
+            MentoringSession.programme_id == actor.programme_id,
+            or_(
+                MentoringSession.mentor_id == actor.user_id,
+                MentoringSession.co_mentor_id == actor.user_id,
+            ),
+        )
+        .order_by(MentoringSession.starts_at.desc())
+    ).all()
+    return [_mentor_session(*row) for row in rows]
 
 
 def hours_by_person(programme_id: int, user_ids: Collection[int]) -> dict[int, float]:
@@ -959,7 +982,8 @@ class SessionDetail:
 
 
 def _session_of_mentor(actor: Actor, session_id: int) -> MentoringSession:
-    """Her session (led or co-led); the programme team may open any of its programme's."""
+    """Her session: she leads it (a mentor), or co-leads it (named by its mentor: an intern of
+    the Mentor Training School); the programme team may open any of its programme's."""
     session: MentoringSession | None = db.session.scalar(
         select(MentoringSession).where(
             MentoringSession.id == session_id,
@@ -968,7 +992,9 @@ def _session_of_mentor(actor: Actor, session_id: int) -> MentoringSession:
     )
     if session is None:
         raise MentoringSessionNotFound(session_id)
-    if actor.user_id in (session.mentor_id, session.co_mentor_id) and is_mentor(actor):
+    if actor.user_id == session.co_mentor_id:
+        return session
+    if actor.user_id == session.mentor_id and is_mentor(actor):
         return session
     if _is_team(actor):
         return session
@@ -1091,8 +1117,8 @@ def mentee(actor: Actor, user_id: int) -> Member:
 class TeamSession:
     session: MentorSession
     attended: int
-    ratings: int
-    average: float | None
+    ratings: int  # how many women answered
+    helped_a_lot: int  # of them, how many said it helped a lot
 
 
 @dataclass(frozen=True)
@@ -1126,16 +1152,20 @@ def network(actor: Actor, days: int = 120) -> Network:
         .correlate(MentoringSession)
         .scalar_subquery()
     )
-    rated = (
-        select(func.count(MentoringSignUp.rating), func.avg(MentoringSignUp.rating))
-        .where(MentoringSignUp.session_id == MentoringSession.id)
-        .correlate(MentoringSession)
-    )
-    ratings = rated.with_only_columns(func.count(MentoringSignUp.rating)).scalar_subquery()
-    average = rated.with_only_columns(func.avg(MentoringSignUp.rating)).scalar_subquery()
+
+    def answers(*condition: Any) -> ScalarSelect[int]:
+        return (
+            select(func.count(MentoringSignUp.id))
+            .where(MentoringSignUp.session_id == MentoringSession.id, *condition)
+            .correlate(MentoringSession)
+            .scalar_subquery()
+        )
+
+    ratings = answers(MentoringSignUp.rating.is_not(None))
+    helped = answers(MentoringSignUp.rating == max(rules.RATINGS))
     rows = db.session.execute(
         _mentor_sessions_query()
-        .add_columns(attended, ratings, average)
+        .add_columns(attended, ratings, helped)
         .where(
             MentoringSession.programme_id == actor.programme_id,
             MentoringSession.starts_at >= since,
@@ -1147,9 +1177,9 @@ def network(actor: Actor, days: int = 120) -> Network:
             _mentor_session(s, m, c, live),
             int(a or 0),
             int(r or 0),
-            round(float(avg), 1) if avg is not None else None,
+            int(h or 0),
         )
-        for s, m, c, live, a, r, avg in rows
+        for s, m, c, live, a, r, h in rows
     ]
     # Mentors: the grant-holders and whoever has a profile (LTI Mentors who wrote one).
     granted: dict[int, str] = dict(
@@ -1161,7 +1191,7 @@ def network(actor: Actor, days: int = 120) -> Network:
                 Grant.role == Role.MENTOR.value,
                 Grant.revoked_at.is_(None),
             )
-        ).tuples()
+        ).tuples().all()
     )
     profiles = {
         p.user_id: (p, name)
@@ -1198,9 +1228,14 @@ def network(actor: Actor, days: int = 120) -> Network:
 
 
 # =============================================================================== the demo
-def seed_demo(mentor_user_id: int, programme_id: int) -> None:
+def seed_demo(platform_id: int, sub: str, programme_id: int = DEFAULT_PROGRAMME_ID) -> None:
     """The demo LMS's mentor has a profile and two upcoming sessions (once), so a newcomer
     sees the network after `make run`."""
+    mentor_user_id = db.session.scalar(
+        select(LtiUser.id).where(LtiUser.platform_id == platform_id, LtiUser.sub == sub)
+    )
+    if mentor_user_id is None:
+        return
     exists = db.session.scalar(
         select(MentorProfile.id).where(
             MentorProfile.user_id == mentor_user_id, MentorProfile.programme_id == programme_id

@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 from courses import mentoring as rules
 from courses import progression
 from courses import schools as school_rules
-from courses.model import Activity, Catalogue, School
+from courses.model import Activity, Catalogue, School, Text
 from courses.progression import ActivityState, QuizResult
 from courses.schools import CHILE, SchoolCourse, chile_today
 from lti_tool.actor import Actor, Role
@@ -121,7 +121,7 @@ def overview(actor: Actor) -> SchoolsOverview:
             select(SchoolMember.school_id, func.count(SchoolMember.id))
             .where(SchoolMember.programme_id == actor.programme_id, SchoolMember.status == APPLIED)
             .group_by(SchoolMember.school_id)
-        ).tuples()
+        ).tuples().all()
     )
     return SchoolsOverview(schools, dict(cohorts), applicants)
 
@@ -571,6 +571,7 @@ class Candidate:
     name: str
     school_id: str
     missing_courses: tuple[str, ...]
+    missing_titles: tuple[Text, ...]
     hours: float
     missing_hours: float
     eligible: bool
@@ -615,6 +616,10 @@ def mentor_candidates(actor: Actor) -> list[Candidate]:
                 name or "",
                 school_id,
                 verdict.missing_courses,
+                tuple(
+                    catalogue.courses[c].title if c in catalogue.courses else Text(c, c)
+                    for c in verdict.missing_courses
+                ),
                 hours.get(user_id, 0.0),
                 verdict.missing_hours,
                 verdict.eligible,
@@ -748,6 +753,7 @@ class MySchool:
     workshops: list[WorkshopRow] = field(default_factory=list)
     hours: float | None = None  # a school that makes mentors: her volunteer hours
     eligibility: rules.Eligibility | None = None
+    sessions: list[mentoring.MentorSession] = field(default_factory=list)  # her internship
 
     @property
     def percent(self) -> int:
@@ -825,6 +831,7 @@ def my_school(actor: Actor, school_id: str, details: bool = True) -> MySchool:
     progress = {k: ActivityState(r.completed, r.score) for k, r in rows.items()}
     elsewhere = [c for c in school_rules.school_courses(school) if c not in school.course_ids]
     eligibility = hours = None
+    sessions: list[mentoring.MentorSession] = []
     if elsewhere or school.mentor_eligibility:
         standing = mentoring.standing_of([actor.user_id], actor.programme_id)[actor.user_id]
         for course_id in elsewhere:  # completed in one of her plans: done here too
@@ -832,7 +839,8 @@ def my_school(actor: Actor, school_id: str, details: bool = True) -> MySchool:
                 for activity_id in catalogue.courses[course_id].activity_ids:
                     progress.setdefault(activity_id, ActivityState(True))
         if school.mentor_eligibility and details:
-            hours = mentoring.hours_by_person(actor.programme_id, [actor.user_id])[actor.user_id]
+            sessions = mentoring.co_led(actor)
+            hours = mentoring.hours_of(sessions, actor.user_id)
             eligibility = rules.mentor_eligibility(
                 rules.MentorRule(
                     school.mentor_eligibility.course_ids, school.mentor_eligibility.volunteer_hours
@@ -1080,3 +1088,32 @@ def add_note(actor: Actor, member_id: int, body: str) -> None:
     db.session.add(MentorNote(member_id=member.id, author_id=actor.user_id, body=text[:2000]))
     privacy_log.log(actor.user_id, member.user_id, "mentor-note", "write", "personal-mentor")
     db.session.commit()
+
+
+# ===================================================================== her plan page's card
+@dataclass(frozen=True)
+class AfterTraining:
+    """What her plan page shows of mentoring and the schools: her sessions (a reminder for
+    those of the next days, on every launch), her invitations and schools."""
+
+    sessions: list[mentoring.SessionCard]
+    reminders: list[mentoring.SessionCard]
+    offers: list[Offer]
+    topics: dict[str, Text]
+
+
+def after_training(actor: Actor, pathway_complete: bool) -> AfterTraining:
+    """Two queries."""
+    card = mentoring.plan_card(actor)
+    latest = content.latest_catalogue()
+    topics = (
+        {t.id: t.title for t in latest[1].mentoring.topics}
+        if latest and latest[1].mentoring
+        else {}
+    )
+    return AfterTraining(
+        sessions=card.sessions,
+        reminders=card.reminders(utcnow()),
+        offers=offers(actor, pathway_complete),
+        topics=topics,
+    )

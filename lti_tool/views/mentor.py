@@ -21,6 +21,7 @@ from lti_tool.services import content, mentoring, schools
 from lti_tool.services.errors import Refused
 from lti_tool.web.forms import (
     REGIONS,
+    ConfirmSchema,
     MentoringAttendanceSchema,
     MentoringSessionSchema,
     MentorNoteSchema,
@@ -192,6 +193,10 @@ def attendance(session_id: int) -> ResponseReturnValue:
 @bp.post("/sessions/<int:session_id>/cancel")
 @launched
 def cancel(session_id: int) -> ResponseReturnValue:
+    try:
+        ConfirmSchema().load(request.form)
+    except ValidationError:
+        return _session_page(session_id, {"form": _("Tick the box to confirm.")}, 400)
     try:
         mentoring.cancel_session(current_actor(), session_id)
     except Refused as exc:
