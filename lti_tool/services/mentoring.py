@@ -1191,7 +1191,9 @@ def network(actor: Actor, days: int = 120) -> Network:
                 Grant.role == Role.MENTOR.value,
                 Grant.revoked_at.is_(None),
             )
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     profiles = {
         p.user_id: (p, name)

@@ -121,7 +121,9 @@ def overview(actor: Actor) -> SchoolsOverview:
             select(SchoolMember.school_id, func.count(SchoolMember.id))
             .where(SchoolMember.programme_id == actor.programme_id, SchoolMember.status == APPLIED)
             .group_by(SchoolMember.school_id)
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     return SchoolsOverview(schools, dict(cohorts), applicants)
 

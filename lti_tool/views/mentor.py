@@ -136,7 +136,21 @@ def offer() -> ResponseReturnValue:
             errors = errors_of(exc)
         else:
             try:
-                session_id = mentoring.offer(actor, mentoring.NewSession(**data))
+                session_id = mentoring.offer(
+                    actor,
+                    mentoring.NewSession(
+                        topic_id=data["topic_id"],
+                        starts_at_local=data["starts_at"],
+                        duration_minutes=data["duration_minutes"],
+                        mode=data["mode"],
+                        meeting_url=data["meeting_url"],
+                        place=data["place"],
+                        region=data["region"],
+                        capacity=data["capacity"],
+                        details=data["details"],
+                        co_mentor_id=data["co_mentor_id"],
+                    ),
+                )
             except Refused as exc:
                 errors["form"] = refusal(exc.reason)
             else:

@@ -92,8 +92,9 @@ def sign_up(session_id: int) -> ResponseReturnValue:
     try:
         place = mentoring.sign_up(current_actor(), session_id)
     except Refused as exc:
-        return _session_page(session_id, 403 if exc.reason == "not-eligible" else 409,
-                             refusal(exc.reason))  # fmt: skip
+        return _session_page(
+            session_id, 403 if exc.reason == "not-eligible" else 409, refusal(exc.reason)
+        )
     if place.booked:
         flash(_("You have a place. Add it to your calendar so you do not forget."), "ok")
     else:

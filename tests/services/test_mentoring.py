@@ -145,8 +145,12 @@ def test_capacity_waiting_list_and_a_freed_place(place: Any) -> None:
     assert mentoring.sign_up(carla, session_id) == mentoring.Place(False, 1)
     card = mentoring.session_page(carla, session_id).card
     assert (card.mine, card.position, card.booked, card.waiting, card.full) == (
-        "waiting", 1, 2, 2, True,
-    )  # fmt: skip
+        "waiting",
+        1,
+        2,
+        2,
+        True,
+    )
     # The link is only for women with a place.
     assert card.meeting_url == ""
     assert mentoring.session_page(ana, session_id).card.meeting_url.startswith("https://")

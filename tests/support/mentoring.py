@@ -71,25 +71,51 @@ def mentoring_content(root: Path) -> Path:
         encoding="utf-8",
     )
     _write(
-        root, "ts-lead", "03-ts-lead-homework.md",
-        _activity("worksheet", "ts-lead-homework", "Tarea 1", HOMEWORK_FIELDS,
-                  "Tu mentora leerá esta tarea."),
-        _activity("worksheet", "ts-lead-homework", "Homework 1", HOMEWORK_FIELDS_EN,
-                  "Your mentor will read this homework."),
-    )  # fmt: skip
+        root,
+        "ts-lead",
+        "03-ts-lead-homework.md",
+        _activity(
+            "worksheet",
+            "ts-lead-homework",
+            "Tarea 1",
+            HOMEWORK_FIELDS,
+            "Tu mentora leerá esta tarea.",
+        ),
+        _activity(
+            "worksheet",
+            "ts-lead-homework",
+            "Homework 1",
+            HOMEWORK_FIELDS_EN,
+            "Your mentor will read this homework.",
+        ),
+    )
     _write(
-        root, "ts-lead", "04-ts-lead-diary.md",
-        _activity("reflection", "ts-lead-diary", "Mi diario", 'prompt: "¿Qué sientes?"\n',
-                  "Solo tú lo ves."),
-        _activity("reflection", "ts-lead-diary", "My diary", 'prompt: "How do you feel?"\n',
-                  "Only you see it."),
-    )  # fmt: skip
+        root,
+        "ts-lead",
+        "04-ts-lead-diary.md",
+        _activity(
+            "reflection",
+            "ts-lead-diary",
+            "Mi diario",
+            'prompt: "¿Qué sientes?"\n',
+            "Solo tú lo ves.",
+        ),
+        _activity(
+            "reflection",
+            "ts-lead-diary",
+            "My diary",
+            'prompt: "How do you feel?"\n',
+            "Only you see it.",
+        ),
+    )
     live = "completion: attended\nduration_minutes: 120\n"
     _write(
-        root, "ts-lead", "05-ts-lead-live.md",
+        root,
+        "ts-lead",
+        "05-ts-lead-live.md",
         _activity("workshop", "ts-lead-live", "Taller en vivo", live),
         _activity("workshop", "ts-lead-live", "Live workshop", live),
-    )  # fmt: skip
+    )
     # The volunteers' school that makes mentors.
     (root / "schools" / "test-mentor-school.yaml").write_text(
         "id: test-mentor-school\n"
@@ -110,10 +136,12 @@ def mentoring_content(root: Path) -> Path:
             encoding="utf-8",
         )
         _write(
-            root, course, f"01-{course}-intro.md",
+            root,
+            course,
+            f"01-{course}-intro.md",
             _activity("lesson", f"{course}-intro", f"{title}: inicio"),
             _activity("lesson", f"{course}-intro", f"{title}: start"),
-        )  # fmt: skip
+        )
     return root
 
 
