@@ -667,3 +667,39 @@ def test_a_course_she_completed_in_her_plan_counts_in_the_school(place: Any) -> 
     assert gender.status == "done" and gender.required_elsewhere
     (candidate,) = schools.mentor_candidates(team)
     assert candidate.missing_courses == ("tm-train",)
+
+
+# ================================================================= her data, and erasure
+def test_her_data_includes_mentoring_and_school_work_and_erasure_removes_it(place: Any) -> None:
+    from lti_tool.models import MentorNote, MentorProfile, SchoolMember, SchoolProgress
+    from lti_tool.services import privacy
+
+    lucia = world.mentor(place, "Lucía Fernández")
+    profile(lucia)
+    session_id = offer(lucia)
+    carmen, member_id, team = _member(place, datetime.now(CHILE).date(), mentor=lucia)
+    mentoring.sign_up(carmen, session_id)
+    schools.save_worksheet(carmen, "test-school", "ts-lead-homework", {"story": "Olla."}, True)
+    schools.save_reflection(carmen, "test-school", "ts-lead-diary", "Secreto.")
+    schools.add_note(lucia, member_id, "Bien hecho.")
+    held = privacy.export(carmen)
+    assert [s["topic"] for s in held["mentoring_sessions"]] == ["financing"]
+    (school,) = held["schools"]
+    assert school["notes_from_your_mentor"][0]["note"] == "Bien hecho."
+    assert {"values": {"story": "Olla."}} in [a["what_you_wrote"] for a in school["activities"]]
+    assert held["as_a_mentor"] is None
+    assert privacy.export(lucia)["as_a_mentor"]["sessions"][0]["topic"] == "financing"
+    # She deletes what she wrote: her school reflection and homework go too.
+    assert privacy.delete_my_work(carmen, {"reflections", "worksheets"}) >= 2
+    assert all(
+        not (row.data or {}).get("text") and not (row.data or {}).get("values")
+        for row in db.session.scalars(select(SchoolProgress))
+    )
+    assert privacy.reencrypt() > 0
+    # Erasure (of the participant, then of the mentor) leaves nothing of theirs.
+    privacy.erase_person(team, carmen.user_id)
+    for model in (MentoringSignUp, SchoolMember, SchoolProgress, MentorNote):
+        assert db.session.scalar(select(func.count(model.id))) == 0, model
+    privacy.erase_person(team, lucia.user_id)
+    for model in (MentoringSession, MentorProfile):
+        assert db.session.scalar(select(func.count(model.id))) == 0, model
