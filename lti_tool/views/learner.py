@@ -182,7 +182,7 @@ def privacy_page() -> ResponseReturnValue:
 @participant
 def privacy_download() -> ResponseReturnValue:
     """Everything Senda holds about her, as a file."""
-    response = jsonify(privacy.export(current_actor()))
+    response = jsonify(privacy.export(current_actor(), complete=True))
     response.headers["Content-Disposition"] = 'attachment; filename="senda-my-data.json"'
     return response
 

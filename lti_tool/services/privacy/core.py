@@ -108,8 +108,10 @@ def withdraw_demographics(actor: Actor) -> None:
 
 
 # ----------------------------------------------------------------- what Senda holds of her
-def export(actor: Actor) -> dict[str, Any]:
-    """Everything Senda holds about her, readable, for the page and the JSON download."""
+def export(actor: Actor, complete: bool = False) -> dict[str, Any]:
+    """Everything Senda holds about her, readable, for the page and the JSON download. The
+    download (`complete`) also has her mentoring and schools, which the page leaves out to stay
+    within its query budget."""
     user = db.session.get(LtiUser, actor.user_id)
     if user is None:
         raise PersonNotFound(actor.user_id)
@@ -172,7 +174,7 @@ def export(actor: Actor) -> dict[str, Any]:
             .scalar_subquery(),
         )
     ).one()
-    mentoring_held = _mentoring_export(actor.user_id)
+    mentoring_held = _mentoring_export(actor.user_id) if complete else {}
     log(actor.user_id, actor.user_id, "everything", "read", "participant-export")
     db.session.commit()
     return {
