@@ -689,7 +689,8 @@ def test_her_data_includes_mentoring_and_school_work_and_erasure_removes_it(plac
     assert school["notes_from_your_mentor"][0]["note"] == "Bien hecho."
     assert {"values": {"story": "Olla."}} in [a["what_you_wrote"] for a in school["activities"]]
     assert held["as_a_mentor"] is None
-    assert privacy.export(lucia, complete=True)["as_a_mentor"]["sessions"][0]["topic"] == "financing"
+    as_mentor = privacy.export(lucia, complete=True)["as_a_mentor"]
+    assert as_mentor["sessions"][0]["topic"] == "financing"
     # She deletes what she wrote: her school reflection and homework go too.
     assert privacy.delete_my_work(carmen, {"reflections", "worksheets"}) >= 2
     assert all(
