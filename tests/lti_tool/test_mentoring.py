@@ -207,8 +207,8 @@ def test_sign_up_waiting_list_calendar_and_cancel(launcher: Launcher) -> None:
     page = text(launcher.client.get(f"/mentoring/sessions/{session_id}"))
     assert "Tienes un cupo." in page and "Agregar a mi calendario" in page
     assert (
-        '<a href="https://meet.example.org/finanzas" target="_blank" rel="noopener noreferrer">'
-        in page
+        '<a href="https://meet.example.org/finanzas" class="button" target="_blank" '
+        'rel="noopener noreferrer">' in page
     )
     ics = launcher.client.get(f"/mentoring/sessions/{session_id}/calendar.ics")
     assert ics.status_code == 200 and ics.mimetype == "text/calendar"
