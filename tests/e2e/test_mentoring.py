@@ -132,7 +132,8 @@ def tab_to(page: Page, text: str, limit: int = 60) -> None:
         const el = document.activeElement;
         if (!el) return false;
         const label = el.labels && el.labels.length ? el.labels[0].innerText : '';
-        const own = el.tagName === 'SELECT' || el.tagName === 'TEXTAREA' ? [] : [el.innerText, el.value];
+        const field = el.tagName === 'SELECT' || el.tagName === 'TEXTAREA';
+        const own = field ? [] : [el.innerText, el.value];
         return [...own, label, el.getAttribute('aria-label')].some(v => (v || '').includes(t));
     }"""
     for _ in range(limit):
