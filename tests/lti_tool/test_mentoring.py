@@ -613,3 +613,92 @@ def test_pages_in_english(launcher: Launcher) -> None:
     participant(launcher, "emily", "Emily Clarke", locale="en-US")
     board = text(launcher.client.get("/mentoring"))
     assert "Upcoming sessions" in board and "Financing" in board and "2 places left" in board
+
+
+def _invited(launcher: Launcher, sub: str, name: str) -> int:
+    """She completed her pathway and is invited to the test school (a cohort starting today)."""
+    invited = participant(launcher, sub, name)
+    team = actor_of(user(sub), context())
+    GrantFactory(user_id=invited, role=Role.PROGRAMME_TEAM.value)
+    cohort_id = schools.create_cohort(team, "test-school", "Líderes", datetime.now(CHILE).date())
+    schools.invite(team, cohort_id, [invited])
+    member = db.session.scalar(select(SchoolMember.id).where(SchoolMember.user_id == invited))
+    assert member is not None
+    return member
+
+
+def test_her_school_activities_through_the_pages(launcher: Launcher) -> None:
+    member = _invited(launcher, "carmen", "Carmen Soto")
+    participant(launcher, "carmen", "Carmen Soto")
+    assert launcher.client.get("/school/test-school").status_code == 404  # not before she accepts
+    post(launcher.client, f"/school/invitations/{member}", {"accept": "true"})
+    school = "/school/test-school/activities"
+    # A lesson: "done" goes to the next open step of the course.
+    done = post(
+        launcher.client, f"{school}/ts-lead-intro/done", token_from=f"{school}/ts-lead-intro"
+    )
+    assert done.headers["Location"] == f"{school}/ts-lead-homework"
+    # Homework submitted without its required field: a 400 that names it; nothing completed.
+    missing = post(
+        launcher.client,
+        f"{school}/ts-lead-homework/worksheet",
+        {"goal": "Hablar.", "action": "submit"},
+        token_from=f"{school}/ts-lead-homework",
+    )
+    assert missing.status_code == 400 and "Mi historia como líder" in text(missing)
+    saved = post(
+        launcher.client,
+        f"{school}/ts-lead-homework/worksheet",
+        {"story": "Mi historia.", "action": "save"},
+        token_from=f"{school}/ts-lead-homework",
+    )
+    assert saved.headers["Location"] == f"{school}/ts-lead-homework"
+    # A quiz: wrong, then right.
+    wrong = post(
+        launcher.client,
+        f"{school}/ts-lead-check/quiz",
+        {"q1": "b"},
+        token_from=f"{school}/ts-lead-check",
+    )
+    assert "Respondiste bien 0 de 1." in text(wrong)
+    right = post(
+        launcher.client,
+        f"{school}/ts-lead-check/quiz",
+        {"q1": "a"},
+        token_from=f"{school}/ts-lead-check",
+    )
+    assert "¡Muy bien! Aprobaste esta prueba." in text(right)
+    # Her reflection is saved and stays hers.
+    post(
+        launcher.client,
+        f"{school}/ts-lead-diary/reflection",
+        {"text": "Solo mío."},
+        token_from=f"{school}/ts-lead-diary",
+    )
+    page = text(launcher.client.get(f"{school}/ts-lead-diary"))
+    assert "Solo mío." in page and "Solo tú puedes ver lo que escribas aquí." in page
+    # The week-2 workshop shows when it opens; an activity of no school of hers is not found.
+    assert "Este paso se abre el" in text(launcher.client.get(f"{school}/ts-lead-live"))
+    assert launcher.client.get(f"{school}/ls-welcome").status_code == 404
+    assert launcher.client.get("/school/ghost-school").status_code == 404
+    mine = schools.my_school(actor_of(user("carmen"), context()), "test-school")
+    assert {a for a, s in mine.progress.items() if s.completed} == {
+        "ts-lead-intro",
+        "ts-lead-check",
+        "ts-lead-diary",
+    }
+
+
+def test_she_may_decline_an_invitation(launcher: Launcher) -> None:
+    member = _invited(launcher, "carmen", "Carmen Soto")
+    participant(launcher, "carmen", "Carmen Soto")
+    assert "Te invitamos a la Escuela de prueba" in text(launcher.client.get("/plan"))
+    post(launcher.client, f"/school/invitations/{member}", {"accept": "false"})
+    plan = text(launcher.client.get("/plan"))
+    assert "No aceptaste la invitación." in plan and "Te invitamos" not in plan
+    assert launcher.client.get("/school/test-school").status_code == 404
+    # Answering again is not possible: the invitation is closed.
+    assert (
+        post(launcher.client, f"/school/invitations/{member}", {"accept": "true"}).status_code
+        == 404
+    )

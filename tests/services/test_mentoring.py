@@ -19,6 +19,7 @@ from courses.schools import CHILE
 from lti_tool.actor import Actor, Role
 from lti_tool.models import (
     Grant,
+    LtiUser,
     MentoringSession,
     MentoringSignUp,
     db,
@@ -705,3 +706,16 @@ def test_her_data_includes_mentoring_and_school_work_and_erasure_removes_it(plac
     privacy.erase_person(team, lucia.user_id)
     for model in (MentoringSession, MentorProfile):
         assert db.session.scalar(select(func.count(model.id))) == 0, model
+
+
+def test_the_demo_mentor_gets_a_profile_and_two_sessions_once(place: Any) -> None:
+    lucia = world.mentor(place, "Lucía Fernández")
+    sub = db.session.get(LtiUser, lucia.user_id).sub  # type: ignore[union-attr]
+    mentoring.seed_demo(lucia.platform_id, "nobody")  # not launched yet: nothing
+    assert db.session.scalar(select(func.count(MentoringSession.id))) == 0
+    for _ in range(2):
+        mentoring.seed_demo(lucia.platform_id, sub)
+    home = mentoring.home(lucia)
+    assert home.profile is not None and len(home.upcoming) == 2
+    (ana,) = graduates(place, "Ana")
+    assert len(mentoring.board(ana).sessions) == 2

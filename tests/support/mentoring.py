@@ -64,7 +64,7 @@ def mentoring_content(root: Path) -> Path:
         "prerequisites: []\n"
         "modules:\n"
         '  - id: ts-lead-m1\n    title: {es: "Semana 1", en: "Week 1"}\n    week: 1\n'
-        "    activities: [ts-lead-intro, ts-lead-homework, ts-lead-diary]\n"
+        "    activities: [ts-lead-intro, ts-lead-homework, ts-lead-diary, ts-lead-check]\n"
         '  - id: ts-lead-m2\n    title: {es: "Semana 2", en: "Week 2"}\n    week: 2\n'
         "    activities: [ts-lead-next, ts-lead-live]\n"
         "grading:\n  score_maximum: 100\n",
@@ -107,6 +107,19 @@ def mentoring_content(root: Path) -> Path:
             'prompt: "How do you feel?"\n',
             "Only you see it.",
         ),
+    )
+    quiz = (
+        'pass_mark: 100\nquestions:\n  - id: q1\n    text: "¿Quién lidera?"\n    options:\n'
+        '      - id: a\n        text: "Todas podemos"\n        correct: true\n'
+        '        feedback: "¡Sí!"\n'
+        '      - id: b\n        text: "Solo los jefes"\n        feedback: "No."\n'
+    )
+    _write(
+        root,
+        "ts-lead",
+        "06-ts-lead-check.md",
+        _activity("quiz", "ts-lead-check", "Prueba", quiz),
+        _activity("quiz", "ts-lead-check", "Check", quiz),
     )
     live = "completion: attended\nduration_minutes: 120\n"
     _write(
