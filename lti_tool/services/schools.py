@@ -602,7 +602,16 @@ def mentor_candidates(actor: Actor) -> list[Candidate]:
     ids = [user_id for user_id, _n, _s in rows]
     standing = mentoring.standing_of(ids, actor.programme_id)
     hours = mentoring.hours_by_person(actor.programme_id, ids)
-    mentors = {p.user_id for p in mentors_of_programme(actor.programme_id)}
+    granted = set(
+        db.session.scalars(
+            select(Grant.user_id).where(
+                Grant.programme_id == actor.programme_id,
+                Grant.role == Role.MENTOR.value,
+                Grant.revoked_at.is_(None),
+                Grant.user_id.in_(ids),
+            )
+        )
+    )
     result = []
     for user_id, name, school_id in rows:
         eligibility = schools[school_id].mentor_eligibility
@@ -625,7 +634,7 @@ def mentor_candidates(actor: Actor) -> list[Candidate]:
                 hours.get(user_id, 0.0),
                 verdict.missing_hours,
                 verdict.eligible,
-                user_id in mentors,
+                user_id in granted,
             )
         )
     return result

@@ -306,6 +306,9 @@ def test_leadership_school_mentor_reads_her_mentee_homework(
     page.goto(site.url + "/school/leadership-school")
     check_accessibility(page.main_frame, "school")
     screenshot(page, f"{locale}-40-leadership-school")
+    for activity in ("lds-welcome", "lds-self-live", "lds-voice"):  # a lesson, a live workshop,
+        page.goto(site.url + f"/school/leadership-school/activities/{activity}")  # a closed week
+        check_accessibility(page.main_frame, f"school-{activity}")
     page.goto(site.url + "/school/leadership-school/activities/lds-self-homework")
     check_accessibility(page.main_frame, "school-homework")
     with site.app.app_context():
