@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from courses.schools import CHILE
+
 PATHWAY_COMPLETE = "pathway-complete"
+ANYONE = "anyone"
 
 Role = Literal["lead", "co-lead"]
 ROLES: tuple[Role, ...] = ("lead", "co-lead")
@@ -30,7 +33,8 @@ class SignUpRule:
     """Who may sign up for a mentoring session, as the content states it.
 
     Either the whole pathway must be complete (`requires: "pathway-complete"`) or every course in
-    `course_ids` (`requires: [course-id, ...]`). An empty list means anyone may sign up.
+    `course_ids` (`requires: [course-id, ...]`). An empty list, or `requires: "anyone"`, means
+    anyone may sign up.
     """
 
     pathway_complete: bool = False
@@ -42,12 +46,14 @@ class SignUpRule:
 
     @classmethod
     def from_content(cls, requires: str | Sequence[str]) -> SignUpRule:
-        """Build the rule from the content's `requires` value; raise ValueError if it is neither
-        `"pathway-complete"` nor a list of course ids."""
+        """Build the rule from the content's `requires` value; raise ValueError if it is not
+        `"pathway-complete"`, `"anyone"` or a list of course ids."""
         if isinstance(requires, str):
+            if requires == ANYONE:
+                return cls()
             if requires != PATHWAY_COMPLETE:
                 raise ValueError(
-                    f"requires must be {PATHWAY_COMPLETE!r} or a list of course ids, "
+                    f"requires must be {PATHWAY_COMPLETE!r}, {ANYONE!r} or a list of course ids, "
                     f"got {requires!r}"
                 )
             return cls(pathway_complete=True)
@@ -200,3 +206,60 @@ def volunteer_hours(sessions: Iterable[HeldSession]) -> float:
     seconds = sum(int(s.duration.total_seconds()) for s in sessions if s.held)
     quarters = (seconds + 450) // 900
     return quarters / 4
+
+
+# ----------------------------------------------------------------------------- sessions
+# The programme's sessions last two hours, for small groups (usually 3 to 8 women).
+SESSION_MINUTES = 120
+MIN_CAPACITY, MAX_CAPACITY = 1, 20
+MIN_MINUTES, MAX_MINUTES = 30, 240
+# A one-tap rating: 3 "it helped me a lot", 2 "it helped a little", 1 "it did not help".
+RATINGS = (3, 2, 1)
+# Her sessions in the next days are shown as a reminder when she opens Senda.
+REMINDER_DAYS = 7
+
+
+def open_for_sign_up(starts_at: datetime, now: datetime) -> bool:
+    """Sign-ups (and cancellations) are open until the session starts."""
+    _require_aware(starts_at, "starts_at")
+    _require_aware(now, "now")
+    return now < starts_at
+
+
+def may_rate(starts_at: datetime, now: datetime, booked: bool, attended: bool | None) -> bool:
+    """She may rate a session she had a place in, once it has started, unless the mentor
+    recorded that she was not there."""
+    _require_aware(starts_at, "starts_at")
+    _require_aware(now, "now")
+    return booked and now >= starts_at and attended is not False
+
+
+def due_for_reminder(starts_at: datetime, now: datetime, days: int = REMINDER_DAYS) -> bool:
+    """A session she has a place in, starting within the next `days` days."""
+    _require_aware(starts_at, "starts_at")
+    _require_aware(now, "now")
+    return now <= starts_at <= now + timedelta(days=days)
+
+
+def _month(value: datetime) -> tuple[int, int]:
+    local = value.astimezone(CHILE)
+    return local.year, local.month
+
+
+def sessions_in_month(starts: Iterable[datetime], when: datetime) -> int:
+    """How many of `starts` fall in the same calendar month as `when`, in Chile's time."""
+    _require_aware(when, "when")
+    month = _month(when)
+    count = 0
+    for start in starts:
+        _require_aware(start, "start")
+        count += _month(start) == month
+    return count
+
+
+def may_offer(per_month: int, existing_starts: Iterable[datetime], new_start: datetime) -> bool:
+    """A mentor offers at most `per_month` sessions in a calendar month (her own limit, from her
+    profile); 0 means she is not offering sessions for now."""
+    if per_month < 0:
+        raise ValueError(f"per_month must be 0 or more, got {per_month}")
+    return sessions_in_month(existing_starts, new_start) < per_month

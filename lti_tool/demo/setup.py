@@ -37,11 +37,13 @@ def _grant_programme_roles(platform_id: int) -> None:
     """The demo's programme team, mentor, tutor and support lead hold their programme roles
     from the start, as if the programme team had granted them."""
     from lti_tool.actor import Role
-    from lti_tool.services import programme
+    from lti_tool.services import mentoring, programme
 
     for person in people.PEOPLE:
         for role in person.grants:
             programme.grant_for_demo(platform_id, person.id, person.name, Role(role))
+        if "mentor" in person.grants:  # her profile and two upcoming sessions
+            mentoring.seed_demo(platform_id, person.id)
 
 
 def demo_jwks() -> dict[str, list[dict[str, object]]]:

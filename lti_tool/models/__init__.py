@@ -8,6 +8,17 @@ from lti_tool.models.content import ContentVersion
 from lti_tool.models.followup import FollowUp
 from lti_tool.models.learning import ActivityProgress, Attendance, Enrolment, WorkshopSession
 from lti_tool.models.lms import Deployment, LmsContext, LtiUser, Membership, Platform, ResourceLink
+from lti_tool.models.mentoring import (
+    MentoringSession,
+    MentoringSignUp,
+    MentorNote,
+    MentorProfile,
+    SchoolAttendance,
+    SchoolCohort,
+    SchoolMember,
+    SchoolProgress,
+    SchoolWorkshop,
+)
 from lti_tool.models.outbox import AccessToken, ScoreOutbox
 from lti_tool.models.programme import DEFAULT_PROGRAMME_ID, Cohort, Grant, Programme
 from lti_tool.models.security import (
@@ -32,12 +43,21 @@ __all__ = [
     "LmsContext",
     "LtiUser",
     "Membership",
+    "MentorNote",
+    "MentorProfile",
+    "MentoringSession",
+    "MentoringSignUp",
     "OneTimeItem",
     "PendingRegistration",
     "Platform",
     "Programme",
     "RegistrationToken",
     "ResourceLink",
+    "SchoolAttendance",
+    "SchoolCohort",
+    "SchoolMember",
+    "SchoolProgress",
+    "SchoolWorkshop",
     "ScoreOutbox",
     "ToolKey",
     "UtcDateTime",

@@ -51,3 +51,37 @@ class TooManyPostponements(Forbidden):
 
 class RegionNotAllowed(Forbidden):
     """A report of a region her programme-team grants do not cover."""
+
+
+# Mentoring and the schools (lti_tool/services/mentoring.py, schools.py).
+class MentoringSessionNotFound(NotFound):
+    pass
+
+
+class MentorNotFound(NotFound):
+    pass
+
+
+class SchoolNotFound(NotFound):
+    pass
+
+
+class CohortNotFound(NotFound):
+    pass
+
+
+class SchoolMemberNotFound(NotFound):
+    pass
+
+
+class SchoolWorkshopNotFound(NotFound):
+    pass
+
+
+class Refused(Exception):
+    """A request that is understood but cannot be done now, with a reason code the page turns
+    into a sentence (a full session, a sign-up before she finished her training…)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

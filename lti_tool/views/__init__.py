@@ -15,9 +15,11 @@ from lti_tool.views import (
     learner,
     lti,
     mentor,
+    mentoring,
     programme,
     registration,
     reports,
+    schools,
 )
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -29,7 +31,10 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     facilitator.bp,
     designer.bp,
     mentor.bp,
+    mentoring.bp,
+    schools.school_bp,
     programme.bp,
     followup.bp,
     reports.bp,
+    schools.bp,
 )

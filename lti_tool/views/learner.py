@@ -29,7 +29,7 @@ from courses.links import LinkTarget, TargetKind
 from courses.model import Activity, Catalogue
 from courses.placement import invalid_answers
 from lti_tool.actor import Role
-from lti_tool.services import content, learning, privacy
+from lti_tool.services import content, learning, privacy, schools
 from lti_tool.web.forms import (
     REGIONS,
     ChoosePathwaySchema,
@@ -77,6 +77,7 @@ def home() -> ResponseReturnValue:
     courses = j.courses
     next_up = progression.next_activity(j.catalogue, courses, j.progress)
     sessions = learning.upcoming_sessions(j)
+    complete = progression.pathway_complete(courses)
     placement = next(
         (r for r in j.catalogue.placement.rules if r.id == j.enrolment.placement_rule), None
     )
@@ -86,8 +87,10 @@ def home() -> ResponseReturnValue:
         courses=courses,
         next_up=next_up,
         percent=progression.pathway_percent(courses),
-        complete=progression.pathway_complete(courses),
+        complete=complete,
         sessions=sessions,
+        # Mentoring sessions (a reminder on every launch) and the schools.
+        after=schools.after_training(current_actor(), complete),
         pathway=j.catalogue.pathways[j.enrolment.pathway_id],
         reason=placement.reason if placement else j.catalogue.placement.fallback.reason,
         other_pathways=[p for p in j.catalogue.pathway_ids if p != j.enrolment.pathway_id],
@@ -180,7 +183,7 @@ def privacy_page() -> ResponseReturnValue:
 @participant
 def privacy_download() -> ResponseReturnValue:
     """Everything Senda holds about her, as a file."""
-    response = jsonify(privacy.export(current_actor()))
+    response = jsonify(privacy.export(current_actor(), complete=True))
     response.headers["Content-Disposition"] = 'attachment; filename="senda-my-data.json"'
     return response
 

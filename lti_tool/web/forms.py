@@ -185,6 +185,135 @@ class ReportFiltersSchema(Schema):
     cohort = fields.Integer(load_default=None, allow_none=True)
 
 
+# ------------------------------------------------------------------ mentoring and schools
+class MentorProfileSchema(FormSchema):
+    bio = fields.String(
+        load_default="",
+        validate=validate.Length(max=600, error=N_("Write at most 600 characters.")),
+    )
+    region = fields.String(load_default="", validate=validate.OneOf(("", *REGIONS)))
+    topics = fields.List(
+        fields.String(validate=validate.Length(max=64)),
+        load_default=list,
+        validate=validate.Length(min=1, max=20, error=N_("Choose at least one topic.")),
+    )
+    online = fields.Boolean(load_default=False)
+    in_person = fields.Boolean(load_default=False)
+    per_month = fields.Integer(
+        load_default=2,
+        validate=validate.Range(0, 20, error=N_("Write a number from 0 to 20.")),
+        error_messages={"invalid": N_("Write a number from 0 to 20.")},
+    )
+
+
+class MentoringSessionSchema(FormSchema):
+    topic_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        error_messages={"required": N_("Choose a topic.")},
+    )
+    starts_at = fields.NaiveDateTime(
+        required=True,
+        format="%Y-%m-%dT%H:%M",
+        error_messages={
+            "invalid": N_("Write the date and time, e.g. 2026-12-01 18:30."),
+            "required": N_("Write the date and time, e.g. 2026-12-01 18:30."),
+        },
+    )
+    duration_minutes = fields.Integer(
+        load_default=120,
+        validate=validate.Range(30, 240, error=N_("Between 30 and 240 minutes.")),
+        error_messages={"invalid": N_("Between 30 and 240 minutes.")},
+    )
+    mode = fields.String(required=True, validate=validate.OneOf(("online", "in_person")))
+    meeting_url = fields.Url(
+        load_default="",
+        schemes={"https"},
+        error_messages={"invalid": N_("The link must start with https://")},
+    )
+    place = fields.String(load_default="", validate=validate.Length(max=255))
+    region = fields.String(load_default="", validate=validate.OneOf(("", *REGIONS)))
+    capacity = fields.Integer(
+        load_default=6,
+        validate=validate.Range(1, 20, error=N_("Write a number from 1 to 20.")),
+        error_messages={"invalid": N_("Write a number from 1 to 20.")},
+    )
+    details = fields.String(
+        load_default="",
+        validate=validate.Length(max=500, error=N_("Write at most 500 characters.")),
+    )
+    co_mentor_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class MentoringAttendanceSchema(FormSchema):
+    present = fields.List(fields.Integer(), load_default=list)
+    note = fields.String(
+        load_default="",
+        validate=validate.Length(max=1000, error=N_("Write at most 1000 characters.")),
+    )
+
+
+class RatingSchema(FormSchema):
+    rating = fields.Integer(required=True, validate=validate.OneOf((1, 2, 3)))
+    comment = fields.String(
+        load_default="",
+        validate=validate.Length(max=500, error=N_("Write at most 500 characters.")),
+    )
+
+
+class MentorNoteSchema(FormSchema):
+    body = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=1, max=2000, error=N_("Write a note of up to 2000 characters.")
+        ),
+        error_messages={"required": N_("Write a note of up to 2000 characters.")},
+    )
+
+
+class CohortSchema(FormSchema):
+    school_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=255, error=N_("Give the cohort a name.")),
+        error_messages={"required": N_("Give the cohort a name.")},
+    )
+    starts_on = fields.Date(
+        required=True,
+        format="%Y-%m-%d",
+        error_messages={
+            "invalid": N_("Write the date, e.g. 2026-12-01."),
+            "required": N_("Write the date, e.g. 2026-12-01."),
+        },
+    )
+
+
+class InviteSchema(FormSchema):
+    user_ids = fields.List(
+        fields.Integer(),
+        required=True,
+        validate=validate.Length(min=1, max=200, error=N_("Choose at least one person.")),
+        error_messages={"required": N_("Choose at least one person.")},
+    )
+
+
+class PersonSchema(FormSchema):
+    user_id = fields.Integer(required=True)
+
+
+class AssignMentorSchema(FormSchema):
+    mentor_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class AnswerSchema(FormSchema):
+    accept = fields.Boolean(required=True)
+
+
+def without_blanks(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """An empty choice of a select (`""`) means "none": drop it so the schema's default applies."""
+    return {k: v for k, v in data.items() if not (k in keys and v in ("", None))}
+
+
 def form_data(form: Any, lists: tuple[str, ...] = ()) -> dict[str, Any]:
     """A submitted form as a dict: single values, except the named multi-value fields."""
     data: dict[str, Any] = {key: form.get(key) for key in form if key not in lists}

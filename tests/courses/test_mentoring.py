@@ -14,8 +14,13 @@ from courses.mentoring import (
     SeatRequest,
     SignUpRule,
     allocate,
+    due_for_reminder,
+    may_offer,
+    may_rate,
     may_sign_up,
     mentor_eligibility,
+    open_for_sign_up,
+    sessions_in_month,
     volunteer_hours,
 )
 
@@ -44,6 +49,12 @@ def test_rule_from_content_course_list_needs_every_course() -> None:
 
 def test_empty_course_list_lets_anyone_sign_up() -> None:
     assert may_sign_up(SignUpRule.from_content([]), False, [])
+
+
+def test_anyone_in_content_lets_anyone_sign_up() -> None:
+    rule = SignUpRule.from_content("anyone")
+    assert rule == SignUpRule()
+    assert may_sign_up(rule, pathway_complete=False, completed_course_ids=[])
 
 
 def test_completed_ids_may_be_a_one_shot_iterator() -> None:
@@ -280,3 +291,54 @@ def test_invalid_sessions_are_refused(kwargs: dict[str, object], message: str) -
 def test_naive_start_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         HeldSession(datetime(2025, 3, 10, 9, 0), True, "lead", duration_minutes=60)  # noqa: DTZ001
+
+
+# ----------------------------------------------------------------------------- sessions
+def test_sign_up_and_cancel_close_when_the_session_starts() -> None:
+    assert open_for_sign_up(at(60), now=at(59))
+    assert not open_for_sign_up(at(60), now=at(60))
+    assert not open_for_sign_up(at(60), now=at(61))
+
+
+def test_rating_needs_a_place_and_a_started_session() -> None:
+    start = at(0)
+    assert may_rate(start, now=at(0), booked=True, attended=None)
+    assert may_rate(start, now=at(200), booked=True, attended=True)
+    assert not may_rate(start, now=at(-1), booked=True, attended=None)  # not started yet
+    assert not may_rate(start, now=at(200), booked=False, attended=None)  # she was waiting
+    assert not may_rate(start, now=at(200), booked=True, attended=False)  # marked absent
+
+
+def test_reminder_for_sessions_in_the_next_seven_days() -> None:
+    assert due_for_reminder(at(60), now=at(0))
+    assert due_for_reminder(T0 + timedelta(days=7), now=T0)
+    assert not due_for_reminder(T0 + timedelta(days=7, minutes=1), now=T0)
+    assert not due_for_reminder(at(-1), now=at(0))  # already started
+
+
+def test_sessions_in_a_month_count_in_chile_time() -> None:
+    # 31 March 2025 at 22:00 in Santiago is already 1 April in UTC: it is a March session.
+    march_night = datetime(2025, 3, 31, 22, 0, tzinfo=SANTIAGO)
+    assert march_night.astimezone(UTC).month == 4
+    starts = [march_night, datetime(2025, 3, 3, 18, 0, tzinfo=SANTIAGO)]
+    assert sessions_in_month(starts, datetime(2025, 3, 15, 12, 0, tzinfo=SANTIAGO)) == 2
+    assert sessions_in_month(starts, datetime(2025, 4, 1, 12, 0, tzinfo=SANTIAGO)) == 0
+
+
+def test_a_mentor_offers_no_more_sessions_a_month_than_she_said() -> None:
+    march = [datetime(2025, 3, d, 18, 0, tzinfo=SANTIAGO) for d in (3, 10)]
+    new = datetime(2025, 3, 24, 18, 0, tzinfo=SANTIAGO)
+    assert may_offer(3, march, new)
+    assert not may_offer(2, march, new)
+    assert may_offer(2, march, datetime(2025, 4, 7, 18, 0, tzinfo=SANTIAGO))
+    assert not may_offer(0, [], new)  # 0: she is not offering sessions for now
+    with pytest.raises(ValueError, match="per_month"):
+        may_offer(-1, [], new)
+
+
+def test_session_rules_refuse_naive_datetimes() -> None:
+    naive = datetime(2025, 3, 10, 9, 0)  # noqa: DTZ001
+    with pytest.raises(ValueError, match="timezone-aware"):
+        open_for_sign_up(naive, T0)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        sessions_in_month([naive], T0)

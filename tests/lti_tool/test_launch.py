@@ -18,7 +18,7 @@ from tests.support.lti import DELETE, LTI, Launcher
         ("participant", "/intake", "Hola, Carmen"),
         ("facilitator", "/cohort", "Tu grupo"),
         ("designer", "/design", "Diseño de contenidos"),
-        ("mentor", "/mentor", "Mis mentoreadas"),
+        ("mentor", "/mentor", "Mentorías"),
     ],
 )
 def test_each_role_reaches_its_first_page_in_one_redirect(

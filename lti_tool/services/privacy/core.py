@@ -22,6 +22,15 @@ from lti_tool.models import (
     LmsContext,
     LtiUser,
     Membership,
+    MentoringSession,
+    MentoringSignUp,
+    MentorNote,
+    MentorProfile,
+    SchoolAttendance,
+    SchoolCohort,
+    SchoolMember,
+    SchoolProgress,
+    SchoolWorkshop,
     ScoreOutbox,
     WorkshopSession,
     db,
@@ -125,8 +134,10 @@ def withdraw_demographics(actor: Actor) -> None:
 
 
 # ----------------------------------------------------------------- what Senda holds of her
-def export(actor: Actor) -> dict[str, Any]:
-    """Everything Senda holds about her, readable, for the page and the JSON download."""
+def export(actor: Actor, complete: bool = False) -> dict[str, Any]:
+    """Everything Senda holds about her, readable, for the page and the JSON download. The
+    download (`complete`) also has her mentoring and schools, which the page leaves out to stay
+    within its query budget."""
     found = db.session.execute(
         select(LtiUser, Demographics, FollowUpContact)
         .outerjoin(Demographics, Demographics.user_id == LtiUser.id)
@@ -212,6 +223,7 @@ def export(actor: Actor) -> dict[str, Any]:
             .scalar_subquery(),
         )
     ).one()
+    mentoring_held = _mentoring_export(actor.user_id) if complete else {}
     log(actor.user_id, actor.user_id, "everything", "read", "participant-export")
     db.session.commit()
     return {
@@ -234,6 +246,7 @@ def export(actor: Actor) -> dict[str, Any]:
             "contact": contact.value,
             "agreed_at": contact.consented_at.isoformat(),
         },
+        **mentoring_held,
         "optional_information": None
         if demographics is None
         else {
@@ -255,6 +268,81 @@ def _commune_name(value: str) -> str:
     return commune.name if commune else value
 
 
+def _mentoring_export(user_id: int) -> dict[str, Any]:
+    """Her mentoring sign-ups and ratings, her schools (with what she wrote there and her
+    mentor's notes to her), and, if she mentors, her profile and sessions."""
+    sign_ups = [
+        {
+            "topic": session.topic_id,
+            "starts_at": session.starts_at.isoformat(),
+            "cancelled_by_you": sign_up.cancelled_at is not None,
+            "attended": sign_up.attended,
+            "rating": sign_up.rating,
+            "comment": sign_up.comment,
+        }
+        for sign_up, session in db.session.execute(
+            select(MentoringSignUp, MentoringSession)
+            .join(MentoringSession, MentoringSession.id == MentoringSignUp.session_id)
+            .where(MentoringSignUp.user_id == user_id)
+            .order_by(MentoringSession.starts_at)
+        )
+    ]
+    members = list(db.session.scalars(select(SchoolMember).where(SchoolMember.user_id == user_id)))
+    ids = [m.id for m in members]
+    work: dict[int, list[SchoolProgress]] = {}
+    notes: dict[int, list[MentorNote]] = {}
+    if ids:
+        for row in db.session.scalars(
+            select(SchoolProgress)
+            .where(SchoolProgress.member_id.in_(ids))
+            .order_by(SchoolProgress.id)
+        ):
+            work.setdefault(row.member_id, []).append(row)
+        for note in db.session.scalars(
+            select(MentorNote).where(MentorNote.member_id.in_(ids)).order_by(MentorNote.id)
+        ):
+            notes.setdefault(note.member_id, []).append(note)
+    schools = [
+        {
+            "school": member.school_id,
+            "status": member.status,
+            "activities": [
+                {
+                    "activity": row.activity_id,
+                    "completed": row.completed,
+                    "what_you_wrote": dict(row.data or {}),
+                }
+                for row in work.get(member.id, [])
+            ],
+            "notes_from_your_mentor": [
+                {"date": n.created_at.isoformat(), "note": n.body} for n in notes.get(member.id, [])
+            ],
+        }
+        for member in members
+    ]
+    profile = db.session.scalar(select(MentorProfile).where(MentorProfile.user_id == user_id))
+    led = [
+        {"topic": s.topic_id, "starts_at": s.starts_at.isoformat(), "status": s.status}
+        for s in db.session.scalars(
+            select(MentoringSession)
+            .where(MentoringSession.mentor_id == user_id)
+            .order_by(MentoringSession.starts_at)
+        )
+    ]
+    return {
+        "mentoring_sessions": sign_ups,
+        "schools": schools,
+        "as_a_mentor": None
+        if profile is None and not led
+        else {
+            "bio": profile.bio if profile else "",
+            "topics": list(profile.topics or ()) if profile else [],
+            "region": profile.region if profile else "",
+            "sessions": led,
+        },
+    }
+
+
 WORK_KINDS = ("reflections", "worksheets")
 
 
@@ -269,7 +357,12 @@ def delete_my_work(actor: Actor, kinds: set[str]) -> int:
         .join(Enrolment, Enrolment.id == ActivityProgress.enrolment_id)
         .where(Enrolment.user_id == actor.user_id)
     )
-    for row in rows:
+    school_rows = db.session.scalars(
+        select(SchoolProgress)
+        .join(SchoolMember, SchoolMember.id == SchoolProgress.member_id)
+        .where(SchoolMember.user_id == actor.user_id)
+    )
+    for row in [*rows, *school_rows]:
         data = dict(row.data or {})
         if wanted & set(data):
             row.data = {k: v for k, v in data.items() if k not in wanted}
@@ -310,6 +403,7 @@ def _erase(user_id: int) -> None:
         update(WorkshopSession).where(WorkshopSession.created_by == user_id).values(created_by=None)
     )
     db.session.execute(update(Grant).where(Grant.granted_by == user_id).values(granted_by=None))
+    _erase_mentoring(user_id)
     db.session.execute(
         update(AccessLog).where(AccessLog.subject_id == user_id).values(subject_id=None)
     )
@@ -317,6 +411,29 @@ def _erase(user_id: int) -> None:
         update(AccessLog).where(AccessLog.reader_id == user_id).values(reader_id=None)
     )
     db.session.execute(delete(LtiUser).where(LtiUser.id == user_id))
+
+
+def _erase_mentoring(user_id: int) -> None:
+    """Her sign-ups, schools (work, attendance, her mentor's notes to her), mentor profile and
+    the sessions she led; rows that only name her as co-mentor, mentor or author lose the name."""
+    members = select(SchoolMember.id).where(SchoolMember.user_id == user_id)
+    for model in (SchoolProgress, SchoolAttendance, MentorNote):
+        db.session.execute(delete(model).where(model.member_id.in_(members)))
+    led = select(MentoringSession.id).where(MentoringSession.mentor_id == user_id)
+    db.session.execute(delete(MentoringSignUp).where(MentoringSignUp.session_id.in_(led)))
+    for model in (MentoringSignUp, SchoolMember, MentorProfile):
+        db.session.execute(delete(model).where(model.user_id == user_id))
+    db.session.execute(delete(MentoringSession).where(MentoringSession.mentor_id == user_id))
+    for column in (
+        MentoringSession.co_mentor_id,
+        SchoolMember.mentor_id,
+        SchoolMember.invited_by,
+        MentorNote.author_id,
+        SchoolCohort.created_by,
+        SchoolWorkshop.created_by,
+        SchoolAttendance.recorded_by,
+    ):
+        db.session.execute(update(column.class_).where(column == user_id).values({column: None}))
 
 
 def erase_person(actor: Actor, user_id: int) -> None:
@@ -380,5 +497,15 @@ def reencrypt() -> int:
     for contact in db.session.scalars(select(FollowUpContact)):
         flag_modified(contact, "value")
         changed += 1
+    encrypted: tuple[tuple[Any, str], ...] = (
+        (SchoolProgress, "data"),
+        (MentoringSession, "private_note"),
+        (MentoringSignUp, "comment"),
+        (MentorNote, "body"),
+    )
+    for model, column in encrypted:
+        for item in db.session.scalars(select(model)):
+            flag_modified(item, column)
+            changed += 1
     db.session.commit()
     return changed
