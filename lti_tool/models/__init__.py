@@ -7,6 +7,7 @@ from lti_tool.models.base import db
 from lti_tool.models.content import ContentVersion
 from lti_tool.models.learning import ActivityProgress, Attendance, Enrolment, WorkshopSession
 from lti_tool.models.lms import Deployment, LmsContext, LtiUser, Membership, Platform, ResourceLink
+from lti_tool.models.opportunities import Opportunity, OpportunityPointer
 from lti_tool.models.outbox import AccessToken, ScoreOutbox
 from lti_tool.models.programme import DEFAULT_PROGRAMME_ID, Cohort, Grant, Programme
 from lti_tool.models.security import OneTimeItem, RegistrationToken, ToolKey
@@ -26,6 +27,8 @@ __all__ = [
     "LtiUser",
     "Membership",
     "OneTimeItem",
+    "Opportunity",
+    "OpportunityPointer",
     "Platform",
     "Programme",
     "RegistrationToken",
