@@ -67,7 +67,7 @@ class Cv:
 
 
 def is_cv_worksheet(activity: Activity) -> bool:
-    return activity.kind == "worksheet" and CV_MARKERS <= {f.id for f in activity.fields}
+    return activity.kind == "worksheet" and {f.id for f in activity.fields} >= CV_MARKERS
 
 
 def cv_worksheet(catalogue: Catalogue, course_ids: Sequence[str]) -> Activity | None:

@@ -31,3 +31,19 @@ class ScoreNotFound(NotFound):
 
 class PersonNotFound(NotFound):
     pass
+
+
+class SupportRequestNotFound(NotFound):
+    pass
+
+
+class CvReviewNotFound(NotFound):
+    pass
+
+
+class OpportunityNotFound(NotFound):
+    pass
+
+
+class NoTutor(LookupError):
+    """She has no employment tutor yet (nothing to send her CV to)."""

@@ -20,12 +20,22 @@ from lti_tool.models import (
     LmsContext,
     LtiUser,
     Membership,
+    Opportunity,
+    OpportunityPointer,
     ScoreOutbox,
     WorkshopSession,
     db,
     utcnow,
 )
-from lti_tool.models.private import AccessLog, Demographics
+from lti_tool.models.private import (
+    AccessLog,
+    CvReview,
+    Demographics,
+    SupportMessage,
+    SupportRequest,
+    TutorAssignment,
+    TutorNote,
+)
 from lti_tool.services.errors import PersonNotFound
 from lti_tool.settings import settings
 
@@ -151,7 +161,7 @@ def export(actor: Actor) -> dict[str, Any]:
             .order_by(Membership.id)
         )
     ]
-    attended, scores = db.session.execute(
+    attended, scores, help_requests, tutor_notes, cvs_sent = db.session.execute(
         select(
             select(func.count())
             .select_from(Attendance)
@@ -161,6 +171,17 @@ def export(actor: Actor) -> dict[str, Any]:
             .select_from(ScoreOutbox)
             .where(ScoreOutbox.user_id == actor.user_id)
             .scalar_subquery(),
+            *(
+                select(func.count())
+                .select_from(model)
+                .where(column == actor.user_id)
+                .scalar_subquery()
+                for model, column in (
+                    (SupportRequest, SupportRequest.user_id),
+                    (TutorNote, TutorNote.participant_id),
+                    (CvReview, CvReview.participant_id),
+                )
+            ),
         )
     ).one()
     log(actor.user_id, actor.user_id, "everything", "read", "participant-export")
@@ -177,6 +198,11 @@ def export(actor: Actor) -> dict[str, Any]:
         "plans": courses,
         "workshops_attended": attended or 0,
         "scores_sent_to_the_lms": scores or 0,
+        # Counts only: what she asked her support team, her tutor's notes and the comments on
+        # her CV are read in Senda, never written into a file that may stay on a shared phone.
+        "help_requests": help_requests or 0,
+        "tutor_notes": tutor_notes or 0,
+        "cvs_sent_to_her_tutor": cvs_sent or 0,
         "optional_information": None
         if demographics is None
         else {
@@ -224,6 +250,7 @@ def _erase(user_id: int) -> None:
     )
     for model in (Enrolment, Demographics, Membership, Attendance, ScoreOutbox, Grant):
         db.session.execute(delete(model).where(model.user_id == user_id))
+    _erase_support_and_tutoring(user_id)
     db.session.execute(
         update(Attendance).where(Attendance.recorded_by == user_id).values(recorded_by=None)
     )
@@ -238,6 +265,35 @@ def _erase(user_id: int) -> None:
         update(AccessLog).where(AccessLog.reader_id == user_id).values(reader_id=None)
     )
     db.session.execute(delete(LtiUser).where(LtiUser.id == user_id))
+
+
+def _erase_support_and_tutoring(user_id: int) -> None:
+    """Her help requests, tutor notes, CVs sent and offers pointed to her go; where she only
+    acted as staff (a reply, a note, an offer posted), the row stays without her name."""
+    requests = select(SupportRequest.id).where(SupportRequest.user_id == user_id)
+    db.session.execute(delete(SupportMessage).where(SupportMessage.request_id.in_(requests)))
+    db.session.execute(delete(SupportRequest).where(SupportRequest.user_id == user_id))
+    db.session.execute(delete(TutorNote).where(TutorNote.participant_id == user_id))
+    db.session.execute(delete(CvReview).where(CvReview.participant_id == user_id))
+    db.session.execute(
+        delete(TutorAssignment).where(
+            (TutorAssignment.participant_id == user_id) | (TutorAssignment.tutor_id == user_id)
+        )
+    )
+    db.session.execute(
+        delete(OpportunityPointer).where(OpportunityPointer.participant_id == user_id)
+    )
+    for column, model in (
+        (SupportMessage.author_id, SupportMessage),
+        (SupportRequest.handled_by, SupportRequest),
+        (TutorNote.author_id, TutorNote),
+        (CvReview.tutor_id, CvReview),
+        (CvReview.commented_by, CvReview),
+        (TutorAssignment.assigned_by, TutorAssignment),
+        (Opportunity.posted_by, Opportunity),
+        (OpportunityPointer.tutor_id, OpportunityPointer),
+    ):
+        db.session.execute(update(model).where(column == user_id).values({column.key: None}))
 
 
 def erase_person(actor: Actor, user_id: int) -> None:
@@ -294,5 +350,16 @@ def reencrypt() -> int:
     for progress in db.session.scalars(select(ActivityProgress)):
         flag_modified(progress, "data")
         changed += 1
+    encrypted: tuple[tuple[type, tuple[str, ...]], ...] = (
+        (SupportRequest, ("region", "needs", "details", "contact_channel", "contact_value")),
+        (SupportMessage, ("body",)),
+        (TutorNote, ("body",)),
+        (CvReview, ("values", "comment")),
+    )
+    for model, names in encrypted:
+        for row in db.session.scalars(select(model)):
+            for name in names:
+                flag_modified(row, name)
+            changed += 1
     db.session.commit()
     return changed
