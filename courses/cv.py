@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from courses.model import Activity, Catalogue
+from courses.model import EMPTY, Activity, Catalogue, Text
 
 CV_MARKERS = frozenset({"full-name", "work-experience"})
 HEADER_FIELDS = ("full-name", "contact")
@@ -50,9 +50,10 @@ class Entry:
 
 @dataclass(frozen=True)
 class Section:
-    key: str  # one of SECTIONS, or a field id the app labels with the worksheet's label
+    key: str  # one of SECTIONS (the app names it), or another field of the worksheet
     entries: tuple[Entry, ...]
     inline: bool = False
+    label: Text = EMPTY  # the worksheet field's label: the heading of a section not in SECTIONS
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def _tidy_period(period: str) -> str:
 
 def build_cv(activity: Activity, values: Mapping[str, str]) -> Cv:
     """Her CV from her answers to the CV worksheet `activity`."""
-    known = [f.id for f in activity.fields]
+    labels = {f.id: f.label for f in activity.fields}
+    known = list(labels)
     order = [k for k in SECTIONS if k in known] + [
         k for k in known if k not in SECTIONS and k not in HEADER_FIELDS
     ]
@@ -121,7 +123,7 @@ def build_cv(activity: Activity, values: Mapping[str, str]) -> Cv:
     for key in order:
         entries = entries_of(str(values.get(key, "")))
         if entries:
-            sections.append(Section(key, entries, inline=key in INLINE))
+            sections.append(Section(key, entries, inline=key in INLINE, label=labels[key]))
     return Cv(
         name=" ".join(str(values.get("full-name", "")).split()),
         contact=" ".join(str(values.get("contact", "")).split()),

@@ -346,6 +346,18 @@ def my_tutoring(actor: Actor) -> MyTutoring:
 
 
 @dataclass(frozen=True)
+class OnHerPlan:
+    tutor: str | None
+    offers: list[opportunities.OpportunityView]
+
+
+def on_her_plan(actor: Actor) -> OnHerPlan:
+    """Her tutor's name and the open offers her tutor pointed to her (two queries)."""
+    assignment = private.tutor_of(actor.programme_id, actor.user_id)
+    return OnHerPlan(assignment.tutor if assignment else None, opportunities.pointed_to_me(actor))
+
+
+@dataclass(frozen=True)
 class CvPanel:
     """Beside her CV worksheet: whether she can send it, and her tutor's comments."""
 
@@ -404,15 +416,15 @@ def cv_of(actor: Actor, participant_id: int) -> Cv:
     return build_cv(sheet, values.get(sheet.id, {}))
 
 
-def cv_pdf(cv: Cv, headings: Mapping[str, str], labels: Mapping[str, str], lang: str) -> bytes:
+def cv_pdf(cv: Cv, headings: Mapping[str, str], lang: str) -> bytes:
     """A one-page A4 CV: her name and contact, then the sections under CV headings. The type
     gets smaller until everything fits on one page; only then are the longest entries cut."""
     for size in (11.0, 10.5, 10.0, 9.5, 9.0, 8.5):
-        pdf = _cv_document(cv, headings, labels, lang, size, None)
+        pdf = _cv_document(cv, headings, lang, size, None)
         if pdf.page_no() == 1:
             return bytes(pdf.output())
     for limit in (600, 400, 250, 150, 80):
-        pdf = _cv_document(cv, headings, labels, lang, 8.5, limit)
+        pdf = _cv_document(cv, headings, lang, 8.5, limit)
         if pdf.page_no() == 1:
             return bytes(pdf.output())
     return bytes(pdf.output())
@@ -440,7 +452,6 @@ def _latin(text: str) -> str:
 def _cv_document(
     cv: Cv,
     headings: Mapping[str, str],
-    labels: Mapping[str, str],
     lang: str,
     size: float,
     limit: int | None,
@@ -472,7 +483,7 @@ def _cv_document(
     for section in cv.sections:
         pdf.set_text_color(*BRAND)
         pdf.set_font("Helvetica", "B", size * 1.05)
-        title = headings.get(section.key) or labels.get(section.key) or section.key
+        title = headings.get(section.key) or section.label.get(lang) or section.key
         pdf.multi_cell(width, line * 1.2, _latin(title.upper()), new_x="LMARGIN", new_y="NEXT")
         pdf.set_draw_color(*MUTED)
         pdf.set_line_width(0.2)

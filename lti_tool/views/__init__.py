@@ -14,8 +14,11 @@ from lti_tool.views import (
     learner,
     lti,
     mentor,
+    opportunities,
     programme,
     registration,
+    support,
+    tutor,
 )
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -28,4 +31,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     designer.bp,
     mentor.bp,
     programme.bp,
+    support.bp,
+    tutor.bp,
+    opportunities.bp,
 )

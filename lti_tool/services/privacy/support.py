@@ -87,6 +87,24 @@ def my_region(actor: Actor, why: str) -> str | None:
     return region or None
 
 
+@dataclass(frozen=True)
+class HelpPage:
+    requests: list[RequestSummary]
+    region: str | None  # to preselect in the form: the region she gave at her intake
+
+
+def help_page(actor: Actor) -> HelpPage:
+    """Her requests and the region she gave (both logged reads), for the help page."""
+    region = my_region(actor, why="participant-help-form")
+    return HelpPage(my_requests(actor), region)
+
+
+def region_for_directory(actor: Actor) -> str | None:
+    region = my_region(actor, why="participant-directory")
+    db.session.commit()
+    return region
+
+
 def ask(
     actor: Actor,
     needs: tuple[str, ...],
