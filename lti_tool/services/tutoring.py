@@ -469,11 +469,13 @@ def _cv_document(
     line = size * 0.46
     pdf.set_text_color(*INK)
     pdf.set_font("Helvetica", "B", size * 2)
-    pdf.multi_cell(width, size * 0.85, _latin(cv.name or ""), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        width, size * 0.85, _latin(cv.name or ""), new_x="LMARGIN", new_y="NEXT", align="L"
+    )
     if cv.contact:
         pdf.set_font("Helvetica", "", size)
         pdf.set_text_color(*MUTED)
-        pdf.multi_cell(width, line, _latin(cv.contact), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, line, _latin(cv.contact), new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_draw_color(*BRAND)
     pdf.set_line_width(0.6)
     pdf.ln(1.5)
@@ -484,16 +486,19 @@ def _cv_document(
         pdf.set_text_color(*BRAND)
         pdf.set_font("Helvetica", "B", size * 1.05)
         title = headings.get(section.key) or section.label.get(lang) or section.key
-        pdf.multi_cell(width, line * 1.2, _latin(title.upper()), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            width, line * 1.2, _latin(title.upper()), new_x="LMARGIN", new_y="NEXT", align="L"
+        )
         pdf.set_draw_color(*MUTED)
         pdf.set_line_width(0.2)
         pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
         pdf.ln(1.2)
         pdf.set_text_color(*INK)
         pdf.set_font("Helvetica", "", size)
-        if section.inline:
+        single = len(section.entries) == 1 and not section.entries[0].period
+        if section.inline or single:
             text = " · ".join(_cut(e.text, limit) for e in section.entries)
-            pdf.multi_cell(width, line, _latin(text), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(width, line, _latin(text), new_x="LMARGIN", new_y="NEXT", align="L")
         else:
             for entry in section.entries:
                 text = _latin(_cut(entry.text, limit))
@@ -503,12 +508,14 @@ def _cv_document(
                     pdf.cell(period_width, line, _latin(entry.period))
                     pdf.set_font("Helvetica", "", size)
                     pdf.set_xy(pdf.l_margin + period_width, y)
-                    pdf.multi_cell(width - period_width, line, text, new_x="LMARGIN", new_y="NEXT")
+                    pdf.multi_cell(
+                        width - period_width, line, text, new_x="LMARGIN", new_y="NEXT", align="L"
+                    )
                 else:
                     y = pdf.get_y()
                     pdf.cell(4, line, "•")
                     pdf.set_xy(pdf.l_margin + 4, y)
-                    pdf.multi_cell(width - 4, line, text, new_x="LMARGIN", new_y="NEXT")
+                    pdf.multi_cell(width - 4, line, text, new_x="LMARGIN", new_y="NEXT", align="L")
                 pdf.ln(0.6)
         pdf.ln(2.2)
     return pdf
