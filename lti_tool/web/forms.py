@@ -135,6 +135,11 @@ class ChoosePathwaySchema(FormSchema):
 
 
 # ------------------------------------------------------------- help, tutoring, opportunities
+def _not_blank(error: str) -> validate.Regexp:
+    """Refuses text that is only spaces and line breaks."""
+    return validate.Regexp(r"[\s\S]*\S", error=error)
+
+
 class HelpRequestSchema(FormSchema):
     needs = fields.List(
         fields.String(validate=validate.OneOf(support_rules.NEEDS)),
@@ -168,11 +173,14 @@ class HelpRequestSchema(FormSchema):
 class MessageSchema(FormSchema):
     body = fields.String(
         required=True,
-        validate=validate.Length(
-            min=1,
-            max=support_rules.MAX_MESSAGE,
-            error=N_("Write a message (at most 2000 characters)."),
-        ),
+        validate=[
+            validate.Length(
+                min=1,
+                max=support_rules.MAX_MESSAGE,
+                error=N_("Write a message (at most 2000 characters)."),
+            ),
+            _not_blank(N_("Write a message (at most 2000 characters).")),
+        ],
         error_messages={"required": N_("Write a message (at most 2000 characters).")},
     )
 
@@ -195,9 +203,10 @@ class SupportAnswerSchema(FormSchema):
 class NoteSchema(FormSchema):
     body = fields.String(
         required=True,
-        validate=validate.Length(
-            min=1, max=4000, error=N_("Write the note (at most 4000 characters).")
-        ),
+        validate=[
+            validate.Length(min=1, max=4000, error=N_("Write the note (at most 4000 characters).")),
+            _not_blank(N_("Write the note (at most 4000 characters).")),
+        ],
         error_messages={"required": N_("Write the note (at most 4000 characters).")},
     )
 
@@ -215,7 +224,10 @@ class OpportunitySchema(FormSchema):
     kind = fields.String(required=True, validate=validate.OneOf(board_rules.KINDS))
     title = fields.String(
         required=True,
-        validate=validate.Length(min=3, max=200, error=N_("Write a title (3 to 200 characters).")),
+        validate=[
+            validate.Length(min=3, max=200, error=N_("Write a title (3 to 200 characters).")),
+            _not_blank(N_("Write a title (3 to 200 characters).")),
+        ],
         error_messages={"required": N_("Write a title (3 to 200 characters).")},
     )
     organisation = fields.String(load_default="", validate=validate.Length(max=200))

@@ -104,6 +104,9 @@ def test_she_asks_for_help_and_reads_the_reply(launcher: Launcher) -> None:
     page = text(launcher.client.get(f"/s/{request_id}"))
     assert REPLY in page and "En curso" in page and "Sofía Reyes" in page
     assert NOTE not in page  # the team's notes stay with the team
+    response = post(launcher.client, f"/s/{request_id}/message", {"body": " \n "},
+                    token_from=f"/s/{request_id}")  # fmt: skip
+    assert response.status_code == 400 and "Escribe un mensaje" in text(response)
     response = post(launcher.client, f"/s/{request_id}/message", {"body": "Gracias"},
                     token_from=f"/s/{request_id}")  # fmt: skip
     assert response.status_code == 302
