@@ -153,16 +153,21 @@ class Case:
 
 
 def _participant_of(actor: Actor, participant_id: int) -> LtiUser:
-    private.require_in_caseload(actor, participant_id)
-    user = db.session.get(LtiUser, participant_id)
-    if user is None:
-        raise ParticipantNotFound(participant_id)
-    return user
+    return private.in_caseload(actor, participant_id)
 
 
 def case(actor: Actor, participant_id: int) -> Case:
     """Her diagnosis and CV worksheets, workshops, progress, last visit, notes and CVs sent for
-    comments; every read of her work, notes and CVs is logged."""
+    comments; every read of her work, notes and CVs is logged (the log rows are written
+    together, at the commit)."""
+    reads: list[str] = []
+    result = _case(actor, participant_id, reads)
+    private.record_reads(actor, participant_id, reads, "tutor-caseload")
+    db.session.commit()
+    return result
+
+
+def _case(actor: Actor, participant_id: int, reads: list[str]) -> Case:
     user = _participant_of(actor, participant_id)
     enrolment = _enrolments(actor.programme_id, [participant_id]).get(participant_id)
     journey = learning.journey_of(enrolment) if enrolment else None
@@ -180,6 +185,7 @@ def case(actor: Actor, participant_id: int) -> Case:
             journey.rows,
             [a.id for a in sheets] + ([cv_sheet.id] if cv_sheet else []),
             why="tutor-caseload",
+            reads=reads,
         )
         diagnosis = [(a, values.get(a.id, {})) for a in sheets]
         cv = (cv_sheet, values.get(cv_sheet.id, {})) if cv_sheet else None
@@ -195,12 +201,11 @@ def case(actor: Actor, participant_id: int) -> Case:
         diagnosis=diagnosis,
         cv=cv,
         workshops=workshops,
-        notes=private.notes_for_tutor(actor, participant_id),
-        reviews=private.reviews_for_tutor(actor, participant_id),
+        notes=private.notes_for_tutor(actor, participant_id, reads),
+        reviews=private.reviews_for_tutor(actor, participant_id, reads),
         pointed=pointed,
         to_point=to_point,
     )
-    db.session.commit()
     return result
 
 

@@ -253,3 +253,41 @@ def test_participants_and_facilitators_cannot_post(launcher: Launcher, cv_conten
         assert launcher.client.get("/opportunities/manage").status_code == 403
     launcher.launch("facilitator", sub="paula")
     assert launcher.client.get("/opportunities").status_code == 403
+
+
+def test_tutoring_pages_stay_within_the_query_budget(
+    launcher: Launcher, team: dict[str, int]
+) -> None:
+    from sqlalchemy import event
+
+    from tests.support.journey import complete_course
+
+    for course in ("ls", "emp-diag", "emp-work"):
+        complete_course("carmen", course)
+    launcher.launch("participant", sub="carmen", name="Carmen Soto")
+    cv = {"full-name": "Carmen", "action": "save"}
+    post(launcher.client, "/activities/emp-prof-cv/worksheet", cv, token_from="/my-tutor")
+    post(launcher.client, "/my-tutor/cv", {}, token_from="/my-tutor")
+    pages = {
+        "carmen": ["/plan", "/my-tutor", "/activities/emp-prof-cv", "/opportunities"],
+        "marta": ["/tutor", f"/tutor/participants/{team['carmen']}", "/opportunities/manage"],
+        "ana": ["/tutor/assignments"],
+    }
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    for sub, paths in pages.items():
+        launcher.launch("participant" if sub == "carmen" else "facilitator", sub=sub)
+        for path in paths:
+            launcher.client.get(path)
+            statements.clear()
+            event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                response = launcher.client.get(path)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", count)
+            assert response.status_code == 200, path
+            shown = [s.split("FROM")[-1][:60].replace("\n", " ") for s in statements]
+            assert len(statements) <= 8, (path, len(statements), shown)

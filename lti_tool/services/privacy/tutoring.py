@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import aliased
 
 from lti_tool.actor import Actor, Role
-from lti_tool.models import ActivityProgress, LmsContext, LtiUser, Membership, db, utcnow
-from lti_tool.models.private import CvReview, TutorAssignment, TutorNote
+from lti_tool.models import ActivityProgress, Grant, LmsContext, LtiUser, Membership, db, utcnow
+from lti_tool.models.private import AccessLog, CvReview, TutorAssignment, TutorNote
 from lti_tool.services.errors import CvReviewNotFound, NoTutor, ParticipantNotFound, PersonNotFound
 from lti_tool.services.privacy.core import log
 from lti_tool.services.privacy.support import grant_regions
@@ -75,19 +75,38 @@ def caseload_ids(actor: Actor) -> list[int]:
     )
 
 
-def require_in_caseload(actor: Actor, participant_id: int) -> None:
-    """Anyone outside her caseload is not found, whatever id is typed."""
-    require_tutor(actor)
+def in_caseload(actor: Actor, participant_id: int) -> LtiUser:
+    """A woman of her caseload (one query while she holds a tutor grant); anyone else is not
+    found, whatever id is typed, and without a tutor grant it is Forbidden."""
+    holds_grant = (
+        select(Grant.id)
+        .where(
+            Grant.user_id == actor.user_id,
+            Grant.programme_id == actor.programme_id,
+            Grant.role == Role.TUTOR.value,
+            Grant.revoked_at.is_(None),
+        )
+        .exists()
+    )
     found = db.session.scalar(
-        select(TutorAssignment.id).where(
+        select(LtiUser)
+        .join(TutorAssignment, TutorAssignment.participant_id == LtiUser.id)
+        .where(
             TutorAssignment.programme_id == actor.programme_id,
             TutorAssignment.tutor_id == actor.user_id,
             TutorAssignment.participant_id == participant_id,
             TutorAssignment.ended_at.is_(None),
+            holds_grant,
         )
     )
     if found is None:
+        require_tutor(actor)
         raise ParticipantNotFound(participant_id)
+    return found
+
+
+def require_in_caseload(actor: Actor, participant_id: int) -> None:
+    in_caseload(actor, participant_id)
 
 
 def tutor_of(programme_id: int, participant_id: int) -> Assignment | None:
@@ -197,11 +216,40 @@ def _notes(programme_id: int, participant_id: int) -> list[NoteView]:
     ]
 
 
-def notes_for_tutor(actor: Actor, participant_id: int) -> list[NoteView]:
-    """Every note about her (hers and her earlier tutors'): a logged read."""
+def notes_for_tutor(
+    actor: Actor, participant_id: int, reads: list[str] | None = None
+) -> list[NoteView]:
+    """Every note about her (hers and her earlier tutors'): a logged read (added to `reads`
+    when given, for `record_reads` to write with the page's other reads)."""
     notes = _notes(actor.programme_id, participant_id)
-    log(actor.user_id, participant_id, "tutor-note", "read", "tutor-caseload")
+    _read(actor, participant_id, "tutor-note", "tutor-caseload", reads)
     return notes
+
+
+def _read(actor: Actor, subject_id: int, what: str, why: str, reads: list[str] | None) -> None:
+    if reads is None:
+        log(actor.user_id, subject_id, what, "read", why)
+    else:
+        reads.append(what)
+
+
+def record_reads(actor: Actor, participant_id: int, reads: list[str], why: str) -> None:
+    """The reads of one page, written to the access log in one statement."""
+    if reads:
+        db.session.execute(
+            insert(AccessLog),
+            [
+                {
+                    "reader_id": actor.user_id,
+                    "subject_id": participant_id,
+                    "what": what,
+                    "action": "read",
+                    "why": why,
+                    "at": utcnow(),
+                }
+                for what in reads
+            ],
+        )
 
 
 def add_note(actor: Actor, participant_id: int, body: str) -> None:
@@ -233,6 +281,7 @@ def worksheet_values(
     rows: Mapping[str, ActivityProgress],
     activity_ids: Sequence[str],
     why: str,
+    reads: list[str] | None = None,
 ) -> dict[str, dict[str, str]]:
     """What she wrote in these worksheets (activity id → field → text), from her progress rows
     (already loaded with her plan): a logged read. The caller has checked that she is in the
@@ -242,7 +291,7 @@ def worksheet_values(
         for activity_id in activity_ids
         if activity_id in rows
     }
-    log(actor.user_id, participant_id, "work", "read", why)
+    _read(actor, participant_id, "work", why, reads)
     return values
 
 
@@ -296,7 +345,9 @@ def my_reviews(actor: Actor) -> list[ReviewView]:
     return reviews
 
 
-def reviews_for_tutor(actor: Actor, participant_id: int) -> list[ReviewView]:
+def reviews_for_tutor(
+    actor: Actor, participant_id: int, reads: list[str] | None = None
+) -> list[ReviewView]:
     reviews = _review_views(
         select(CvReview).where(
             CvReview.programme_id == actor.programme_id,
@@ -304,7 +355,7 @@ def reviews_for_tutor(actor: Actor, participant_id: int) -> list[ReviewView]:
         )
     )
     if reviews:
-        log(actor.user_id, participant_id, "cv-review", "read", "tutor-caseload")
+        _read(actor, participant_id, "cv-review", "tutor-caseload", reads)
     return reviews
 
 
