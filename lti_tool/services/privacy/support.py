@@ -13,14 +13,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, func, insert, select, true
 from sqlalchemy.orm import aliased
 
 from courses import reach
 from courses import support as rules
 from lti_tool.actor import Actor, Role
 from lti_tool.models import Grant, LtiUser, db, utcnow
-from lti_tool.models.private import Demographics, SupportMessage, SupportRequest
+from lti_tool.models.private import AccessLog, Demographics, SupportMessage, SupportRequest
 from lti_tool.services.errors import Forbidden, SupportRequestNotFound
 from lti_tool.services.privacy.core import log
 
@@ -155,10 +155,11 @@ def my_requests(actor: Actor) -> list[RequestSummary]:
         )
         .order_by(SupportRequest.id.desc())
     ).all()
+    summaries = [_summary(row, "", count or 0) for row, count in rows]
     if rows:
         log(actor.user_id, actor.user_id, WHAT, "read", "participant-own-requests")
     db.session.commit()
-    return [_summary(row, "", count or 0) for row, count in rows]
+    return summaries
 
 
 def _mine(actor: Actor, request_id: int) -> SupportRequest:
@@ -286,8 +287,16 @@ def queue(actor: Actor, status: str | None = None) -> list[RequestSummary]:
         (_summary(row, name or "", count or 0) for row, name, count in rows),
         key=lambda s: order.get(s.status, 9),
     )
-    for summary_row, _name, _count in rows:
-        log(actor.user_id, summary_row.user_id, WHAT, "read", "support-queue")
+    if rows:  # one statement for the whole list, however long
+        now = utcnow()
+        db.session.execute(
+            insert(AccessLog),
+            [
+                {"reader_id": actor.user_id, "subject_id": row.user_id, "what": WHAT,
+                 "action": "read", "why": "support-queue", "at": now}
+                for row, _name, _count in rows
+            ],
+        )  # fmt: skip
     db.session.commit()
     return result
 
