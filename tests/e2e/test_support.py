@@ -129,8 +129,14 @@ def test_she_asks_for_help_reads_the_reply_and_leaves_no_trace(
         frame.evaluate("history.forward()")
     expect(frame.get_by_role("heading", level=1)).to_have_text("Sopaipillas")
 
-    weight = measure_weight(page, site, "/s/directory", f"{locale}-directory")
-    assert weight <= PAGE_BUDGET_BYTES
+    # Page weight: opened again from the menu's link (which carries the exit's key).
+    frame.goto(site.url + "/plan")
+    href = frame.get_by_role("link", name=ui["help"]).get_attribute("href")
+    assert href and "k=" in href
+    for path, name in ((href, "help"), ("/s/directory", "directory"), ("/s/1", "request")):
+        weight = measure_weight(page, site, path, f"{locale}-{name}")
+        assert weight <= PAGE_BUDGET_BYTES, (name, weight)
+        assert "/recipes" not in page.url, name  # the page itself, not the neutral one
 
 
 def test_without_javascript_back_after_a_quick_exit_shows_nothing(
