@@ -19,6 +19,7 @@ from lti_tool.models.mentoring import (
     SchoolProgress,
     SchoolWorkshop,
 )
+from lti_tool.models.opportunities import Opportunity, OpportunityPointer
 from lti_tool.models.outbox import AccessToken, ScoreOutbox
 from lti_tool.models.programme import DEFAULT_PROGRAMME_ID, Cohort, Grant, Programme
 from lti_tool.models.security import (
@@ -48,6 +49,8 @@ __all__ = [
     "MentoringSession",
     "MentoringSignUp",
     "OneTimeItem",
+    "Opportunity",
+    "OpportunityPointer",
     "PendingRegistration",
     "Platform",
     "Programme",

@@ -85,3 +85,19 @@ class Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class SupportRequestNotFound(NotFound):
+    pass
+
+
+class CvReviewNotFound(NotFound):
+    pass
+
+
+class OpportunityNotFound(NotFound):
+    pass
+
+
+class NoTutor(LookupError):
+    """She has no employment tutor yet (nothing to send her CV to)."""

@@ -16,10 +16,13 @@ from lti_tool.views import (
     lti,
     mentor,
     mentoring,
+    opportunities,
     programme,
     registration,
     reports,
     schools,
+    support,
+    tutor,
 )
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -37,4 +40,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     followup.bp,
     reports.bp,
     schools.bp,
+    support.bp,
+    tutor.bp,
+    opportunities.bp,
 )

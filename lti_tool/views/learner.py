@@ -29,7 +29,7 @@ from courses.links import LinkTarget, TargetKind
 from courses.model import Activity, Catalogue
 from courses.placement import invalid_answers
 from lti_tool.actor import Role
-from lti_tool.services import content, learning, privacy, schools
+from lti_tool.services import content, learning, privacy, schools, tutoring
 from lti_tool.web.forms import (
     REGIONS,
     ChoosePathwaySchema,
@@ -95,6 +95,7 @@ def home() -> ResponseReturnValue:
         reason=placement.reason if placement else j.catalogue.placement.fallback.reason,
         other_pathways=[p for p in j.catalogue.pathway_ids if p != j.enrolment.pathway_id],
         started=bool(j.enrolment.last_activity_id),
+        tutoring=tutoring.on_her_plan(current_actor()),
     )
 
 
@@ -284,7 +285,10 @@ def activity(activity_id: str) -> ResponseReturnValue:
     j = _journey()
     if j is None:
         return redirect(url_for("learner.intake"))
-    return render_activity(j.catalogue, _activity_or_404(j, activity_id), j)
+    activity = _activity_or_404(j, activity_id)
+    return render_activity(
+        j.catalogue, activity, j, cv_panel=tutoring.cv_panel(current_actor(), activity)
+    )
 
 
 def _work_on(activity_id: str, *kinds: str) -> tuple[learning.Journey, Activity]:

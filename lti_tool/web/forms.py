@@ -12,8 +12,18 @@ from typing import Any
 
 from flask import abort, request
 from flask_babel import gettext
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
 
+from courses import opportunities as board_rules
+from courses import support as support_rules
 from courses.geography import COMMUNES, REGION_SLUGS, commune
 
 
@@ -347,3 +357,124 @@ def json_body(max_bytes: int = 64 * 1024) -> dict[str, Any]:
     if not isinstance(data, dict):
         abort(400)
     return data
+
+
+# ------------------------------------------------------------- help, tutoring, opportunities
+def _not_blank(error: str) -> validate.Regexp:
+    """Refuses text that is only spaces and line breaks."""
+    return validate.Regexp(r"[\s\S]*\S", error=error)
+
+
+class HelpRequestSchema(FormSchema):
+    needs = fields.List(
+        fields.String(validate=validate.OneOf(support_rules.NEEDS)),
+        required=True,
+        validate=validate.Length(min=1, error=N_("Choose at least one thing you need help with.")),
+        error_messages={"required": N_("Choose at least one thing you need help with.")},
+    )
+    details = fields.String(
+        load_default="",
+        validate=validate.Length(
+            max=support_rules.MAX_DETAILS, error=N_("Please write a little less.")
+        ),
+    )
+    contact = fields.String(
+        required=True,
+        validate=validate.OneOf(support_rules.CONTACT_CHANNELS),
+        error_messages={"required": N_("Choose how we should contact you.")},
+    )
+    phone = fields.String(load_default="", validate=validate.Length(max=40))
+    region = fields.String(load_default="", validate=validate.OneOf(("", *REGIONS)))
+
+    @validates_schema
+    def _phone_for_calls(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        calls = data.get("contact") in support_rules.CHANNELS_WITH_NUMBER
+        if calls and support_rules.clean_phone(data.get("phone", "")) is None:
+            raise ValidationError(
+                N_("Write the number we should call, e.g. +56 9 1234 5678."), "phone"
+            )
+
+
+class MessageSchema(FormSchema):
+    body = fields.String(
+        required=True,
+        validate=[
+            validate.Length(
+                min=1,
+                max=support_rules.MAX_MESSAGE,
+                error=N_("Write a message (at most 2000 characters)."),
+            ),
+            _not_blank(N_("Write a message (at most 2000 characters).")),
+        ],
+        error_messages={"required": N_("Write a message (at most 2000 characters).")},
+    )
+
+
+class StatusSchema(FormSchema):
+    status = fields.String(required=True, validate=validate.OneOf(support_rules.STATUSES))
+
+
+class SupportAnswerSchema(FormSchema):
+    body = fields.String(
+        load_default="",
+        validate=validate.Length(
+            max=support_rules.MAX_MESSAGE, error=N_("Please write a little less.")
+        ),
+    )
+    audience = fields.String(load_default="her", validate=validate.OneOf(("her", "team")))
+    status = fields.String(load_default="", validate=validate.OneOf(("", *support_rules.STATUSES)))
+
+
+class NoteSchema(FormSchema):
+    body = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=4000, error=N_("Write the note (at most 4000 characters).")),
+            _not_blank(N_("Write the note (at most 4000 characters).")),
+        ],
+        error_messages={"required": N_("Write the note (at most 4000 characters).")},
+    )
+
+
+class PointSchema(FormSchema):
+    opportunity_id = fields.Integer(required=True)
+
+
+class AssignTutorSchema(FormSchema):
+    participant_id = fields.Integer(required=True)
+    tutor_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class OpportunitySchema(FormSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(board_rules.KINDS))
+    title = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=3, max=200, error=N_("Write a title (3 to 200 characters).")),
+            _not_blank(N_("Write a title (3 to 200 characters).")),
+        ],
+        error_messages={"required": N_("Write a title (3 to 200 characters).")},
+    )
+    organisation = fields.String(load_default="", validate=validate.Length(max=200))
+    description = fields.String(
+        load_default="",
+        validate=validate.Length(max=2000, error=N_("Please write a little less.")),
+    )
+    region = fields.String(load_default="", validate=validate.OneOf(("", *REGIONS)))
+    pathway = fields.String(load_default="", validate=validate.OneOf(("", *board_rules.PATHWAYS)))
+    closes_on = fields.Date(
+        required=True,
+        format="%Y-%m-%d",
+        error_messages={
+            "invalid": N_("Write the closing date, e.g. 2026-12-31."),
+            "required": N_("Write the closing date, e.g. 2026-12-31."),
+        },
+    )
+    url = fields.Url(
+        required=True,
+        schemes={"https"},
+        error_messages={
+            "invalid": N_("The link must start with https://"),
+            "required": N_("The link must start with https://"),
+        },
+    )

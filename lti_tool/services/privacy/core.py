@@ -26,6 +26,8 @@ from lti_tool.models import (
     MentoringSignUp,
     MentorNote,
     MentorProfile,
+    Opportunity,
+    OpportunityPointer,
     SchoolAttendance,
     SchoolCohort,
     SchoolMember,
@@ -36,7 +38,17 @@ from lti_tool.models import (
     db,
     utcnow,
 )
-from lti_tool.models.private import AccessLog, Demographics, FollowUpAnswer, FollowUpContact
+from lti_tool.models.private import (
+    AccessLog,
+    CvReview,
+    Demographics,
+    FollowUpAnswer,
+    FollowUpContact,
+    SupportMessage,
+    SupportRequest,
+    TutorAssignment,
+    TutorNote,
+)
 from lti_tool.services.errors import PersonNotFound
 from lti_tool.settings import settings
 
@@ -211,7 +223,7 @@ def export(actor: Actor, complete: bool = False) -> dict[str, Any]:
             .order_by(Membership.id)
         )
     ]
-    attended, scores = db.session.execute(
+    attended, scores, help_requests, tutor_notes, cvs_sent = db.session.execute(
         select(
             select(func.count())
             .select_from(Attendance)
@@ -221,6 +233,17 @@ def export(actor: Actor, complete: bool = False) -> dict[str, Any]:
             .select_from(ScoreOutbox)
             .where(ScoreOutbox.user_id == actor.user_id)
             .scalar_subquery(),
+            *(
+                select(func.count())
+                .select_from(model)
+                .where(column == actor.user_id)
+                .scalar_subquery()
+                for model, column in (
+                    (SupportRequest, SupportRequest.user_id),
+                    (TutorNote, TutorNote.participant_id),
+                    (CvReview, CvReview.participant_id),
+                )
+            ),
         )
     ).one()
     mentoring_held = _mentoring_export(actor.user_id) if complete else {}
@@ -247,6 +270,11 @@ def export(actor: Actor, complete: bool = False) -> dict[str, Any]:
             "agreed_at": contact.consented_at.isoformat(),
         },
         **mentoring_held,
+        # Counts only: what she asked her support team, her tutor's notes and the comments on
+        # her CV are read in Senda, never written into a file that may stay on a shared phone.
+        "help_requests": help_requests or 0,
+        "tutor_notes": tutor_notes or 0,
+        "cvs_sent_to_her_tutor": cvs_sent or 0,
         "optional_information": None
         if demographics is None
         else {
@@ -393,6 +421,7 @@ def _erase(user_id: int) -> None:
         Grant,
     ):
         db.session.execute(delete(model).where(model.user_id == user_id))
+    _erase_support_and_tutoring(user_id)
     db.session.execute(
         update(FollowUp).where(FollowUp.entered_by == user_id).values(entered_by=None)
     )
@@ -434,6 +463,35 @@ def _erase_mentoring(user_id: int) -> None:
         SchoolAttendance.recorded_by,
     ):
         db.session.execute(update(column.class_).where(column == user_id).values({column: None}))
+
+
+def _erase_support_and_tutoring(user_id: int) -> None:
+    """Her help requests, tutor notes, CVs sent and offers pointed to her go; where she only
+    acted as staff (a reply, a note, an offer posted), the row stays without her name."""
+    requests = select(SupportRequest.id).where(SupportRequest.user_id == user_id)
+    db.session.execute(delete(SupportMessage).where(SupportMessage.request_id.in_(requests)))
+    db.session.execute(delete(SupportRequest).where(SupportRequest.user_id == user_id))
+    db.session.execute(delete(TutorNote).where(TutorNote.participant_id == user_id))
+    db.session.execute(delete(CvReview).where(CvReview.participant_id == user_id))
+    db.session.execute(
+        delete(TutorAssignment).where(
+            (TutorAssignment.participant_id == user_id) | (TutorAssignment.tutor_id == user_id)
+        )
+    )
+    db.session.execute(
+        delete(OpportunityPointer).where(OpportunityPointer.participant_id == user_id)
+    )
+    for column, model in (
+        (SupportMessage.author_id, SupportMessage),
+        (SupportRequest.handled_by, SupportRequest),
+        (TutorNote.author_id, TutorNote),
+        (CvReview.tutor_id, CvReview),
+        (CvReview.commented_by, CvReview),
+        (TutorAssignment.assigned_by, TutorAssignment),
+        (Opportunity.posted_by, Opportunity),
+        (OpportunityPointer.tutor_id, OpportunityPointer),
+    ):
+        db.session.execute(update(model).where(column == user_id).values({column.key: None}))
 
 
 def erase_person(actor: Actor, user_id: int) -> None:
@@ -506,6 +564,17 @@ def reencrypt() -> int:
     for model, column in encrypted:
         for item in db.session.scalars(select(model)):
             flag_modified(item, column)
+            changed += 1
+    encrypted_rows: tuple[tuple[type, tuple[str, ...]], ...] = (
+        (SupportRequest, ("region", "needs", "details", "contact_channel", "contact_value")),
+        (SupportMessage, ("body",)),
+        (TutorNote, ("body",)),
+        (CvReview, ("values", "comment")),
+    )
+    for model, names in encrypted_rows:
+        for row in db.session.scalars(select(model)):
+            for name in names:
+                flag_modified(row, name)
             changed += 1
     db.session.commit()
     return changed

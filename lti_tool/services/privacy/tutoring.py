@@ -1,0 +1,395 @@
+"""The employment tutor's access to the women of her caseload, behind the privacy boundary.
+
+A tutor (programme grant) reads, for the participants the programme team assigned to her and
+only for them: their diagnosis and CV worksheets, the CVs they sent her, and her own dated notes,
+which the participant reads too. Every read of a note, a CV sent for comments or a worksheet is
+written to the access log. These functions do not commit: the use cases of
+`lti_tool/services/tutoring.py` do, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import aliased
+
+from lti_tool.actor import Actor, Role
+from lti_tool.models import ActivityProgress, Grant, LmsContext, LtiUser, Membership, db, utcnow
+from lti_tool.models.private import AccessLog, CvReview, TutorAssignment, TutorNote
+from lti_tool.services.errors import CvReviewNotFound, NoTutor, ParticipantNotFound, PersonNotFound
+from lti_tool.services.privacy.core import log
+from lti_tool.services.privacy.support import grant_regions
+
+MAX_NOTE = 4000
+
+
+@dataclass(frozen=True)
+class NoteView:
+    id: int
+    at: datetime
+    body: str
+    author: str
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    id: int
+    activity_id: str
+    sent_at: datetime
+    values: dict[str, str]
+    comment: str | None
+    commented_at: datetime | None
+    commented_by: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    participant_id: int
+    tutor_id: int
+    tutor: str
+    assigned_at: datetime
+
+
+# ------------------------------------------------------------------------- who is whose
+def require_tutor(actor: Actor) -> None:
+    grant_regions(actor, Role.TUTOR)
+
+
+def caseload_ids(actor: Actor) -> list[int]:
+    """The participants assigned to her now (Forbidden without a tutor grant)."""
+    require_tutor(actor)
+    return list(
+        db.session.scalars(
+            select(TutorAssignment.participant_id)
+            .where(
+                TutorAssignment.programme_id == actor.programme_id,
+                TutorAssignment.tutor_id == actor.user_id,
+                TutorAssignment.ended_at.is_(None),
+            )
+            .order_by(TutorAssignment.id)
+        )
+    )
+
+
+def in_caseload(actor: Actor, participant_id: int) -> LtiUser:
+    """A woman of her caseload (one query while she holds a tutor grant); anyone else is not
+    found, whatever id is typed, and without a tutor grant it is Forbidden."""
+    holds_grant = (
+        select(Grant.id)
+        .where(
+            Grant.user_id == actor.user_id,
+            Grant.programme_id == actor.programme_id,
+            Grant.role == Role.TUTOR.value,
+            Grant.revoked_at.is_(None),
+        )
+        .exists()
+    )
+    found = db.session.scalar(
+        select(LtiUser)
+        .join(TutorAssignment, TutorAssignment.participant_id == LtiUser.id)
+        .where(
+            TutorAssignment.programme_id == actor.programme_id,
+            TutorAssignment.tutor_id == actor.user_id,
+            TutorAssignment.participant_id == participant_id,
+            TutorAssignment.ended_at.is_(None),
+            holds_grant,
+        )
+    )
+    if found is None:
+        require_tutor(actor)
+        raise ParticipantNotFound(participant_id)
+    return found
+
+
+def require_in_caseload(actor: Actor, participant_id: int) -> None:
+    in_caseload(actor, participant_id)
+
+
+def tutor_of(programme_id: int, participant_id: int) -> Assignment | None:
+    tutor = aliased(LtiUser)
+    row = db.session.execute(
+        select(TutorAssignment, tutor.name)
+        .join(tutor, tutor.id == TutorAssignment.tutor_id)
+        .where(
+            TutorAssignment.programme_id == programme_id,
+            TutorAssignment.participant_id == participant_id,
+            TutorAssignment.ended_at.is_(None),
+        )
+        .order_by(TutorAssignment.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    assignment, name = row
+    return Assignment(participant_id, assignment.tutor_id, name or "", assignment.assigned_at)
+
+
+def current_tutors(programme_id: int, participant_ids: Collection[int]) -> dict[int, Assignment]:
+    if not participant_ids:
+        return {}
+    tutor = aliased(LtiUser)
+    rows = db.session.execute(
+        select(TutorAssignment, tutor.name)
+        .join(tutor, tutor.id == TutorAssignment.tutor_id)
+        .where(
+            TutorAssignment.programme_id == programme_id,
+            TutorAssignment.participant_id.in_(sorted(participant_ids)),
+            TutorAssignment.ended_at.is_(None),
+        )
+    ).all()
+    return {
+        a.participant_id: Assignment(a.participant_id, a.tutor_id, name or "", a.assigned_at)
+        for a, name in rows
+    }
+
+
+def _in_programme(programme_id: int, user_id: int, role: str) -> bool:
+    return (
+        db.session.scalar(
+            select(Membership.id)
+            .join(LmsContext, LmsContext.id == Membership.context_id)
+            .where(
+                Membership.user_id == user_id,
+                Membership.role == role,
+                LmsContext.programme_id == programme_id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def assign(actor: Actor, participant_id: int, tutor_id: int | None) -> None:
+    """The programme team gives her a tutor (ending the previous assignment), or none. The
+    tutor must hold a tutor grant in the programme; the participant must be one of it."""
+    grant_regions(actor, Role.PROGRAMME_TEAM)
+    if not _in_programme(actor.programme_id, participant_id, Role.PARTICIPANT.value):
+        raise PersonNotFound(participant_id)
+    current = tutor_of(actor.programme_id, participant_id)
+    if current is not None and current.tutor_id == tutor_id:
+        return
+    if tutor_id is not None:
+        tutor = Actor(tutor_id, 0, actor.programme_id, None, None, Role.TUTOR, "")
+        try:
+            require_tutor(tutor)
+        except PermissionError as exc:
+            raise PersonNotFound(tutor_id) from exc
+    db.session.execute(
+        update(TutorAssignment)
+        .where(
+            TutorAssignment.programme_id == actor.programme_id,
+            TutorAssignment.participant_id == participant_id,
+            TutorAssignment.ended_at.is_(None),
+        )
+        .values(ended_at=utcnow())
+    )
+    if tutor_id is not None:
+        db.session.add(
+            TutorAssignment(
+                programme_id=actor.programme_id,
+                tutor_id=tutor_id,
+                participant_id=participant_id,
+                assigned_by=actor.user_id,
+            )
+        )
+    log(actor.user_id, participant_id, "tutoring", "write", "programme-assigns-tutor")
+
+
+# ------------------------------------------------------------------------------ notes
+def _notes(programme_id: int, participant_id: int) -> list[NoteView]:
+    author = aliased(LtiUser)
+    return [
+        NoteView(note.id, note.at, note.body, name or "")
+        for note, name in db.session.execute(
+            select(TutorNote, author.name)
+            .outerjoin(author, author.id == TutorNote.author_id)
+            .where(
+                TutorNote.programme_id == programme_id,
+                TutorNote.participant_id == participant_id,
+            )
+            .order_by(TutorNote.at.desc(), TutorNote.id.desc())
+        )
+    ]
+
+
+def notes_for_tutor(
+    actor: Actor, participant_id: int, reads: list[str] | None = None
+) -> list[NoteView]:
+    """Every note about her (hers and her earlier tutors'): a logged read (added to `reads`
+    when given, for `record_reads` to write with the page's other reads)."""
+    notes = _notes(actor.programme_id, participant_id)
+    _read(actor, participant_id, "tutor-note", "tutor-caseload", reads)
+    return notes
+
+
+def _read(actor: Actor, subject_id: int, what: str, why: str, reads: list[str] | None) -> None:
+    if reads is None:
+        log(actor.user_id, subject_id, what, "read", why)
+    else:
+        reads.append(what)
+
+
+def record_reads(actor: Actor, participant_id: int, reads: list[str], why: str) -> None:
+    """The reads of one page, written to the access log in one statement."""
+    if reads:
+        db.session.execute(
+            insert(AccessLog),
+            [
+                {
+                    "reader_id": actor.user_id,
+                    "subject_id": participant_id,
+                    "what": what,
+                    "action": "read",
+                    "why": why,
+                    "at": utcnow(),
+                }
+                for what in reads
+            ],
+        )
+
+
+def add_note(actor: Actor, participant_id: int, body: str) -> None:
+    text = body.strip()[:MAX_NOTE]
+    if not text:
+        raise ValueError("empty note")
+    db.session.add(
+        TutorNote(
+            programme_id=actor.programme_id,
+            participant_id=participant_id,
+            author_id=actor.user_id,
+            body=text,
+        )
+    )
+    log(actor.user_id, participant_id, "tutor-note", "write", "tutor-caseload")
+
+
+def my_notes(actor: Actor) -> list[NoteView]:
+    notes = _notes(actor.programme_id, actor.user_id)
+    if notes:
+        log(actor.user_id, actor.user_id, "tutor-note", "read", "participant-own-notes")
+    return notes
+
+
+# ------------------------------------------------------------------------ worksheets
+def worksheet_values(
+    actor: Actor,
+    participant_id: int,
+    rows: Mapping[str, ActivityProgress],
+    activity_ids: Sequence[str],
+    why: str,
+    reads: list[str] | None = None,
+) -> dict[str, dict[str, str]]:
+    """What she wrote in these worksheets (activity id → field → text), from her progress rows
+    (already loaded with her plan): a logged read. The caller has checked that she is in the
+    tutor's caseload."""
+    values = {
+        activity_id: dict((rows[activity_id].data or {}).get("values", {}))
+        for activity_id in activity_ids
+        if activity_id in rows
+    }
+    _read(actor, participant_id, "work", why, reads)
+    return values
+
+
+# --------------------------------------------------------------------------- CV reviews
+def _review_views(query: Any) -> list[ReviewView]:
+    by = aliased(LtiUser)
+    return [
+        ReviewView(
+            r.id,
+            r.activity_id,
+            r.sent_at,
+            dict(r.values or {}),
+            r.comment,
+            r.commented_at,
+            name or "",
+        )
+        for r, name in db.session.execute(
+            query.add_columns(by.name)
+            .outerjoin(by, by.id == CvReview.commented_by)
+            .order_by(CvReview.sent_at.desc(), CvReview.id.desc())
+        )
+    ]
+
+
+def send_cv(actor: Actor, activity_id: str, values: dict[str, str]) -> int:
+    """She sends her CV worksheet, as it is now, to her tutor."""
+    assignment = tutor_of(actor.programme_id, actor.user_id)
+    if assignment is None:
+        raise NoTutor(actor.user_id)
+    row = CvReview(
+        programme_id=actor.programme_id,
+        participant_id=actor.user_id,
+        tutor_id=assignment.tutor_id,
+        activity_id=activity_id,
+        values=dict(values),
+    )
+    db.session.add(row)
+    db.session.flush()
+    log(actor.user_id, actor.user_id, "cv-review", "write", "participant-sends-cv")
+    return row.id
+
+
+def my_reviews(actor: Actor) -> list[ReviewView]:
+    reviews = _review_views(
+        select(CvReview).where(
+            CvReview.programme_id == actor.programme_id, CvReview.participant_id == actor.user_id
+        )
+    )
+    if reviews:
+        log(actor.user_id, actor.user_id, "cv-review", "read", "participant-own-reviews")
+    return reviews
+
+
+def reviews_for_tutor(
+    actor: Actor, participant_id: int, reads: list[str] | None = None
+) -> list[ReviewView]:
+    reviews = _review_views(
+        select(CvReview).where(
+            CvReview.programme_id == actor.programme_id,
+            CvReview.participant_id == participant_id,
+        )
+    )
+    if reviews:
+        _read(actor, participant_id, "cv-review", "tutor-caseload", reads)
+    return reviews
+
+
+def comment(actor: Actor, participant_id: int, review_id: int, text: str) -> None:
+    """The tutor comments a CV she was sent (she may correct her comment later)."""
+    row = db.session.scalar(
+        select(CvReview).where(
+            CvReview.id == review_id,
+            CvReview.programme_id == actor.programme_id,
+            CvReview.participant_id == participant_id,
+        )
+    )
+    if row is None:
+        raise CvReviewNotFound(review_id)
+    body = text.strip()[:MAX_NOTE]
+    if not body:
+        raise ValueError("empty comment")
+    row.comment = body
+    row.commented_by = actor.user_id
+    row.commented_at = utcnow()
+    log(actor.user_id, participant_id, "cv-review", "write", "tutor-comments-cv")
+
+
+def pending_reviews(programme_id: int, participant_ids: Collection[int]) -> dict[int, int]:
+    """How many CVs each woman sent that have no comment yet (a count, nothing read)."""
+    if not participant_ids:
+        return {}
+    counts: dict[int, int] = {}
+    for participant_id in db.session.scalars(
+        select(CvReview.participant_id).where(
+            CvReview.programme_id == programme_id,
+            CvReview.participant_id.in_(sorted(participant_ids)),
+            CvReview.commented_at.is_(None),
+        )
+    ):
+        counts[participant_id] = counts.get(participant_id, 0) + 1
+    return counts
