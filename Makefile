@@ -70,6 +70,7 @@ test: install browser lint typecheck validate audit
 	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 bench: install
+	$(BIN)/python -m tests.bench_launch
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench_reports
 
