@@ -87,7 +87,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_ENABLED=config.limits.enabled,
         RATELIMIT_STORAGE_URI=config.redis_url or "memory://",
         RATELIMIT_STORAGE_OPTIONS={"socket_timeout": 1, "socket_connect_timeout": 1},
-        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_HEADERS_ENABLED=False,  # Retry-After on a refusal only (web/errors.py)
         # With Redis down, count in memory rather than fail the request.
         RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,

@@ -18,11 +18,13 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import BindParameter, Select, and_, bindparam, exists, select, update
 
+from courses.followup import SCHEDULED
 from courses.links import LinkTarget, TargetKind
 from lti_tool.actor import Actor, Role
 from lti_tool.lti import http, onetime, registry
@@ -33,11 +35,14 @@ from lti_tool.lti.registry import PlatformInfo
 from lti_tool.memo import forget, memo
 from lti_tool.models import (
     Enrolment,
+    FollowUp,
+    Grant,
     LmsContext,
     LtiUser,
     Membership,
     Platform,
     ResourceLink,
+    UtcDateTime,
     db,
     utcnow,
 )
@@ -121,22 +126,23 @@ def complete(pending: dict[str, Any]) -> Landing:
     platform = PlatformInfo(**pending["platform"])
     claims = _claims_of(pending)
     assert claims.role is not None
-    user_id, context_id, link_id, programme_id = _record(platform, pending["deployment_pk"], claims)
+    recorded = _record(platform, pending["deployment_pk"], claims)
     actor = Actor(
-        user_id=user_id,
+        user_id=recorded.user_id,
         platform_id=platform.id,
-        programme_id=programme_id,
-        context_id=context_id,
-        resource_link_id=link_id,
+        programme_id=recorded.programme_id,
+        context_id=recorded.context_id,
+        resource_link_id=recorded.link_id,
         role=claims.role,
         name=claims.given_name or claims.name,
         mentees=claims.mentor_scope if claims.role == Role.MENTOR else (),
     )
     target = LinkTarget.parse(claims.custom.get("senda_target"))
     # Which programme pages to offer in the menu (access itself is checked on every request).
+    grants = programme.roles_of(actor) if recorded.may_have_grants else frozenset()
     extra: dict[str, Any] = {
         "target": target.format(),
-        "grants": sorted(role.value for role in programme.roles_of(actor)),
+        "grants": sorted(role.value for role in grants),
     }
     held: dict[str, Any] | None = None
     if claims.is_deep_linking:
@@ -149,115 +155,281 @@ def complete(pending: dict[str, Any]) -> Landing:
         }
         endpoint, values = "deep_linking.picker", dict[str, str]()
     else:
-        endpoint, values = _first_page(actor, target)
+        endpoint, values = _first_page(actor, target, recorded)
     db.session.commit()
     if held is not None:  # after the commit: the one-time store writes in its own transaction
         extra["dl"] = deep_linking.hold_settings(held)
     return Landing(actor, claims.locale, extra, endpoint, values)
 
 
-def _first_page(actor: Actor, target: LinkTarget) -> tuple[str, dict[str, str]]:
+def _first_page(actor: Actor, target: LinkTarget, recorded: Recorded) -> tuple[str, dict[str, str]]:
     if actor.role == Role.FACILITATOR:
         return "facilitator.cohort", {}
     if actor.role == Role.DESIGNER:
         return "designer.index", {}
     if actor.role == Role.MENTOR:
         return "mentor.index", {}
-    survey = followup.offer_at_launch(actor)
-    if survey is not None:  # a due follow-up survey is offered first (she may say later or no)
-        return "followup.survey", {"follow_up_id": str(survey)}
-    enrolled = actor.context_id is not None and db.session.scalar(
-        select(Enrolment.id).where(
-            Enrolment.user_id == actor.user_id, Enrolment.context_id == actor.context_id
-        )
-    )
-    if not enrolled:
+    if recorded.may_have_follow_up:
+        survey = followup.offer_at_launch(actor)
+        if survey is not None:  # a due follow-up survey is offered first (she may say later)
+            return "followup.survey", {"follow_up_id": str(survey)}
+    if not recorded.enrolled:
         return "learner.intake", {}
     if target.kind == TargetKind.COURSE:
         return "learner.course", {"course_id": target.id}
     return "learner.home", {}
 
 
-def _record(
-    platform: PlatformInfo, deployment_pk: int, claims: LaunchClaims
-) -> tuple[int, int | None, int | None, int]:
-    """Upsert the user, the course, the link and the membership; (user, course, link,
-    programme) ids. Does not commit."""
+@dataclass(frozen=True)
+class Recorded:
+    """The rows of a recorded launch, and what the first page needs to know of her."""
+
+    user_id: int
+    context_id: int | None
+    link_id: int | None
+    programme_id: int
+    enrolled: bool
+    # Worth asking (one query each) only when these are True.
+    may_have_grants: bool
+    may_have_follow_up: bool
+
+
+# How stale "last launched" may be: a returning participant's launch then writes nothing.
+LAST_LAUNCH_PRECISION = timedelta(minutes=5)
+
+_known_statement: Select[Any] | None = None
+
+
+def _known_query() -> Select[Any]:
+    """Everything the database knows of this launch's person, course, link and membership, in
+    one read (a returning participant's launch needs no other)."""
+    global _known_statement
+    if _known_statement is None:
+        user, context = LtiUser.__table__, LmsContext.__table__
+        member, link = Membership.__table__, ResourceLink.__table__
+        grant, follow_up, enrolment = Grant.__table__, FollowUp.__table__, Enrolment.__table__
+        deployment: BindParameter[int] = bindparam("deployment_pk")
+        _known_statement = (
+            select(
+                user.c.id.label("user_id"),
+                user.c.name,
+                user.c.given_name,
+                user.c.locale,
+                user.c.last_launch_at,
+                context.c.id.label("context_pk"),
+                context.c.title.label("context_title"),
+                context.c.label.label("context_label"),
+                context.c.memberships_url,
+                context.c.programme_id,
+                member.c.id.label("membership_id"),
+                member.c.role,
+                member.c.lms_roles,
+                member.c.mentor_scope,
+                member.c.from_roster,
+                member.c.last_launch_at.label("member_launch_at"),
+                link.c.id.label("link_pk"),
+                link.c.context_id.label("link_context"),
+                link.c.title.label("link_title"),
+                link.c.target,
+                link.c.lineitem_url,
+                link.c.lineitems_url,
+                link.c.ags_scopes,
+                exists()
+                .where(grant.c.user_id == user.c.id, grant.c.revoked_at.is_(None))
+                .label("has_grants"),
+                exists()
+                .where(
+                    follow_up.c.user_id == user.c.id,
+                    follow_up.c.status == SCHEDULED,
+                    follow_up.c.due_at <= bindparam("now", type_=UtcDateTime()),
+                )
+                .label("follow_up_due"),
+                exists()
+                .where(enrolment.c.user_id == user.c.id, enrolment.c.context_id == context.c.id)
+                .label("enrolled"),
+            )
+            .select_from(
+                user.outerjoin(
+                    context,
+                    and_(
+                        context.c.deployment_id == deployment,
+                        context.c.context_id == bindparam("context_id"),
+                    ),
+                )
+                .outerjoin(
+                    member, and_(member.c.user_id == user.c.id, member.c.context_id == context.c.id)
+                )
+                .outerjoin(
+                    link,
+                    and_(
+                        link.c.deployment_id == deployment,
+                        link.c.resource_link_id == bindparam("resource_link_id"),
+                    ),
+                )
+            )
+            .where(user.c.platform_id == bindparam("platform_id"), user.c.sub == bindparam("sub"))
+        )
+    return _known_statement
+
+
+def _record(platform: PlatformInfo, deployment_pk: int, claims: LaunchClaims) -> Recorded:
+    """Record the user, the course, the link and the membership: one read, and a write only for
+    what is new or changed. Does not commit."""
     assert claims.role is not None
     now = utcnow()
     origin = claims.frame_origin  # first: it also tells which hosts the platform owns
     if origin:
         _remember_frame_origin(platform.id, origin)
-    user_id = upsert(
-        LtiUser,
+    known = db.session.execute(
+        _known_query(),
         {
             "platform_id": platform.id,
             "sub": claims.sub,
-            "name": claims.name,
-            "given_name": claims.given_name,
-            "locale": claims.locale,
-            "created_at": now,
-            "last_launch_at": now,
+            "deployment_pk": deployment_pk,
+            "context_id": claims.context_id or "",
+            "resource_link_id": claims.resource_link_id or "",
+            "now": now,
         },
-        keys=("platform_id", "sub"),
-        update=("name", "given_name", "locale", "last_launch_at"),
-    )
-    context_id = None
-    programme_id = platform.programme_id
-    if claims.context_id:
-        context_id = upsert(
-            LmsContext,
+    ).one_or_none()
+    stale = now - LAST_LAUNCH_PRECISION
+
+    user = {"name": claims.name, "given_name": claims.given_name, "locale": claims.locale}
+    if known is None or any(getattr(known, k) != v for k, v in user.items()):
+        user_id = upsert(
+            LtiUser,
             {
-                "deployment_id": deployment_pk,
-                "context_id": claims.context_id,
-                "title": claims.context_title,
-                "label": claims.context_label,
-                "memberships_url": claims.memberships_url
-                if http.on_hosts(claims.memberships_url, registry.platform_hosts(platform.id))
-                else None,
-                # Only when the course is first seen: the programme team may move it later.
-                "programme_id": platform.programme_id,
-                "created_at": now,
-            },
-            keys=("deployment_id", "context_id"),
-            update=("title", "label", "memberships_url"),
-        )
-        programme_id = _programme_of(context_id)
-        upsert(
-            Membership,
-            {
-                "user_id": user_id,
-                "context_id": context_id,
-                "role": claims.role.value,
-                "lms_roles": " ".join(claims.lti_roles)[:4000],
-                "mentor_scope": list(claims.mentor_scope) if claims.role == Role.MENTOR else [],
-                "from_roster": False,
+                "platform_id": platform.id,
+                "sub": claims.sub,
+                **user,
                 "created_at": now,
                 "last_launch_at": now,
             },
-            keys=("user_id", "context_id"),
-            update=("role", "lms_roles", "mentor_scope", "from_roster", "last_launch_at"),
+            keys=("platform_id", "sub"),
+            update=("name", "given_name", "locale", "last_launch_at"),
         )
+    else:
+        user_id = known.user_id
+        if known.last_launch_at is None or known.last_launch_at < stale:
+            db.session.execute(
+                update(LtiUser.__table__)
+                .where(LtiUser.__table__.c.id == user_id)
+                .values(last_launch_at=now)
+            )
+
+    context_id: int | None = None
+    programme_id = platform.programme_id
+    if claims.context_id:
+        course = {
+            "title": claims.context_title,
+            "label": claims.context_label,
+            "memberships_url": claims.memberships_url
+            if http.on_hosts(claims.memberships_url, registry.platform_hosts(platform.id))
+            else None,
+        }
+        if (
+            known is None
+            or known.context_pk is None
+            or (
+                (known.context_title, known.context_label, known.memberships_url)
+                != (course["title"], course["label"], course["memberships_url"])
+            )
+        ):
+            context_id = upsert(
+                LmsContext,
+                {
+                    "deployment_id": deployment_pk,
+                    "context_id": claims.context_id,
+                    **course,
+                    # Only when the course is first seen: the programme team may move it later.
+                    "programme_id": platform.programme_id,
+                    "created_at": now,
+                },
+                keys=("deployment_id", "context_id"),
+                update=("title", "label", "memberships_url"),
+            )
+            programme_id = _programme_of(context_id)
+        else:
+            context_id = known.context_pk
+            programme_id = known.programme_id
+        member = {
+            "role": claims.role.value,
+            "lms_roles": " ".join(claims.lti_roles)[:4000],
+            "mentor_scope": list(claims.mentor_scope) if claims.role == Role.MENTOR else [],
+            "from_roster": False,
+        }
+        if (
+            known is None
+            or known.membership_id is None
+            or known.context_pk != context_id
+            or any(getattr(known, k) != v for k, v in member.items())
+            or known.member_launch_at is None
+            or known.member_launch_at < stale
+        ):
+            upsert(
+                Membership,
+                {
+                    "user_id": user_id,
+                    "context_id": context_id,
+                    **member,
+                    "created_at": now,
+                    "last_launch_at": now,
+                },
+                keys=("user_id", "context_id"),
+                update=("role", "lms_roles", "mentor_scope", "from_roster", "last_launch_at"),
+            )
+
     link_id = None
     if claims.resource_link_id:
         ags = _owned_service_urls(platform.id, claims.ags or {})
-        link_id = upsert(
-            ResourceLink,
-            {
-                "deployment_id": deployment_pk,
-                "context_id": context_id,
-                "resource_link_id": claims.resource_link_id,
-                "title": claims.resource_link_title,
-                "target": LinkTarget.parse(claims.custom.get("senda_target")).format(),
-                "lineitem_url": ags.get("lineitem"),
-                "lineitems_url": ags.get("lineitems"),
-                "ags_scopes": " ".join(ags.get("scope", [])),
-                "created_at": now,
-            },
-            keys=("deployment_id", "resource_link_id"),
-            update=("context_id", "title", "target", "lineitem_url", "lineitems_url", "ags_scopes"),
+        placement = {
+            "context_id": context_id,
+            "title": claims.resource_link_title,
+            "target": LinkTarget.parse(claims.custom.get("senda_target")).format(),
+            "lineitem_url": ags.get("lineitem"),
+            "lineitems_url": ags.get("lineitems"),
+            "ags_scopes": " ".join(ags.get("scope", [])),
+        }
+        stored = (
+            None
+            if known is None or known.link_pk is None
+            else {
+                "context_id": known.link_context,
+                "title": known.link_title,
+                "target": known.target,
+                "lineitem_url": known.lineitem_url,
+                "lineitems_url": known.lineitems_url,
+                "ags_scopes": known.ags_scopes,
+            }
         )
-    return user_id, context_id, link_id, programme_id
+        if stored != placement:
+            link_id = upsert(
+                ResourceLink,
+                {
+                    "deployment_id": deployment_pk,
+                    "resource_link_id": claims.resource_link_id,
+                    **placement,
+                    "created_at": now,
+                },
+                keys=("deployment_id", "resource_link_id"),
+                update=tuple(placement),
+            )
+        else:
+            assert known is not None
+            link_id = known.link_pk
+
+    fresh = known is None or known.user_id != user_id  # a new person: nothing to find yet
+    return Recorded(
+        user_id=user_id,
+        context_id=context_id,
+        link_id=link_id,
+        programme_id=programme_id,
+        enrolled=not fresh
+        and known is not None
+        and bool(known.enrolled)
+        and known.context_pk == context_id,
+        may_have_grants=not fresh and known is not None and bool(known.has_grants),
+        may_have_follow_up=not fresh and known is not None and bool(known.follow_up_due),
+    )
 
 
 def _owned_service_urls(platform_id: int, ags: dict[str, Any]) -> dict[str, Any]:
@@ -340,10 +512,15 @@ def take_hand_over(ticket: str) -> dict[str, Any]:
 SESSION_CHECK_SECONDS = 5.0
 
 
-def session_is_current(user_id: int, platform_id: int, context_id: int | None, role: Role) -> bool:
+def session_is_current(
+    user_id: int, platform_id: int, context_id: int | None, role: Role, opened_at: float = 0.0
+) -> bool:
     """Whether what a session was opened with still holds: the person exists (not erased), her
     platform is active, and her role in the course is the one she launched with. Checked on
-    every request, remembered a few seconds per process."""
+    every request, remembered a few seconds per process; a session that a launch opened in the
+    last few seconds was checked by that launch (her first page needs no query for it)."""
+    if time.time() - opened_at < SESSION_CHECK_SECONDS and opened_at > _forgotten_at():
+        return True
     cache: dict[tuple[int, int | None, str], tuple[float, bool]] = memo("live_sessions", dict)
     key = (user_id, context_id, role.value)
     found = cache.get(key)
@@ -369,5 +546,11 @@ def session_is_current(user_id: int, platform_id: int, context_id: int | None, r
     return current
 
 
+def _forgotten_at() -> float:
+    return memo("live_sessions_forgotten_at", lambda: [0.0])[0]
+
+
 def forget_live_sessions() -> None:
+    """Check every session again at its next request (what every worker does within seconds)."""
     forget("live_sessions")
+    memo("live_sessions_forgotten_at", lambda: [0.0])[0] = time.time()

@@ -95,6 +95,11 @@ def journey_of(enrolment: Enrolment) -> Journey:
             select(ActivityProgress).where(ActivityProgress.enrolment_id == enrolment.id)
         )
     }
+    return journey_from(enrolment, rows)
+
+
+def journey_from(enrolment: Enrolment, rows: dict[str, ActivityProgress]) -> Journey:
+    """Her journey from her enrolment and her progress rows, already read."""
     progress = {k: ActivityState(r.completed, r.score) for k, r in rows.items()}
     return Journey(enrolment, content.catalogue(enrolment.content_version_id), progress, rows)
 

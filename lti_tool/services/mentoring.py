@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from icalendar import Calendar, Event
@@ -325,30 +326,36 @@ class SessionCard:
         )
 
 
+_OTHER_LIVE = aliased(MentoringSignUp, name="other_live")
+
+
+@cache  # built once: a statement is immutable, and building one costs more than running it
 def _live_count() -> ScalarSelect[int]:
-    other = aliased(MentoringSignUp)
     return (
-        select(func.count(other.id))
-        .where(other.session_id == MentoringSession.id, other.cancelled_at.is_(None))
+        select(func.count(_OTHER_LIVE.id))
+        .where(_OTHER_LIVE.session_id == MentoringSession.id, _OTHER_LIVE.cancelled_at.is_(None))
         .correlate(MentoringSession)
         .scalar_subquery()
     )
 
 
+_EARLIER = aliased(MentoringSignUp, name="earlier")
+
+
+@cache
 def _rank() -> ScalarSelect[int]:
     """How many live requests of the same session came before hers (her place in line, from
     0): the same order as `courses.mentoring.allocate` (time of request, then id)."""
-    other = aliased(MentoringSignUp)
     return (
-        select(func.count(other.id))
+        select(func.count(_EARLIER.id))
         .where(
-            other.session_id == MentoringSignUp.session_id,
-            other.cancelled_at.is_(None),
+            _EARLIER.session_id == MentoringSignUp.session_id,
+            _EARLIER.cancelled_at.is_(None),
             or_(
-                other.requested_at < MentoringSignUp.requested_at,
+                _EARLIER.requested_at < MentoringSignUp.requested_at,
                 and_(
-                    other.requested_at == MentoringSignUp.requested_at,
-                    other.id < MentoringSignUp.id,
+                    _EARLIER.requested_at == MentoringSignUp.requested_at,
+                    _EARLIER.id < MentoringSignUp.id,
                 ),
             ),
         )
@@ -672,8 +679,10 @@ class PlanCard:
         return [s for s in self.sessions if s.reminder(now)]
 
 
-def plan_card(actor: Actor) -> PlanCard:
-    """One query."""
+def plan_card(actor: Actor, has_sign_ups: bool = True) -> PlanCard:
+    """One query, when she may have sign-ups."""
+    if not has_sign_ups:
+        return PlanCard([])
     now = utcnow()
     return PlanCard([c for c in _mine(actor, now).values() if c.status != CANCELLED])
 
@@ -713,12 +722,14 @@ class MentorSession:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
 
+_CO_MENTOR = aliased(LtiUser, name="co_mentor")
+
+
 def _mentor_sessions_query() -> Select[Any]:
-    co = aliased(LtiUser)
     return (
-        select(MentoringSession, LtiUser.name, co.name, _live_count())
+        select(MentoringSession, LtiUser.name, _CO_MENTOR.name, _live_count())
         .join(LtiUser, LtiUser.id == MentoringSession.mentor_id)
-        .outerjoin(co, co.id == MentoringSession.co_mentor_id)
+        .outerjoin(_CO_MENTOR, _CO_MENTOR.id == MentoringSession.co_mentor_id)
     )
 
 

@@ -93,13 +93,15 @@ def board(actor: Actor) -> Board:
     return Board(mine, others, pathway, region)
 
 
+_POINTING_TUTOR = aliased(LtiUser, name="pointing_tutor")
+
+
 def pointed_to_me(actor: Actor) -> list[OpportunityView]:
     """Open offers her tutor pointed to her, newest first (one query)."""
-    tutor = aliased(LtiUser)
     rows = db.session.execute(
-        select(Opportunity, tutor.name)
+        select(Opportunity, _POINTING_TUTOR.name)
         .join(OpportunityPointer, OpportunityPointer.opportunity_id == Opportunity.id)
-        .outerjoin(tutor, tutor.id == OpportunityPointer.tutor_id)
+        .outerjoin(_POINTING_TUTOR, _POINTING_TUTOR.id == OpportunityPointer.tutor_id)
         .where(OpportunityPointer.participant_id == actor.user_id, _open(actor.programme_id))
         .order_by(OpportunityPointer.created_at.desc())
     ).all()
@@ -120,13 +122,15 @@ def _require_poster(actor: Actor) -> set[Role]:
     return held
 
 
+_POSTER = aliased(LtiUser, name="poster")
+
+
 def manage(actor: Actor) -> tuple[list[OpportunityView], list[OpportunityView]]:
     """(open, closed or withdrawn in the last 90 days) of her programme, for those who post."""
     held = _require_poster(actor)
-    poster = aliased(LtiUser)
     rows = db.session.execute(
-        select(Opportunity, poster.name)
-        .outerjoin(poster, poster.id == Opportunity.posted_by)
+        select(Opportunity, _POSTER.name)
+        .outerjoin(_POSTER, _POSTER.id == Opportunity.posted_by)
         .where(Opportunity.programme_id == actor.programme_id)
         .order_by(Opportunity.closes_on.desc(), Opportunity.id.desc())
         .limit(300)

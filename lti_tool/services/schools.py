@@ -258,15 +258,17 @@ def _participants(programme_id: int, exclude: Collection[int]) -> list[Person]:
     return [Person(user_id, name or "") for user_id, name in db.session.execute(query)]
 
 
+_MENTOR = aliased(LtiUser, name="mentor")
+
+
 def cohort_page(actor: Actor, cohort_id: int) -> CohortPage:
     cohort = _cohort(actor, cohort_id)
     catalogue = _catalogue()
     school = _school(catalogue, cohort.school_id)
-    mentor = aliased(LtiUser)
     rows = db.session.execute(
-        select(SchoolMember, LtiUser.name, mentor.name)
+        select(SchoolMember, LtiUser.name, _MENTOR.name)
         .join(LtiUser, LtiUser.id == SchoolMember.user_id)
-        .outerjoin(mentor, mentor.id == SchoolMember.mentor_id)
+        .outerjoin(_MENTOR, _MENTOR.id == SchoolMember.mentor_id)
         .where(SchoolMember.cohort_id == cohort.id)
         .order_by(LtiUser.name, SchoolMember.id)
     ).all()
@@ -663,24 +665,28 @@ class Offer:
     starts_on: date | None
 
 
-def offers(actor: Actor, pathway_complete: bool) -> list[Offer]:
+def offers(actor: Actor, pathway_complete: bool, in_schools: bool = True) -> list[Offer]:
     """Her invitations and schools, and the volunteers' schools she may apply to once she has
-    completed her pathway (one query)."""
+    completed her pathway (one query, when she may be in a school)."""
     latest = content.latest_catalogue()
     if latest is None:
         return []
     catalogue = latest[1]
-    rows = {
-        member.school_id: (member, name, starts)
-        for member, name, starts in db.session.execute(
-            select(SchoolMember, SchoolCohort.name, SchoolCohort.starts_on)
-            .outerjoin(SchoolCohort, SchoolCohort.id == SchoolMember.cohort_id)
-            .where(
-                SchoolMember.programme_id == actor.programme_id,
-                SchoolMember.user_id == actor.user_id,
+    rows = (
+        {
+            member.school_id: (member, name, starts)
+            for member, name, starts in db.session.execute(
+                select(SchoolMember, SchoolCohort.name, SchoolCohort.starts_on)
+                .outerjoin(SchoolCohort, SchoolCohort.id == SchoolMember.cohort_id)
+                .where(
+                    SchoolMember.programme_id == actor.programme_id,
+                    SchoolMember.user_id == actor.user_id,
+                )
             )
-        )
-    }
+        }
+        if in_schools
+        else {}
+    )
     result = []
     for school_id in catalogue.school_ids:
         school = catalogue.schools.get(school_id)
@@ -1113,9 +1119,11 @@ class AfterTraining:
     topics: dict[str, Text]
 
 
-def after_training(actor: Actor, pathway_complete: bool) -> AfterTraining:
-    """Two queries."""
-    card = mentoring.plan_card(actor)
+def after_training(
+    actor: Actor, pathway_complete: bool, has_sign_ups: bool = True, in_schools: bool = True
+) -> AfterTraining:
+    """A query for her sign-ups and one for her schools, each only when she may have some."""
+    card = mentoring.plan_card(actor, has_sign_ups)
     latest = content.latest_catalogue()
     topics = (
         {t.id: t.title for t in latest[1].mentoring.topics}
@@ -1125,6 +1133,6 @@ def after_training(actor: Actor, pathway_complete: bool) -> AfterTraining:
     return AfterTraining(
         sessions=card.sessions,
         reminders=card.reminders(utcnow()),
-        offers=offers(actor, pathway_complete),
+        offers=offers(actor, pathway_complete, in_schools),
         topics=topics,
     )

@@ -356,10 +356,12 @@ class OnHerPlan:
     offers: list[opportunities.OpportunityView]
 
 
-def on_her_plan(actor: Actor) -> OnHerPlan:
-    """Her tutor's name and the open offers her tutor pointed to her (two queries)."""
-    assignment = private.tutor_of(actor.programme_id, actor.user_id)
-    return OnHerPlan(assignment.tutor if assignment else None, opportunities.pointed_to_me(actor))
+def on_her_plan(actor: Actor, has_tutor: bool = True, has_pointers: bool = True) -> OnHerPlan:
+    """Her tutor's name and the open offers her tutor pointed to her (a query for each she
+    may have: her plan page already knows whether she has either)."""
+    assignment = private.tutor_of(actor.programme_id, actor.user_id) if has_tutor else None
+    offers = opportunities.pointed_to_me(actor) if has_pointers else []
+    return OnHerPlan(assignment.tutor if assignment else None, offers)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from courses.links import LinkTarget, TargetKind
 from courses.model import Activity, Catalogue
 from courses.placement import invalid_answers
 from lti_tool.actor import Role
-from lti_tool.services import content, learning, privacy, schools, tutoring
+from lti_tool.services import content, learning, plan, privacy, tutoring
 from lti_tool.web.forms import (
     REGIONS,
     ChoosePathwaySchema,
@@ -71,13 +71,11 @@ def entry() -> ResponseReturnValue:
 @bp.get("/plan")
 @participant
 def home() -> ResponseReturnValue:
-    j = _journey()
-    if j is None:
+    try:
+        page = plan.plan_page(current_actor())
+    except learning.NotEnrolled:
         return redirect(url_for("learner.intake"))
-    courses = j.courses
-    next_up = progression.next_activity(j.catalogue, courses, j.progress)
-    sessions = learning.upcoming_sessions(j)
-    complete = progression.pathway_complete(courses)
+    j, courses = page.journey, page.courses
     placement = next(
         (r for r in j.catalogue.placement.rules if r.id == j.enrolment.placement_rule), None
     )
@@ -85,17 +83,17 @@ def home() -> ResponseReturnValue:
         "learner/home.html",
         j=j,
         courses=courses,
-        next_up=next_up,
+        next_up=progression.next_activity(j.catalogue, courses, j.progress),
         percent=progression.pathway_percent(courses),
-        complete=complete,
-        sessions=sessions,
+        complete=progression.pathway_complete(courses),
+        sessions=page.sessions,
         # Mentoring sessions (a reminder on every launch) and the schools.
-        after=schools.after_training(current_actor(), complete),
+        after=page.after,
         pathway=j.catalogue.pathways[j.enrolment.pathway_id],
         reason=placement.reason if placement else j.catalogue.placement.fallback.reason,
         other_pathways=[p for p in j.catalogue.pathway_ids if p != j.enrolment.pathway_id],
         started=bool(j.enrolment.last_activity_id),
-        tutoring=tutoring.on_her_plan(current_actor()),
+        tutoring=page.tutoring,
     )
 
 

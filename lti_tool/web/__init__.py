@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, abort, g, request
 from flask_babel import refresh
 
-from lti_tool.web import errors, logs
+from lti_tool.web import errors, i18n, logs
 from lti_tool.web.headers import security_headers
 from lti_tool.web.session import LtiSessionInterface
 from lti_tool.web.templating import template_globals
@@ -25,6 +25,7 @@ def _fresh_request_state() -> None:
     ):
         g.pop(name, None)  # csrf_token: Flask-WTF caches the session's token here
     refresh()
+    i18n.forget_translations()
 
 
 def _refuse_nul_bytes() -> None:
@@ -45,3 +46,4 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     errors.init_app(app)
     app.context_processor(template_globals)
+    i18n.install(app)

@@ -7,6 +7,7 @@ import logging
 
 from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -55,6 +56,13 @@ def _http_error(exc: HTTPException) -> tuple[str, int]:
     return _page(exc.code or 500)
 
 
+def _too_many(exc: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+    # Flask-Limiter's own headers cost a Redis read on every request; only a refusal says when
+    # to come back (the length of the limit's window).
+    page, status = _page(429)
+    return page, status, {"Retry-After": str(exc.limit.limit.get_expiry())}
+
+
 def _not_found(exc: NotFound) -> tuple[str, int]:
     return _page(404)
 
@@ -96,5 +104,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(Forbidden, _forbidden)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import request, session
+from contextvars import ContextVar
+
+from babel.support import NullTranslations, Translations
+from flask import Flask, has_request_context, request, session
+from flask_babel import get_translations
 
 LOCALES = ("es", "en")
 
@@ -20,3 +24,35 @@ def select_locale() -> str:
     if chosen in LOCALES:
         return str(chosen)
     return request.accept_languages.best_match(LOCALES) or "es"
+
+
+# This request's translations, found once: Flask-Babel finds them again for every string (a
+# page has some fifty), through several context lookups each time.
+_found: ContextVar[tuple[object, Translations | NullTranslations] | None] = ContextVar(
+    "senda_translations", default=None
+)
+
+
+def translations() -> Translations | NullTranslations:
+    if not has_request_context():
+        return get_translations()
+    owner = request._get_current_object()  # type: ignore[attr-defined]
+    found = _found.get()
+    if found is None or found[0] is not owner:
+        found = (owner, get_translations())
+        _found.set(found)
+    return found[1]
+
+
+def forget_translations() -> None:
+    """At the start of every request, and whenever the language may have changed."""
+    _found.set(None)
+
+
+def install(app: Flask) -> None:
+    """Templates translate through `translations()` (Flask-Babel's own callables otherwise)."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+    )

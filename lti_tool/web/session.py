@@ -88,7 +88,9 @@ def session_actor() -> Actor | None:
     if role is None:  # a cookie from an older Senda, or tampered: start again from the LMS
         end_session()
         raise LaunchRejected("unknown_role")
-    if not launches.session_is_current(session["uid"], session["pid"], session.get("ctx"), role):
+    if not launches.session_is_current(
+        session["uid"], session["pid"], session.get("ctx"), role, session.get("at", 0)
+    ):
         end_session()
         raise LaunchRejected("session_ended")
     if now - session.get("seen", 0) > SEEN_RESOLUTION_SECONDS:

@@ -25,14 +25,8 @@ def media_url(src: str) -> str:
     return url_for("home.media", filename=src.removeprefix("media/"))
 
 
-def template_globals() -> dict[str, Any]:
+def _names() -> dict[str, Any]:
     return {
-        "current_locale": str(get_locale() or "es"),
-        "actor": g.get("actor"),
-        # Programme pages offered in the menu (access is checked by each page).
-        "nav_grants": tuple(session.get("grants", ())),
-        "region_names": REGION_NAMES,
-        "communes_by_region": COMMUNES_BY_REGION,
         "kind_names": {
             "lesson": _("Reading"),
             "media": _("Audio"),
@@ -51,5 +45,26 @@ def template_globals() -> dict[str, Any]:
             "support_lead": _("Support lead"),
             "programme_team": _("Programme team"),
         },
+    }
+
+
+# The translated names, made once per language and process (every page would otherwise
+# translate them all again, used or not).
+_NAMES_BY_LOCALE: dict[str, dict[str, Any]] = {}
+
+
+def template_globals() -> dict[str, Any]:
+    locale = str(get_locale() or "es")
+    names = _NAMES_BY_LOCALE.get(locale)
+    if names is None:
+        names = _NAMES_BY_LOCALE[locale] = _names()
+    return {
+        "current_locale": locale,
+        "actor": g.get("actor"),
+        # Programme pages offered in the menu (access is checked by each page).
+        "nav_grants": tuple(session.get("grants", ())),
+        "region_names": REGION_NAMES,
+        "communes_by_region": COMMUNES_BY_REGION,
+        **names,
         "media_url": media_url,
     }

@@ -399,11 +399,13 @@ def _summary(row: SupportRequest, name: str, replies: int) -> RequestSummary:
     )
 
 
+_MESSAGE_AUTHOR = aliased(LtiUser, name="message_author")
+
+
 def _view(row: SupportRequest, for_her_only: bool) -> RequestView:
-    author = aliased(LtiUser)
     query = (
-        select(SupportMessage, author.name)
-        .outerjoin(author, author.id == SupportMessage.author_id)
+        select(SupportMessage, _MESSAGE_AUTHOR.name)
+        .outerjoin(_MESSAGE_AUTHOR, _MESSAGE_AUTHOR.id == SupportMessage.author_id)
         .where(SupportMessage.request_id == row.id)
         .order_by(SupportMessage.at, SupportMessage.id)
     )

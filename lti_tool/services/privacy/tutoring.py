@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Exists, exists, insert, select, update
 from sqlalchemy.orm import aliased
 
 from lti_tool.actor import Actor, Role
@@ -109,11 +109,23 @@ def require_in_caseload(actor: Actor, participant_id: int) -> None:
     in_caseload(actor, participant_id)
 
 
+def has_tutor(programme_id: Any, participant_id: Any) -> Exists:
+    """Whether she has a tutor now, as a clause for a larger read (her plan page asks it
+    together with everything else it needs): says only yes or no, and reads no note."""
+    return exists().where(
+        TutorAssignment.programme_id == programme_id,
+        TutorAssignment.participant_id == participant_id,
+        TutorAssignment.ended_at.is_(None),
+    )
+
+
+_TUTOR = aliased(LtiUser, name="tutor")
+
+
 def tutor_of(programme_id: int, participant_id: int) -> Assignment | None:
-    tutor = aliased(LtiUser)
     row = db.session.execute(
-        select(TutorAssignment, tutor.name)
-        .join(tutor, tutor.id == TutorAssignment.tutor_id)
+        select(TutorAssignment, _TUTOR.name)
+        .join(_TUTOR, _TUTOR.id == TutorAssignment.tutor_id)
         .where(
             TutorAssignment.programme_id == programme_id,
             TutorAssignment.participant_id == participant_id,
@@ -131,10 +143,9 @@ def tutor_of(programme_id: int, participant_id: int) -> Assignment | None:
 def current_tutors(programme_id: int, participant_ids: Collection[int]) -> dict[int, Assignment]:
     if not participant_ids:
         return {}
-    tutor = aliased(LtiUser)
     rows = db.session.execute(
-        select(TutorAssignment, tutor.name)
-        .join(tutor, tutor.id == TutorAssignment.tutor_id)
+        select(TutorAssignment, _TUTOR.name)
+        .join(_TUTOR, _TUTOR.id == TutorAssignment.tutor_id)
         .where(
             TutorAssignment.programme_id == programme_id,
             TutorAssignment.participant_id.in_(sorted(participant_ids)),
@@ -200,13 +211,15 @@ def assign(actor: Actor, participant_id: int, tutor_id: int | None) -> None:
 
 
 # ------------------------------------------------------------------------------ notes
+_NOTE_AUTHOR = aliased(LtiUser, name="note_author")
+
+
 def _notes(programme_id: int, participant_id: int) -> list[NoteView]:
-    author = aliased(LtiUser)
     return [
         NoteView(note.id, note.at, note.body, name or "")
         for note, name in db.session.execute(
-            select(TutorNote, author.name)
-            .outerjoin(author, author.id == TutorNote.author_id)
+            select(TutorNote, _NOTE_AUTHOR.name)
+            .outerjoin(_NOTE_AUTHOR, _NOTE_AUTHOR.id == TutorNote.author_id)
             .where(
                 TutorNote.programme_id == programme_id,
                 TutorNote.participant_id == participant_id,
@@ -296,8 +309,10 @@ def worksheet_values(
 
 
 # --------------------------------------------------------------------------- CV reviews
+_REVIEWER = aliased(LtiUser, name="reviewer")
+
+
 def _review_views(query: Any) -> list[ReviewView]:
-    by = aliased(LtiUser)
     return [
         ReviewView(
             r.id,
@@ -309,8 +324,8 @@ def _review_views(query: Any) -> list[ReviewView]:
             name or "",
         )
         for r, name in db.session.execute(
-            query.add_columns(by.name)
-            .outerjoin(by, by.id == CvReview.commented_by)
+            query.add_columns(_REVIEWER.name)
+            .outerjoin(_REVIEWER, _REVIEWER.id == CvReview.commented_by)
             .order_by(CvReview.sent_at.desc(), CvReview.id.desc())
         )
     ]
