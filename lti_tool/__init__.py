@@ -127,6 +127,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         from lti_tool.demo.views import bp as demo_bp
 
         app.register_blueprint(demo_bp)
+    if config.metrics.enabled:
+        from lti_tool.views.metrics import bp as metrics_bp
+        from lti_tool.web import metrics
+
+        metrics.init_app(app)
+        app.register_blueprint(metrics_bp)
     cli.init_app(app)
     if config.outbox.run_in_app:
         from lti_tool.jobs.runner import start_in_app

@@ -105,6 +105,17 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """The Prometheus endpoint, /metrics. With a token, only a request carrying it
+    (`Authorization: Bearer …`) is served; without one, only requests from this machine
+    (loopback, by the socket's address), and none behind a proxy."""
+
+    enabled: bool = True
+    # A secret: set it in the environment (SENDA_METRICS__TOKEN), never in the file.
+    token: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     secret_key: str | None = None
     database_url: str | None = None
@@ -122,6 +133,7 @@ class Settings:
     # A session ends after this many minutes without a request (shared phones and computers).
     idle_timeout_minutes: int = 30
     reports: ReportSettings = field(default_factory=ReportSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     def replaced(self, **tables: Mapping[str, Any]) -> Settings:
         """A copy with some keys of some tables changed: `replaced(outbox={"max_attempts": 3})`."""
@@ -236,6 +248,20 @@ class _ReportsSchema(Schema):
         return ReportSettings(**data)
 
 
+class _MetricsSchema(Schema):
+    enabled = fields.Boolean(load_default=True)
+    # Long enough not to be guessed; empty means "no token".
+    token = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^$|^[\x21-\x7e]{24,256}$", error="24 to 256 visible ASCII"),
+    )
+
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> MetricsSettings:
+        return MetricsSettings(**{**data, "token": data["token"] or None})
+
+
 def _table(schema: type[Schema]) -> fields.Nested:
     # A missing table still gets its defaults: load it as if it were empty.
     return fields.Nested(schema, load_default=lambda: schema().load({}))
@@ -260,6 +286,7 @@ class _SettingsSchema(Schema):
     privacy = _table(_PrivacySchema)
     limits = _table(_LimitSchema)
     reports = _table(_ReportsSchema)
+    metrics = _table(_MetricsSchema)
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> Settings:

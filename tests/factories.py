@@ -21,8 +21,10 @@ from lti_tool.models import (
     Platform,
     Programme,
     ResourceLink,
+    ScoreOutbox,
     db,
 )
+from lti_tool.models.types import utcnow
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 
@@ -121,6 +123,26 @@ class GrantFactory(_Factory):
     programme_id = DEFAULT_PROGRAMME_ID
     user_id = factory.LazyFunction(lambda: UserFactory().id)
     role = Role.PROGRAMME_TEAM.value
+
+
+class ScoreFactory(_Factory):
+    """A score in the grade outbox, waiting by default, for a new participant of a new graded
+    link (pass `link` to choose the link, and so the platform)."""
+
+    class Meta:
+        model = ScoreOutbox
+        exclude = ("link",)
+
+    link = factory.SubFactory(LinkFactory)
+    resource_link_id = factory.SelfAttribute("link.id")
+    platform_id = factory.LazyAttribute(
+        lambda s: db.session.get(Deployment, s.link.deployment_id).platform_id
+    )
+    user_id = factory.LazyAttribute(lambda s: UserFactory(platform_id=s.platform_id).id)
+    score_given = 1.0
+    score_maximum = 1.0
+    activity_progress = "InProgress"
+    event_at = factory.LazyFunction(utcnow)
 
 
 def member(course: LmsContext, role: Role = Role.PARTICIPANT, **user: Any) -> LtiUser:

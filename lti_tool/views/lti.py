@@ -40,6 +40,7 @@ from lti_tool.lti.errors import LaunchRejected
 from lti_tool.services import launches
 from lti_tool.settings import settings
 from lti_tool.views.urls import base_url, from_our_own_page, is_own_url, launch_url
+from lti_tool.web import metrics
 from lti_tool.web.i18n import locale_from_tag
 from lti_tool.web.session import session_actor, start_session
 
@@ -130,6 +131,7 @@ def login() -> ResponseReturnValue:
 def _open(landing: launches.Landing) -> str:
     """Start her session; the URL of her first page."""
     start_session(landing.actor, locale_from_tag(landing.locale), landing.session_extra)
+    metrics.launched(landing.actor.role)
     url: str = url_for(landing.endpoint, **landing.values)  # type: ignore[arg-type]
     return url
 

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from lti_tool.lti.errors import REASONS, LaunchRejected
 from lti_tool.services import health
 from lti_tool.services.errors import Forbidden, NotFound
+from lti_tool.web import metrics
 from lti_tool.web.session import end_session
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ def render_rejection(exc: LaunchRejected) -> tuple[str, int]:
         # the next person's refused launch must not leave the previous person signed in.
         end_session()
     log.info("launch refused", extra={"event": "refusal", "reason": exc.reason})
+    metrics.refused(exc.reason)
     return (
         render_template(
             "error.html",
