@@ -84,13 +84,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,  # LMS iframes post with cross-site referrers
         TEMPLATES_AUTO_RELOAD=False,
         DEBUG=False,
-        RATELIMIT_ENABLED=config.limits.enabled,
-        RATELIMIT_STORAGE_URI=config.redis_url or "memory://",
-        RATELIMIT_STORAGE_OPTIONS={"socket_timeout": 1, "socket_connect_timeout": 1},
-        RATELIMIT_HEADERS_ENABLED=False,  # Retry-After on a refusal only (web/errors.py)
-        # With Redis down, count in memory rather than fail the request.
-        RATELIMIT_SWALLOW_ERRORS=True,
-        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
     )
     if config.proxy_count:
         n = config.proxy_count
@@ -100,7 +93,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     # services/privacy.py) and the demo LMS's (used only when the demo is on).
     from lti_tool import cli, web
     from lti_tool.demo import models as _demo_models  # noqa: F401
-    from lti_tool.extensions import babel, csrf, limiter, migrate
+    from lti_tool.extensions import babel, csrf, migrate
     from lti_tool.lti import onetime
     from lti_tool.models import db
     from lti_tool.models import private as _private_models  # noqa: F401
@@ -115,7 +108,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
-    limiter.init_app(app)
     onetime.init_app(app, config)
     web.init_app(app)
 

@@ -93,7 +93,7 @@ class LimitSettings:
     enabled: bool = True
     login_per_address: str = "120/minute"
     login_per_platform: str = "3000/minute"
-    launch_per_address: str = "120/minute"
+    # No limit of its own on the launch POST: each one spends a state only a login can make.
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,6 @@ class _LimitSchema(Schema):
     enabled = fields.Boolean(load_default=True)
     login_per_address = fields.String(load_default="120/minute", validate=_LIMIT)
     login_per_platform = fields.String(load_default="3000/minute", validate=_LIMIT)
-    launch_per_address = fields.String(load_default="120/minute", validate=_LIMIT)
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> LimitSettings:

@@ -210,7 +210,6 @@ def prepare_senda(issuer: str) -> dict[str, str]:
         # One client address drives every launch here: the limiter counts, but never refuses.
         "SENDA_LIMITS__LOGIN_PER_ADDRESS": "1000000/minute",
         "SENDA_LIMITS__LOGIN_PER_PLATFORM": "1000000/minute",
-        "SENDA_LIMITS__LAUNCH_PER_ADDRESS": "1000000/minute",
     }
     app = create_app(
         {

@@ -33,14 +33,14 @@ from flask.typing import ResponseReturnValue
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from lti_tool.extensions import csrf, limiter
+from lti_tool.extensions import csrf
 from lti_tool.lti import keys
 from lti_tool.lti.adapter import state_cookie_name
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.services import launches
 from lti_tool.settings import settings
 from lti_tool.views.urls import base_url, from_our_own_page, is_own_url, launch_url
-from lti_tool.web import metrics
+from lti_tool.web import limits, metrics
 from lti_tool.web.i18n import locale_from_tag
 from lti_tool.web.session import session_actor, start_session
 
@@ -80,28 +80,11 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _login_limit() -> str:
-    return settings().limits.login_per_address
-
-
-def _platform_limit() -> str:
-    return settings().limits.login_per_platform
-
-
-def _launch_limit() -> str:
-    return settings().limits.launch_per_address
-
-
-def _issuer_key() -> str:
-    return "iss:" + (request.values.get("iss") or "")[:255]
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @csrf.exempt
-@limiter.limit(_login_limit)
-@limiter.limit(_platform_limit, key_func=_issuer_key)
 def login() -> ResponseReturnValue:
     """OIDC third-party initiated login. Writes only a short-lived state record."""
+    limits.check_login()
     raw = request.args if request.method == "GET" else request.form
     try:
         params: dict[str, str] = _LOGIN_REQUEST.load(raw.to_dict())
@@ -138,7 +121,6 @@ def _open(landing: launches.Landing) -> str:
 
 @bp.post("/launch")
 @csrf.exempt
-@limiter.limit(_launch_limit)
 def launch() -> ResponseReturnValue:
     """The LTI message launch: validate, then record, then one redirect to her first page."""
     if (request.content_length or 0) > MAX_LAUNCH_BYTES:

@@ -15,13 +15,13 @@ from lti_tool.actor import Role
 from lti_tool.services import opportunities
 from lti_tool.web.forms import REGIONS, OpportunitySchema, errors_of
 from lti_tool.web.session import current_actor, require_role
+from lti_tool.web.templating import per_language
 
 bp = Blueprint("opportunities", __name__, url_prefix="/opportunities")
 participant = require_role(Role.PARTICIPANT)
 launched = require_role()
 
 
-@bp.app_context_processor
 def _names() -> dict[str, Any]:
     return {
         "opportunity_kind_names": {
@@ -87,3 +87,6 @@ def withdraw(opportunity_id: int) -> ResponseReturnValue:
     opportunities.withdraw(current_actor(), opportunity_id)
     flash(_("Withdrawn: participants no longer see it."), "ok")
     return redirect(url_for("opportunities.manage"))
+
+
+bp.app_context_processor(per_language(_names))

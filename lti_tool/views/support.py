@@ -39,6 +39,7 @@ from lti_tool.web.forms import (
     form_data,
 )
 from lti_tool.web.session import current_actor, require_role, session_actor
+from lti_tool.web.templating import per_language
 
 bp = Blueprint("support", __name__)
 participant = require_role(Role.PARTICIPANT)
@@ -73,7 +74,6 @@ def hidden_after_exit(view: Callable[P, R]) -> Callable[P, R | ResponseReturnVal
     return wrapper
 
 
-@bp.app_context_processor
 def _names() -> dict[str, Any]:
     """Names for the help pages, and the key of the menu's "I need support" link."""
     return {
@@ -289,3 +289,6 @@ def report() -> ResponseReturnValue:
         needs=rules.NEEDS,
         statuses=rules.STATUSES,
     )
+
+
+bp.app_context_processor(per_language(_names))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, abort, g, request
 from flask_babel import refresh
 
-from lti_tool.web import errors, i18n, logs
+from lti_tool.web import errors, i18n, limits, logs
 from lti_tool.web.headers import security_headers
 from lti_tool.web.session import LtiSessionInterface
 from lti_tool.web.templating import template_globals
@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_fresh_request_state)
     app.before_request(_refuse_nul_bytes)
     logs.init_app(app)
+    limits.init_app(app)
     app.after_request(security_headers)
     errors.init_app(app)
     app.context_processor(template_globals)

@@ -7,9 +7,8 @@ import logging
 
 from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
-from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from lti_tool.lti.errors import REASONS, LaunchRejected
 from lti_tool.services import health
@@ -58,11 +57,9 @@ def _http_error(exc: HTTPException) -> tuple[str, int]:
     return _page(exc.code or 500)
 
 
-def _too_many(exc: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
-    # Flask-Limiter's own headers cost a Redis read on every request; only a refusal says when
-    # to come back (the length of the limit's window).
-    page, status = _page(429)
-    return page, status, {"Retry-After": str(exc.limit.limit.get_expiry())}
+def _too_many(exc: TooManyRequests) -> tuple[str, int, dict[str, str]]:
+    page, status = _page(429)  # and when to come back (the length of the limit's window)
+    return page, status, {"Retry-After": str(exc.retry_after or 60)}
 
 
 def _not_found(exc: NotFound) -> tuple[str, int]:
@@ -106,6 +103,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(Forbidden, _forbidden)
     app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(RateLimitExceeded, _too_many)
+    app.register_error_handler(TooManyRequests, _too_many)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)

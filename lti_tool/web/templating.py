@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import g, session, url_for
@@ -48,23 +49,32 @@ def _names() -> dict[str, Any]:
     }
 
 
-# The translated names, made once per language and process (every page would otherwise
-# translate them all again, used or not).
-_NAMES_BY_LOCALE: dict[str, dict[str, Any]] = {}
+def per_language(make: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """Translated names for templates, made once per language and process: every page would
+    otherwise translate them all again, used or not. (The dicts are shared: read only.)"""
+    made: dict[str, dict[str, Any]] = {}
+
+    def names() -> dict[str, Any]:
+        locale = str(get_locale() or "es")
+        found = made.get(locale)
+        if found is None:
+            found = made[locale] = make()
+        return found
+
+    return names
+
+
+_names_here = per_language(_names)
 
 
 def template_globals() -> dict[str, Any]:
-    locale = str(get_locale() or "es")
-    names = _NAMES_BY_LOCALE.get(locale)
-    if names is None:
-        names = _NAMES_BY_LOCALE[locale] = _names()
     return {
-        "current_locale": locale,
+        "current_locale": str(get_locale() or "es"),
         "actor": g.get("actor"),
         # Programme pages offered in the menu (access is checked by each page).
         "nav_grants": tuple(session.get("grants", ())),
         "region_names": REGION_NAMES,
         "communes_by_region": COMMUNES_BY_REGION,
-        **names,
+        **_names_here(),
         "media_url": media_url,
     }
