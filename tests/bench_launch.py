@@ -15,6 +15,7 @@ dropped and rebuilt), SENDA_BENCH_REDIS_URL (default db 13), SENDA_BENCH_SECONDS
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import signal
@@ -48,6 +49,7 @@ SECONDS = float(os.environ.get("SENDA_BENCH_SECONDS", "10"))
 SCHEMA = "senda_bench_launch"
 WORKERS = 2
 CONCURRENCY = (16, 64)
+CLIENT_PROCESSES = 4  # the load comes from this many processes, the threads shared among them
 USERS = 200  # returning participants, launched round robin
 PEER_VENV = ROOT / ".bench" / "peer-venv"
 WORK = ROOT / ".bench"
@@ -492,21 +494,22 @@ def hello(base: str, _issuer: str, session: requests.Session, _sub: str) -> tupl
     return 1, 0
 
 
-def drive(
+def _client(
     flow: Callable[[str, str, requests.Session, str], tuple[int, int]],
     base: str,
     issuer: str,
-    clock: Clock,
-    concurrency: int,
-    seconds: float = SECONDS,
-) -> Run:
+    threads: int,
+    first_user: int,
+    stop_at: float,
+    results: Any,
+) -> None:
+    """One client process: `threads` women launching one after another until `stop_at`."""
     run = Run()
     lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
-    counter = iter(range(10**9))
+    counter = iter(range(first_user, 10**9, 997))
 
-    def worker() -> None:
-        sessions = [requests.Session() for _ in range(USERS // concurrency + 1)]
+    def woman() -> None:
+        sessions = [requests.Session() for _ in range(USERS // threads + 1)]
         index = 0
         while time.monotonic() < stop_at:
             with lock:
@@ -526,13 +529,49 @@ def drive(
                 run.requests += made
                 run.redirects_after_launch.add(redirects)
 
+    pool = [threading.Thread(target=woman) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    results.put((run.latencies, run.requests, run.errors, run.redirects_after_launch))
+
+
+def drive(
+    flow: Callable[[str, str, requests.Session, str], tuple[int, int]],
+    base: str,
+    issuer: str,
+    clock: Clock,
+    concurrency: int,
+    seconds: float = SECONDS,
+) -> Run:
+    """`concurrency` women launching at once, from several client processes: one Python process
+    cannot sign tokens and parse responses fast enough for both tools (its lock on the
+    interpreter would make the client the bottleneck, not the servers)."""
+    processes = min(CLIENT_PROCESSES, concurrency)
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    run = Run()
     before = clock.snapshot()
     started = time.monotonic()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    stop_at = started + seconds
+    clients = [
+        context.Process(
+            target=_client,
+            args=(flow, base, issuer, concurrency // processes, i, stop_at, results),
+        )
+        for i in range(processes)
+    ]
+    for client in clients:
+        client.start()
+    for _ in clients:
+        latencies, made, errors, redirects = results.get(timeout=seconds + 120)
+        run.latencies += latencies
+        run.requests += made
+        run.errors += errors
+        run.redirects_after_launch |= redirects
+    for client in clients:
+        client.join()
     run.seconds = time.monotonic() - started
     run.cpu = Clock.spent(before, clock.snapshot())
     return run
