@@ -7,6 +7,7 @@ Nothing touches the database at import or creation time; `flask db upgrade` migr
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -33,25 +34,49 @@ def _secret_key(app: Flask, configured: str | None) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def _tune_sqlite(app: Flask) -> None:
-    """The embedded SQLite database serves web threads and the grade worker at once: WAL lets
-    readers and one writer work together, and a busy timeout makes writers wait, not fail."""
-    from sqlalchemy import event
+# A pooled connection used less than this long ago is trusted without a round trip to the server.
+IDLE_BEFORE_PING_SECONDS = 10.0
+
+
+def _tune_engine(app: Flask) -> None:
+    """SQLite serves web threads and the grade worker at once: WAL lets readers and one writer
+    work together, and a busy timeout makes writers wait, not fail. A server database gets a
+    liveness check on checkout only for a connection that sat idle (pool_pre_ping would add a
+    round trip to every request; a connection that just worked is alive, and one that broke
+    while in use invalidates the whole pool anyway)."""
+    from sqlalchemy import event, exc
 
     from lti_tool.models import db
 
     with app.app_context():
         engine = db.engine
-    if engine.dialect.name != "sqlite":
+    if engine.dialect.name == "sqlite":
+
+        def pragmas(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.close()
+
+        event.listen(engine, "connect", pragmas)
         return
 
-    def pragmas(connection: Any, _record: Any) -> None:
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
-        cursor.close()
+    def used_now(_connection: Any, record: Any) -> None:
+        record.info["used_at"] = time.monotonic()
 
-    event.listen(engine, "connect", pragmas)
+    def check_if_idle(connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("used_at", 0.0) < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(connection)
+        except Exception as error:  # any failure: let the pool replace the connection
+            raise exc.DisconnectionError() from error
+        if not alive:
+            raise exc.DisconnectionError()
+
+    event.listen(engine, "connect", used_now)
+    event.listen(engine, "checkin", used_now)
+    event.listen(engine, "checkout", check_if_idle)
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -69,7 +94,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=config.database_url
         or f"sqlite:///{Path(app.instance_path) / 'senda.db'}",
         # hide_parameters: a database error never writes names or answers into a log line.
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
+        SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True},
         SESSION_COOKIE_NAME="senda_session",
         SESSION_COOKIE_HTTPONLY=True,
         # The session's life is counted from the launch that opened it (web/session.py).
@@ -104,7 +129,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         keys_for(config.privacy.encryption_keys, app.instance_path)
     )
     db.init_app(app)
-    _tune_sqlite(app)
+    _tune_engine(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
