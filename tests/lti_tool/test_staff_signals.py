@@ -144,7 +144,7 @@ def test_grades_page_is_dated_translated_and_puts_failed_first(launcher: Launche
     assert "Carmen Soto" in words and "Habilidades para la vida (nota)" in words
     assert "Tu idea" in words  # the untitled link's course title, from the content
     # Failed first (although the oldest), then the newest first: the rows' dates in order.
-    rows = visible(section(page, "<tbody>", "</tbody>"))
+    rows = visible(section(page, '<ul class="plain scores">', "</ul>"))
     dates = [f"{day} mar 2026, 12:04" for day in (5, 4, 8, 7, 6)]
     assert [rows.index(d) for d in dates] == sorted(rows.index(d) for d in dates), rows
     assert rows.index("Falló, quedó apartada") < rows.index("Senda la envía en un momento")
