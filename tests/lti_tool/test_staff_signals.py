@@ -315,6 +315,10 @@ def count_queries(launcher: Launcher, path: str) -> int:
     return len(statements)
 
 
+# Statements per page, whatever the cohort's size (measured: 3 and 2).
+BUDGET = {"/cohort": 4, "/cohort/grades": 3}
+
+
 def test_staff_signal_pages_stay_within_the_query_budget(launcher: Launcher) -> None:
     enrol(launcher, "carmen", "Carmen Soto")
     launcher.launch("facilitator", sub="paula", name="Paula Rojas")
@@ -326,7 +330,7 @@ def test_staff_signal_pages_stay_within_the_query_budget(launcher: Launcher) -> 
     db.session.commit()
     for path, before in small.items():
         queries = count_queries(launcher, path)
-        assert queries <= 8, (path, queries)
+        assert queries <= BUDGET[path], (path, queries)
         assert queries == before, (path, before, queries)  # the same whatever the cohort's size
 
 
