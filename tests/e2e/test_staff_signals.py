@@ -69,14 +69,19 @@ def test_facilitator_sees_who_needs_a_call_and_why_grades_failed(
     goal = next(q for q in catalogue().placement.questions if q.id == "goal")
     # Carmen starts and finishes her first lesson: a score goes to the LMS.
     frame = launch(page, site, "Carmen Soto")
+    check_accessibility(frame, "intake")
     answer_intake(frame, dict(goal.options)["own-business"].es)
+    check_accessibility(frame, "plan")
     lesson = first_of("lesson", "life-skills")
     click(frame, frame.get_by_role("link", name=lesson.title.es))
+    check_accessibility(frame, "lesson")
     click(frame, frame.get_by_role("button", name="Listo, siguiente paso"))
+    check_accessibility(frame, "after the lesson")
     wait_for_a_sent_score()
     # Rosa started ten days ago and has not come back; a score of hers failed for good.
     frame = launch(page, site, "Rosa Huenchumil")
     answer_intake(frame, dict(goal.options)["job"].es)
+    check_accessibility(frame, "employment plan")
     rosa = user("u-rosa")
     ten_days_ago = utcnow() - timedelta(days=10)
     enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == rosa.id))
@@ -100,6 +105,7 @@ def test_facilitator_sees_who_needs_a_call_and_why_grades_failed(
     # Paula, the facilitator, asks the LMS for its member list: Yasna never opened Senda.
     frame = launch(page, site, "Paula Rojas")
     expect(frame.get_by_role("heading", level=1)).to_have_text("Tu grupo")
+    check_accessibility(frame, "cohort before the roster")
     click(frame, frame.get_by_role("button", name="Actualizar la lista desde el LMS"))
     calls = calls_section(frame)
     assert "Necesitan una llamada esta semana" in calls
