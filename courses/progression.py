@@ -50,6 +50,30 @@ def course_complete(catalogue: Catalogue, course_id: str, progress: Progress) ->
     return all(is_done(a.id, progress) for a in _required(catalogue, course))
 
 
+@dataclass(frozen=True)
+class CompletionRule:
+    """When a course is complete, for people to read: every required activity done, which
+    includes passing its knowledge checks (each with its pass mark); optional ones never count."""
+
+    required: tuple[Activity, ...]
+    checks: tuple[Activity, ...]  # required quizzes completed only by passing (`pass_mark`)
+    optional: tuple[Activity, ...]
+
+
+def completion_rule(catalogue: Catalogue, course_id: str) -> CompletionRule:
+    course = catalogue.courses[course_id]
+    required = tuple(_required(catalogue, course))
+    return CompletionRule(
+        required=required,
+        checks=tuple(
+            a
+            for a in required
+            if a.kind == "quiz" and a.completion == "passed" and a.pass_mark is not None
+        ),
+        optional=tuple(a for a in catalogue.course_activities(course.id) if a.optional),
+    )
+
+
 def plan(
     catalogue: Catalogue, pathway_id: str, course_ids: Iterable[str], progress: Progress
 ) -> list[CourseProgress]:

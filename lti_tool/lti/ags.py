@@ -9,9 +9,11 @@ one re-authentication on 401, and errors sorted into "try again later" and "give
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import requests
@@ -191,6 +193,9 @@ class LmsClient:
                 return action()
             except LtiServiceException as exc:
                 status = exc.response.status_code
+                if exc.response.url == self.platform.auth_token_url:
+                    # The token endpoint said no: a new token would be refused the same way.
+                    raise _classify(exc.response, TOKEN_REFUSED) from exc
                 if status == 401 and attempt == 0:
                     self.connector.forget_token(scopes)
                     continue
@@ -271,14 +276,72 @@ class LmsClient:
         return result
 
 
-def _classify(response: requests.Response) -> Exception:
+def _classify(response: requests.Response, prefix: str = "") -> Exception:
     """The status says what to do; the LMS's body is never kept (it may echo names or tokens,
     and errors are shown to facilitators)."""
     status = response.status_code
-    if status == 409:
+    if status == 409 and not prefix:
         return AlreadyApplied("HTTP 409")
     if status == 429 or status >= 500 or status == 401:
         retry_after = response.headers.get("Retry-After")
         seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
-        return Retry(f"HTTP {status}", seconds)
-    return GiveUp(f"HTTP {status}")
+        return Retry(f"{prefix}HTTP {status}", seconds)
+    return GiveUp(f"{prefix}HTTP {status}")
+
+
+# What a failed delivery's `last_error` says, sorted into the reasons staff read (in words, on
+# the grades page). Every `last_error` is written by Senda (above and in jobs/grade_delivery.py),
+# never the LMS's body.
+TOKEN_REFUSED = "the LMS refused the access token request: "  # noqa: S105 - a message
+
+
+class FailureReason(StrEnum):
+    TOKEN = "token"  # noqa: S105 - the LMS refused Senda's access token (or the request)
+    FORBIDDEN = "forbidden"  # the LMS does not let Senda send grades there
+    UNREACHABLE = "unreachable"  # no answer: timeout, connection refused
+    LMS_ERROR = "lms-error"  # the LMS failed on its side (5xx)
+    BUSY = "busy"  # the LMS asked Senda to slow down (429)
+    GONE = "gone"  # the grade column (line item) is gone
+    REFUSED = "refused"  # the LMS refused this score (other 4xx)
+    NO_COLUMN = "no-column"  # no line item, and no service to create one
+    UNSAFE = "unsafe"  # the LMS gave a grades address Senda will not call
+    UNREADABLE = "unreadable"  # the LMS answered something Senda could not use
+    OTHER = "other"
+
+
+_STATUS = re.compile(r"HTTP (\d{3})")
+
+
+def failure_reason(last_error: str) -> FailureReason:
+    """The reason behind a delivery's `last_error`, for people."""
+    if last_error.startswith(TOKEN_REFUSED) or last_error == "authentication failed twice":
+        return FailureReason.TOKEN
+    if last_error in ("timeout", "connection failed"):
+        return FailureReason.UNREACHABLE
+    if "not a public address" in last_error or "not on the platform's hosts" in last_error:
+        return FailureReason.UNSAFE
+    if "no line item" in last_error:
+        return FailureReason.NO_COLUMN
+    if last_error.startswith("the LMS's answer could not be used") or "without an id" in last_error:
+        return FailureReason.UNREADABLE
+    found = _STATUS.match(last_error)
+    if found is None:
+        return FailureReason.OTHER
+    status = int(found.group(1))
+    if status == 401:
+        return FailureReason.TOKEN
+    if status == 403:
+        return FailureReason.FORBIDDEN
+    if status in (404, 410):
+        return FailureReason.GONE
+    if status == 429:
+        return FailureReason.BUSY
+    if status >= 500:
+        return FailureReason.LMS_ERROR
+    return FailureReason.REFUSED
+
+
+def failure_status(last_error: str) -> int | None:
+    """The HTTP status in a `last_error`, if any (shown as a technical detail)."""
+    found = _STATUS.search(last_error)
+    return int(found.group(1)) if found else None

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from courses import progression
+from courses import progression, signals
 from courses.model import Activity
 from courses.progression import ActivityState
 from lti_tool.actor import Actor
@@ -34,7 +34,6 @@ from lti_tool.models import (
 from lti_tool.services import content, learning
 from lti_tool.services.errors import Forbidden, ParticipantNotFound, SessionNotFound
 
-INACTIVE_AFTER = timedelta(days=14)
 CHILE = ZoneInfo("America/Santiago")
 
 
@@ -61,16 +60,13 @@ class Member:
     percent: int
     current_course: str | None
     last_active: datetime | None
-
-    @property
-    def inactive(self) -> bool:
-        if self.last_active is None:
-            return True
-        return utcnow() - self.last_active > INACTIVE_AFTER
+    # Whether she needs a call this week, and why (courses/signals.py); her next step.
+    call: signals.Call | None = None
+    step: Activity | None = None
 
     @property
     def never_launched(self) -> bool:
-        return self.membership.from_roster and self.membership.last_launch_at is None
+        return self.membership.last_launch_at is None and self.enrolment is None
 
 
 def course(scope: CourseScope) -> LmsContext:
@@ -100,31 +96,63 @@ def members(scope: CourseScope, subs: frozenset[str] | None = None) -> list[Memb
         )
     }
     progress: dict[int, dict[str, ActivityState]] = defaultdict(dict)
+    opened: dict[int, dict[str, tuple[datetime, int]]] = defaultdict(dict)
     if enrolments:
-        for row in db.session.scalars(
-            select(ActivityProgress)
+        # Columns only: what she wrote (encrypted) is never read for the cohort page.
+        for row in db.session.execute(
+            select(
+                ActivityProgress.enrolment_id,
+                ActivityProgress.activity_id,
+                ActivityProgress.completed,
+                ActivityProgress.score,
+                ActivityProgress.started_at,
+                ActivityProgress.attempts,
+            )
             .join(Enrolment, Enrolment.id == ActivityProgress.enrolment_id)
             .where(Enrolment.context_id == scope.context_id)
         ):
             progress[row.enrolment_id][row.activity_id] = ActivityState(row.completed, row.score)
+            if not row.completed:
+                opened[row.enrolment_id][row.activity_id] = (row.started_at, row.attempts or 0)
+    now = utcnow()
     result = []
     for membership, user in rows:
         enrolment = enrolments.get(user.id)
-        percent, current = 0, None
+        percent, current, finished = 0, None, False
+        step: Activity | None = None
+        started: signals.Step | None = None
         if enrolment is not None:
             catalogue = content.catalogue(enrolment.content_version_id)
-            plan = progression.plan(
-                catalogue, enrolment.pathway_id, enrolment.course_ids, progress[enrolment.id]
-            )
+            mine = progress[enrolment.id]
+            plan = progression.plan(catalogue, enrolment.pathway_id, enrolment.course_ids, mine)
             percent = progression.pathway_percent(plan)
+            finished = progression.pathway_complete(plan)
             current = next((c.course.id for c in plan if c.status == progression.OPEN), None)
+            step = progression.next_activity(catalogue, plan, mine)
+            if step is not None and step.id in opened[enrolment.id]:
+                opened_at, attempts = opened[enrolment.id][step.id]
+                started = signals.Step(step.id, opened_at, attempts if step.kind == "quiz" else 0)
         last = (
             enrolment.last_activity_at
             if enrolment and enrolment.last_activity_at
             else membership.last_launch_at
         )
-        result.append(Member(user, membership, enrolment, percent, current, last))
+        situation = signals.Situation(
+            opened=membership.last_launch_at is not None or enrolment is not None,
+            placed=enrolment is not None,
+            finished=finished,
+            last_active=last,
+            step=started,
+        )
+        call = signals.needs_call(situation, now)
+        result.append(Member(user, membership, enrolment, percent, current, last, call, step))
     return result
+
+
+def needing_calls(found: list[Member]) -> list[Member]:
+    """The women who need a call this week, in the order the page lists them."""
+    calling = [(m.call, m) for m in found if m.call is not None]
+    return [m for _call, m in sorted(calling, key=lambda pair: signals.order_key(pair[0]))]
 
 
 def participant(scope: CourseScope, user_id: int) -> tuple[LtiUser, learning.Journey | None]:

@@ -20,6 +20,7 @@ from courses.links import LinkTarget
 from courses.model import Activity, Catalogue
 from courses.progression import ActivityState, Progress
 from lti_tool.actor import Actor
+from lti_tool.lti import ags
 from lti_tool.models import (
     ActivityProgress,
     Deployment,
@@ -30,7 +31,7 @@ from lti_tool.models import (
     db,
     utcnow,
 )
-from lti_tool.models.outbox import PARKED, PENDING
+from lti_tool.models.outbox import DELIVERED, PARKED, PENDING
 from lti_tool.services import content
 from lti_tool.services.errors import ScoreNotFound
 
@@ -185,28 +186,90 @@ def fresh_score(user_id: int, link: ResourceLink) -> LinkScore | None:
 
 
 # ---------------------------------------------------------------------- the grades page
+# What a score is, for people: sent, waiting (never tried yet), retrying (a try failed, another
+# is due), failed (parked after too many tries, or refused for good; a facilitator may retry).
+SENT, WAITING, RETRYING, FAILED = "sent", "waiting", "retrying", "failed"
+STATES = (FAILED, RETRYING, WAITING, SENT)
+# The page's filters: waiting includes retrying.
+FILTERS = {
+    FAILED: ScoreOutbox.status == PARKED,
+    WAITING: ScoreOutbox.status == PENDING,
+    SENT: ScoreOutbox.status == DELIVERED,
+}
+
+
 class ScoreRow(NamedTuple):
     score: ScoreOutbox
     link: ResourceLink
     user: LtiUser
+    state: str  # one of STATES
+    target: LinkTarget  # what the link opens, to name it when the LMS gave it no title
+    reason: ags.FailureReason | None  # why the last try failed (retrying, failed)
+    status: int | None  # the LMS's HTTP status, if it answered one (a technical detail)
 
 
-def course_scores(actor: Actor, limit: int = 200) -> tuple[list[ScoreRow], dict[str, int]]:
-    """The latest scores of the actor's LMS course, newest first, and counts by status."""
-    rows = [
-        ScoreRow(score, link, user)
-        for score, link, user in db.session.execute(
-            select(ScoreOutbox, ResourceLink, LtiUser)
-            .join(ResourceLink, ResourceLink.id == ScoreOutbox.resource_link_id)
-            .join(LtiUser, LtiUser.id == ScoreOutbox.user_id)
-            .where(ResourceLink.context_id == actor.context_id)
-            .order_by(ScoreOutbox.id.desc())
-            .limit(limit)
-        ).all()
-    ]
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.score.status] = counts.get(row.score.status, 0) + 1
+def state_of(score: ScoreOutbox) -> str:
+    if score.status == PARKED:
+        return FAILED
+    if score.status == DELIVERED:
+        return SENT
+    return RETRYING if score.attempts else WAITING
+
+
+def course_scores(
+    actor: Actor, show: str | None = None, limit: int = 200
+) -> tuple[list[ScoreRow], dict[str, int]]:
+    """The latest scores of the actor's LMS course, failed ones first, then newest first (only
+    those of `show`, one of FILTERS, when given), and how many of each state the course has.
+    Two queries."""
+    in_course = ResourceLink.context_id == actor.context_id
+    counts = dict.fromkeys(STATES, 0)
+    for status, total, retrying in db.session.execute(
+        select(
+            ScoreOutbox.status,
+            func.count(),
+            func.sum(case((ScoreOutbox.attempts > 0, 1), else_=0)),
+        )
+        .join(ResourceLink, ResourceLink.id == ScoreOutbox.resource_link_id)
+        .where(in_course)
+        .group_by(ScoreOutbox.status)
+    ):
+        if status == PENDING:
+            counts[RETRYING] += int(retrying or 0)
+            counts[WAITING] += total - int(retrying or 0)
+        elif status == PARKED:
+            counts[FAILED] += total
+        elif status == DELIVERED:
+            counts[SENT] += total
+    query = (
+        select(ScoreOutbox, ResourceLink, LtiUser)
+        .join(ResourceLink, ResourceLink.id == ScoreOutbox.resource_link_id)
+        .join(LtiUser, LtiUser.id == ScoreOutbox.user_id)
+        .where(in_course)
+        .order_by(
+            case((ScoreOutbox.status == PARKED, 0), else_=1),
+            ScoreOutbox.event_at.desc(),
+            ScoreOutbox.id.desc(),
+        )
+        .limit(limit)
+    )
+    if show in FILTERS:
+        query = query.where(FILTERS[show])
+    rows = []
+    for score, link, user in db.session.execute(query).all():
+        state = state_of(score)
+        failed = state in (FAILED, RETRYING) and bool(score.last_error)
+        rows.append(
+            ScoreRow(
+                score,
+                link,
+                user,
+                state,
+                LinkTarget.parse(link.target),
+                ags.failure_reason(score.last_error) if failed else None,
+                ags.failure_status(score.last_error) if failed else None,
+            )
+        )
     return rows, counts
 
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, session
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
+from courses import progression
 from courses.model import Catalogue
 from lti_tool.actor import Role
 from lti_tool.services import content
 from lti_tool.views.learner import render_activity
 from lti_tool.web.session import current_actor, require_role
+from lti_tool.web.templating import per_language
 
 bp = Blueprint("designer", __name__, url_prefix="/design")
 designer = require_role(Role.DESIGNER)
@@ -39,7 +42,40 @@ def course(course_id: str) -> ResponseReturnValue:
     found = catalogue.courses.get(course_id)
     if found is None:
         abort(404)
-    return render_template("designer/course.html", catalogue=catalogue, course=found)
+    return render_template(
+        "designer/course.html",
+        catalogue=catalogue,
+        course=found,
+        rule=progression.completion_rule(catalogue, found.id),
+        **_rule_words(),
+    )
+
+
+def _make_rule_words() -> dict[str, dict[str, str]]:
+    """Completion rules and phases as sentences (content files hold their keys)."""
+    return {
+        "completion_names": {
+            "lesson:viewed": _("When she reads it and taps “Done”."),
+            "media:viewed": _("When she listens to or watches it and taps “Done”."),
+            "quiz:passed": _("When she passes it with %(mark)s or more."),
+            "quiz:viewed": _("When she answers it once, whatever her score."),
+            "reflection:submitted": _("When she writes her reflection and saves it."),
+            "reflection:viewed": _("When she opens it and taps “Done”, written or not."),
+            "worksheet:submitted": _("When she submits it with every required field filled in."),
+            "worksheet:viewed": _("When she taps “Done”, filled in or not."),
+            "workshop:attended": _("When a facilitator marks her present at a live session."),
+            "workshop:viewed": _("When she opens it and taps “Done”, without attending."),
+        },
+        "phase_names": {
+            "diagnosis": _("Diagnosis"),
+            "workshops": _("Workshops"),
+            "enablement": _("Job readiness"),
+            "job-entry": _("Getting a job"),
+        },
+    }
+
+
+_rule_words = per_language(_make_rule_words)
 
 
 @bp.get("/activities/<activity_id>")

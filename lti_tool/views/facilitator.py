@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from marshmallow import ValidationError
 
-from courses import progression
+from courses import progression, signals
 from lti_tool.actor import COURSE_STAFF
 from lti_tool.services import cohort, content, grades, roster
 from lti_tool.web.forms import (
@@ -23,6 +23,7 @@ from lti_tool.web.forms import (
     form_data,
 )
 from lti_tool.web.session import current_actor, require_role
+from lti_tool.web.templating import per_language
 
 bp = Blueprint("facilitator", __name__, url_prefix="/cohort")
 staff = require_role(*COURSE_STAFF)
@@ -35,18 +36,18 @@ def _scope() -> cohort.CourseScope:
 @bp.get("", endpoint="cohort")
 @staff
 def cohort_page() -> ResponseReturnValue:
+    """Who needs a call this week (and why) at the top; everyone below."""
     scope = _scope()
     members = cohort.members(scope)
-    only_inactive = request.args.get("show") == "inactive"
-    shown = [m for m in members if m.inactive] if only_inactive else members
+    calls = cohort.needing_calls(members)
     latest = content.latest_catalogue()
     return render_template(
         "facilitator/cohort.html",
         roster_url=cohort.course(scope).memberships_url,
-        members=shown,
-        total=len(members),
-        inactive=sum(1 for m in members if m.inactive),
-        only_inactive=only_inactive,
+        members=members,
+        calls=calls,
+        call_counts=signals.counts(m.call for m in calls if m.call is not None),
+        stuck_tries=signals.STUCK_TRIES,
         catalogue=latest[1] if latest else None,
     )
 
@@ -179,9 +180,64 @@ def sync_roster() -> ResponseReturnValue:
 @bp.get("/grades", endpoint="grades")
 @staff
 def grades_page() -> ResponseReturnValue:
-    """What is waiting for the LMS gradebook, and what failed (with a retry button)."""
-    rows, counts = grades.course_scores(current_actor())
-    return render_template("facilitator/grades.html", rows=rows, counts=counts)
+    """What reached the LMS gradebook, what waits, and what failed and why (failed first, with
+    a retry button); `?show=failed|waiting|sent` shows only those."""
+    show = request.args.get("show") or None
+    if show is not None and show not in grades.FILTERS:
+        abort(400)
+    rows, counts = grades.course_scores(current_actor(), show)
+    latest = content.latest_catalogue()
+    return render_template(
+        "facilitator/grades.html",
+        rows=rows,
+        counts=counts,
+        show=show,
+        catalogue=latest[1] if latest else None,
+        **_grade_words(),
+    )
+
+
+def _make_grade_words() -> dict[str, dict[str, str]]:
+    return {
+        "reason_names": {
+            "token": _(
+                "The LMS refused Senda's access key (token). Ask the LMS administrator to check "
+                "Senda's registration and its permission to send grades."
+            ),
+            "forbidden": _(
+                "The LMS does not let Senda send grades to this activity. Ask the LMS "
+                "administrator to allow Senda's grade service."
+            ),
+            "unreachable": _("The LMS was unreachable: it did not answer in time."),
+            "lms-error": _("The LMS had a problem on its side."),
+            "busy": _("The LMS was busy and asked Senda to wait."),
+            "gone": _("The grade column of this activity is gone from the LMS (it was deleted)."),
+            "refused": _(
+                "The LMS refused the score. Check that she is still enrolled as a student in "
+                "the LMS course."
+            ),
+            "no-column": _(
+                "This activity has no grade column in the LMS, and the LMS does not let Senda "
+                "create one."
+            ),
+            "unsafe": _(
+                "The LMS gave an address for grades outside its own site, so Senda did not send "
+                "the score."
+            ),
+            "unreadable": _("The LMS answered something Senda could not read."),
+            "other": _("Something unexpected went wrong."),
+        },
+        "progress_names": {
+            "Initialized": _("not started"),
+            "Started": _("started"),
+            "InProgress": _("in progress"),
+            "Submitted": _("submitted"),
+            "Completed": _("completed"),
+        },
+    }
+
+
+_grade_words = per_language(_make_grade_words)
 
 
 @bp.post("/grades/<int:score_id>/retry")

@@ -22,7 +22,7 @@ from lti_tool.models import (
     db,
     utcnow,
 )
-from lti_tool.services import learning
+from lti_tool.services import grades, learning
 from tests.conftest import override_settings
 from tests.factories import (
     CourseFactory,
@@ -213,6 +213,26 @@ def test_permanent_refusal_parks_the_score_and_retry_sends_it(
     retried = runner.invoke(args=["outbox", "retry", "--all-parked"])
     assert "1 score(s) queued again" in retried.output
     assert worker.run_once().delivered == 1
+
+
+def test_a_refused_token_and_a_deleted_grade_column_are_told_apart(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    """The grades page says why a score failed: the two causes staff confuse most."""
+    j = participant(course, lms, 1)
+    progress(j, "ls-check")
+    lms.script.append("400")  # the token endpoint refuses Senda's assertion
+    assert worker.run_once().parked == 1
+    row = delivered_scores()[0]
+    assert ags.failure_reason(row.last_error) == ags.FailureReason.TOKEN, row.last_error
+    assert ags.failure_status(row.last_error) == 400
+    assert grades.retry(row.id)
+    lms.script.extend(["ok", "404"])  # a token this time, then the line item is gone
+    assert worker.run_once().parked == 1
+    db.session.expire_all()
+    row = delivered_scores()[0]
+    assert ags.failure_reason(row.last_error) == ags.FailureReason.GONE, row.last_error
+    assert "error 404" not in row.last_error  # the LMS's body is never kept
 
 
 def test_a_score_is_parked_after_the_configured_attempts(

@@ -40,7 +40,7 @@ def enrol(launcher: Launcher, sub: str, name: str, answers: dict[str, str] | Non
     return user.id
 
 
-def test_cohort_lists_progress_and_inactivity(launcher: Launcher) -> None:
+def test_cohort_lists_progress_and_who_needs_a_call(launcher: Launcher) -> None:
     carmen = enrol(launcher, "carmen", "Carmen Soto")
     post(launcher.client, "/activities/ls-welcome/done", token_from="/activities/ls-welcome")
     enrol(launcher, "rosa", "Rosa Huenchumil")
@@ -54,11 +54,13 @@ def test_cohort_lists_progress_and_inactivity(launcher: Launcher) -> None:
     db.session.commit()
     launcher.launch("facilitator", sub="paula", name="Paula Rojas")
     page = text(launcher.client.get("/cohort"))
-    assert "Tu grupo" in page and "2 participantes" in page and "1 sin actividad" in page
+    assert "Tu grupo" in page and "2 participantes" in page
+    assert "1 necesita una llamada esta semana" in page
     assert "Carmen Soto" in page and "Rosa Huenchumil" in page
     assert "Emprendimiento · Básico" in page
-    only = text(launcher.client.get("/cohort?show=inactive"))
-    assert "Rosa Huenchumil" in only and "Carmen Soto" not in only
+    calls = page[page.index('id="calls"') : page.index("</section>")]
+    assert "Rosa Huenchumil" in calls and "Carmen Soto" not in calls
+    assert "no ha vuelto hace 21 días" in calls
 
 
 def test_facilitator_overrides_level_and_courses(launcher: Launcher) -> None:
