@@ -66,6 +66,8 @@ class OutboxSettings:
     batch_size: int = 50
     run_in_app: bool = False
     poll_seconds: float = 1.0
+    # Score requests one worker keeps in flight to one platform (its own connections, reused).
+    concurrency_per_platform: int = 32
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,7 @@ class _OutboxSchema(Schema):
     batch_size = fields.Integer(load_default=50, validate=validate.Range(1, 1000))
     run_in_app = fields.Boolean(load_default=False)
     poll_seconds = fields.Float(load_default=1.0, validate=validate.Range(0.05, 60))
+    concurrency_per_platform = fields.Integer(load_default=32, validate=validate.Range(1, 256))
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> OutboxSettings:

@@ -1,11 +1,25 @@
 """Grade delivery: claims due scores from the outbox and delivers them to the LMS.
 
+A round claims a batch, reads everything it will send in a few queries, sends the scores
+through each platform's own pool of `outbox.concurrency_per_platform` threads (one HTTP session
+per platform whose connections stay open from round to round, and one access token shared by
+every worker until it expires), then records every answer in one transaction. A hung LMS holds
+up only its own threads, never another tenant's scores.
+
 Several worker processes may run at once. A claim is a lease: the row is locked for
 `lease_seconds`; a worker that dies mid-delivery loses its lease and another worker sends the
 score again later. That repeat is harmless: the score carries the full value and the time of its
 event, so the LMS keeps one result (Moodle answers 409 to a repeat, which counts as delivered).
-Scores of one (participant, link) go out in the order of their events. PostgreSQL claims rows
-with `FOR UPDATE SKIP LOCKED`; SQLite serialises writers anyway.
+No request starts after half the lease: a score another worker may have taken over is never
+sent by this one too.
+
+Scores of one (participant, link) go out one at a time, in the order of their events: a claim
+takes only the oldest waiting score of each, so a batch holds at most one per (participant,
+link), and a newer one waits until the older one is delivered, parked or given back (its due
+time then follows the older one's). The claim walks a partial index of the waiting rows in due
+order and stops after a batch: no correlated subquery, and a plan that does not depend on the
+table's statistics. PostgreSQL claims rows with `FOR UPDATE SKIP LOCKED`; SQLite serialises
+writers anyway.
 """
 
 from __future__ import annotations
@@ -13,15 +27,16 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, or_, select, update
 
 from lti_tool.lti import ags, http, registry
 from lti_tool.models import LtiUser, Platform, ResourceLink, ScoreOutbox, db, utcnow
@@ -31,8 +46,21 @@ from lti_tool.settings import OutboxSettings, settings
 
 log = logging.getLogger(__name__)
 
-# Platforms delivered to at the same time by one worker (each in its own thread).
-MAX_PLATFORMS_AT_ONCE = 8
+# A score waiting behind an older one of the same participant and link is looked at again no
+# sooner than this (its due time is moved to when the older one may be done).
+BLOCKED_RECHECK = timedelta(seconds=1)
+# How many times a claim looks further when every due row it found waits behind an older one.
+CLAIM_PASSES = 4
+# A platform's threads and connections are closed after this long unused, and made anew after
+# this long in use (new token requests then sign with a rotated key).
+SENDER_IDLE_SECONDS = 300.0
+SENDER_MAX_AGE_SECONDS = 600.0
+# No request of a round starts after this share of its lease.
+LEASE_SHARE = 0.5
+
+# What became of one send, besides the LMS's answers.
+RELEASED = "released"  # not sent: the round's time ran out; given back for another round
+FAILED = "failed"  # an unexpected error (logged); the lease runs out and a later round tries
 
 
 @dataclass
@@ -47,36 +75,37 @@ def _settings() -> OutboxSettings:
     return settings().outbox
 
 
+# ------------------------------------------------------------------------------------ claim
 def claim_batch(batch_size: int | None = None) -> tuple[str, list[int]]:
-    """Lease a batch of due scores to this worker: (the claim's token, ids oldest first)."""
+    """Lease a batch of due scores to this worker: (the claim's token, their ids). At most one
+    per (participant, link): the oldest waiting one."""
     config = _settings()
     batch = int(batch_size or config.batch_size)
     now = utcnow()
-    older = aliased(ScoreOutbox)
-    candidates = (
-        select(ScoreOutbox.id)
-        .where(
-            ScoreOutbox.status == PENDING,
-            ScoreOutbox.next_attempt_at <= now,
-            or_(ScoreOutbox.locked_until.is_(None), ScoreOutbox.locked_until < now),
-            # Keep each (participant, link) in order: wait for its older undelivered score.
-            ~exists().where(
-                and_(
-                    older.user_id == ScoreOutbox.user_id,
-                    older.resource_link_id == ScoreOutbox.resource_link_id,
-                    older.status == PENDING,
-                    older.id < ScoreOutbox.id,
-                )
-            ),
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    ids: list[int] = []
+    for _ in range(CLAIM_PASSES):
+        due = (
+            select(ScoreOutbox.id, ScoreOutbox.user_id, ScoreOutbox.resource_link_id)
+            .where(
+                ScoreOutbox.status == PENDING,
+                ScoreOutbox.next_attempt_at <= now,
+                or_(ScoreOutbox.locked_until.is_(None), ScoreOutbox.locked_until < now),
+            )
+            .order_by(ScoreOutbox.next_attempt_at, ScoreOutbox.id)
+            .limit(batch)
         )
-        .order_by(ScoreOutbox.id)
-        .limit(batch)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True, of=ScoreOutbox)
-    ids = list(db.session.scalars(candidates))
+        if postgres:
+            due = due.with_for_update(skip_locked=True)
+        candidates = db.session.execute(due).all()
+        if not candidates:
+            break
+        ids = _oldest_of_their_key(candidates, now, config.lease_seconds)
+        if ids:
+            break
+        # Every row found waits behind an older one and was moved back: look further.
     if not ids:
-        db.session.rollback()
+        db.session.commit()  # the waiting rows moved back, if any
         return "", []
     token = secrets.token_hex(8)
     db.session.execute(
@@ -99,38 +128,69 @@ def claim_batch(batch_size: int | None = None) -> tuple[str, list[int]]:
     )
 
 
+def _oldest_of_their_key(candidates: Sequence[Any], now: datetime, lease_seconds: int) -> list[int]:
+    """The candidates that are the oldest waiting score of their (participant, link); the
+    others get the due time of the one they wait for (or of its lease), so the next claims
+    do not find them again before it can be done."""
+    waiting = db.session.execute(
+        select(
+            ScoreOutbox.id,
+            ScoreOutbox.user_id,
+            ScoreOutbox.resource_link_id,
+            ScoreOutbox.next_attempt_at,
+            ScoreOutbox.locked_until,
+        ).where(
+            ScoreOutbox.status == PENDING,
+            ScoreOutbox.user_id.in_({row.user_id for row in candidates}),
+        )
+    ).all()
+    first: dict[tuple[int, int], Any] = {}
+    for row in waiting:
+        key = (row.user_id, row.resource_link_id)
+        if key not in first or row.id < first[key].id:
+            first[key] = row
+    chosen: list[int] = []
+    later: list[dict[str, Any]] = []
+    for row in candidates:
+        ahead = first.get((row.user_id, row.resource_link_id))
+        if ahead is None or ahead.id == row.id:
+            chosen.append(row.id)
+    taken = set(chosen)
+    for row in candidates:
+        ahead = first.get((row.user_id, row.resource_link_id))
+        if ahead is None or ahead.id == row.id:
+            continue
+        until = max(ahead.next_attempt_at, now + BLOCKED_RECHECK)
+        if ahead.locked_until is not None:
+            until = max(until, ahead.locked_until)
+        if ahead.id in taken:
+            until = max(until, now + timedelta(seconds=lease_seconds))
+        later.append({"b_id": row.id, "b_at": until})
+    if later:
+        table = ScoreOutbox.__table__
+        db.session.execute(
+            table.update()
+            .where(table.c.id == bindparam("b_id"))
+            .values(next_attempt_at=bindparam("b_at")),
+            later,
+        )
+    return chosen
+
+
 def claim(batch_size: int | None = None) -> list[int]:
     """Lease a batch of due scores; their ids, oldest first."""
     return claim_batch(batch_size)[1]
-
-
-def _renew(score_id: int, token: str) -> bool:
-    """Extend this worker's lease on one score just before sending it. False when the lease
-    ran out and another worker took the score (a slow LMS made the batch outlast the lease):
-    then this worker must not send it too."""
-    with db.engine.begin() as conn:
-        renewed = conn.execute(
-            update(ScoreOutbox)
-            .where(
-                ScoreOutbox.id == score_id,
-                ScoreOutbox.claim == token,
-                ScoreOutbox.status == PENDING,
-            )
-            .values(locked_until=utcnow() + timedelta(seconds=_settings().lease_seconds))
-        )
-        return bool(renewed.rowcount)
 
 
 def _release(score_ids: list[int], token: str) -> None:
     """Give back scores this worker could not get to within its time budget."""
     if not score_ids:
         return
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(ScoreOutbox)
-            .where(ScoreOutbox.id.in_(score_ids), ScoreOutbox.claim == token)
-            .values(locked_until=None, claim=None)
-        )
+    db.session.execute(
+        update(ScoreOutbox)
+        .where(ScoreOutbox.id.in_(score_ids), ScoreOutbox.claim == token)
+        .values(locked_until=None, claim=None)
+    )
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
@@ -141,179 +201,449 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-def _scopes(link: ResourceLink) -> list[str]:
-    return sorted(set(link.ags_scopes.split()))
+# ---------------------------------------------------------------- what a round sends
+@dataclass(frozen=True)
+class _Link:
+    """What sending needs of a resource link (plain data: threads never touch the session)."""
+
+    id: int
+    scopes: tuple[str, ...]
+    lineitem_url: str | None
+    lineitems_url: str | None
+    resource_link_id: str
+    label: str
+    target: str
+
+
+@dataclass(frozen=True)
+class _Job:
+    score_id: int
+    user_id: int
+    platform_id: int
+    link: _Link
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    message: ags.ScoreMessage
+    refused: str | None = None  # why it must not be sent at all (parked at once)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    kind: str  # "ok" | "409" | "retry" | "giveup" | RELEASED | FAILED
+    error: str = ""
+    retry_after: float | None = None
+
+
+@dataclass
+class _Sender:
+    """One platform's client (session, connections, token) and threads, kept across rounds."""
+
+    client: ags.LmsClient
+    pool: ThreadPoolExecutor
+    signature: tuple[Any, ...]
+    born: float
+    used: float
+
+
+_senders_lock = threading.Lock()
+
+
+def _sender(app: Flask, platform: Platform) -> _Sender:
+    """The platform's sender in this app, made anew when the platform or settings changed."""
+    concurrency = _settings().concurrency_per_platform
+    timeout = settings().lti.http_timeout_seconds
+    signature = (
+        platform.issuer,
+        platform.client_id,
+        platform.auth_token_url,
+        platform.auth_audience,
+        timeout,
+        concurrency,
+    )
+    now = time.monotonic()
+    with _senders_lock:
+        senders: dict[int, _Sender] = app.extensions.setdefault("senda_grade_senders", {})
+        for platform_id, old in list(senders.items()):
+            stale = now - old.used > SENDER_IDLE_SECONDS or now - old.born > SENDER_MAX_AGE_SECONDS
+            if stale or (platform_id == platform.id and old.signature != signature):
+                old.pool.shutdown(wait=False)  # its threads end when their work does
+                del senders[platform_id]
+        found = senders.get(platform.id)
+        if found is None:
+            found = _Sender(
+                ags.LmsClient(platform, timeout, connections=concurrency),
+                ThreadPoolExecutor(concurrency, thread_name_prefix=f"senda-lms-{platform.id}"),
+                signature,
+                now,
+                now,
+            )
+            senders[platform.id] = found
+        found.used = now
+        return found
+
+
+def _prepare(
+    app: Flask, token: str, ids: list[int], renew: bool
+) -> tuple[list[_Job], dict[int, _Sender]]:
+    """Everything the claimed scores need, read in a few queries; ends the read transaction
+    (no transaction stays open while the LMS answers). The value sent is recomputed from her
+    committed progress now, not taken as it was queued."""
+    if renew:  # a single score sent outside a round: hold its lease while it is sent
+        db.session.execute(
+            update(ScoreOutbox)
+            .where(
+                ScoreOutbox.id.in_(ids),
+                ScoreOutbox.claim == token,
+                ScoreOutbox.status == PENDING,
+            )
+            .values(locked_until=utcnow() + timedelta(seconds=_settings().lease_seconds))
+        )
+    rows = db.session.execute(
+        select(
+            ScoreOutbox.id,
+            ScoreOutbox.user_id,
+            ScoreOutbox.platform_id,
+            ScoreOutbox.resource_link_id,
+            ScoreOutbox.score_given,
+            ScoreOutbox.score_maximum,
+            ScoreOutbox.activity_progress,
+            ScoreOutbox.grading_progress,
+            ScoreOutbox.comment,
+            ScoreOutbox.event_at,
+            ScoreOutbox.attempts,
+            ScoreOutbox.next_attempt_at,
+            ScoreOutbox.last_error,
+            LtiUser.sub,
+        )
+        .join(LtiUser, LtiUser.id == ScoreOutbox.user_id)
+        .where(
+            ScoreOutbox.id.in_(ids),
+            ScoreOutbox.claim == token,
+            ScoreOutbox.status == PENDING,
+        )
+        .order_by(ScoreOutbox.next_attempt_at, ScoreOutbox.id)
+    ).all()
+    if not rows:
+        db.session.commit()
+        return [], {}
+    links = {
+        link.id: link
+        for link in db.session.scalars(
+            select(ResourceLink).where(ResourceLink.id.in_({r.resource_link_id for r in rows}))
+        )
+    }
+    platforms = list(
+        db.session.scalars(select(Platform).where(Platform.id.in_({r.platform_id for r in rows})))
+    )
+    senders = {platform.id: _sender(app, platform) for platform in platforms}
+    hosts = {platform.id: registry.platform_hosts(platform.id) for platform in platforms}
+    fresh = grades.fresh_scores([(r.user_id, links[r.resource_link_id]) for r in rows])
+    plain = {
+        link.id: _Link(
+            id=link.id,
+            scopes=tuple(sorted(set(link.ags_scopes.split()))),
+            lineitem_url=link.lineitem_url,
+            lineitems_url=link.lineitems_url,
+            resource_link_id=link.resource_link_id,
+            label=link.title or "Senda",
+            target=link.target,
+        )
+        for link in links.values()
+    }
+    jobs = []
+    for r in rows:
+        link = plain[r.resource_link_id]
+        given, maximum, progress, comment = (
+            r.score_given,
+            r.score_maximum,
+            r.activity_progress,
+            r.comment,
+        )
+        now = fresh[(r.user_id, link.id)]
+        if now is not None and (now.given, now.maximum, now.activity_progress) != (
+            given,
+            maximum,
+            progress,
+        ):
+            given, maximum, progress = now.given, now.maximum, now.activity_progress
+            comment = now.comment()
+        refused = None
+        if any(
+            url and not http.on_hosts(url, hosts[r.platform_id])
+            for url in (link.lineitem_url, link.lineitems_url)
+        ):
+            refused = "the service URL is not on the platform's hosts"
+        elif not link.lineitem_url and not link.lineitems_url:
+            refused = "the link has no line item and the LMS offers no line-items service"
+        jobs.append(
+            _Job(
+                score_id=r.id,
+                user_id=r.user_id,
+                platform_id=r.platform_id,
+                link=link,
+                attempts=r.attempts,
+                next_attempt_at=r.next_attempt_at,
+                last_error=r.last_error,
+                message=ags.ScoreMessage(
+                    user_id=r.sub,
+                    given=given,
+                    maximum=maximum,
+                    activity_progress=progress,
+                    grading_progress=r.grading_progress,
+                    timestamp=r.event_at,
+                    comment=comment,
+                ),
+                refused=refused,
+            )
+        )
+    db.session.commit()  # end the read transaction before talking to the LMS
+    return jobs, senders
+
+
+# ------------------------------------------------------------------------------------ send
+class _LineItems:
+    """Line items found or created in one round: one request per link, however many of its
+    scores go out at once (several would create several gradebook columns)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._per_link: dict[int, threading.Lock] = {}
+        self.found: dict[int, str] = {}
+        self._failed: dict[int, Exception] = {}
+
+    def url(self, client: ags.LmsClient, link: _Link, maximum: float) -> str:
+        if link.lineitem_url:
+            return link.lineitem_url
+        assert link.lineitems_url is not None  # a link with neither is refused before sending
+        with self._lock:
+            lock = self._per_link.setdefault(link.id, threading.Lock())
+        with lock:
+            if link.id in self.found:
+                return self.found[link.id]
+            if link.id in self._failed:
+                raise self._failed[link.id]
+            try:
+                url = client.find_or_create_lineitem(
+                    list(link.scopes),
+                    link.lineitems_url,
+                    link.resource_link_id,
+                    link.label,
+                    maximum,
+                    link.target,
+                )
+            except (ags.Retry, ags.GiveUp) as exc:
+                self._failed[link.id] = exc
+                raise
+            self.found[link.id] = url
+            return url
+
+
+def _send(app: Flask, client: ags.LmsClient, job: _Job, items: _LineItems) -> _Answer:
+    """Send one score and sort out the LMS's answer (in a pool thread, or the caller's)."""
+    with app.app_context():  # settings, the SSRF guard and the token cache need one
+        try:
+            url = items.url(client, job.link, job.message.maximum)
+            client.post_score(list(job.link.scopes), url, job.message)
+        except ags.AlreadyApplied:
+            return _Answer("409")
+        except ags.Retry as exc:
+            return _Answer("retry", str(exc), exc.retry_after)
+        except ags.GiveUp as exc:
+            return _Answer("giveup", str(exc))
+    return _Answer("ok")
+
+
+def _send_in_pool(
+    app: Flask, client: ags.LmsClient, job: _Job, items: _LineItems, deadline: float
+) -> _Answer:
+    if time.monotonic() > deadline:
+        return _Answer(RELEASED)
+    try:
+        return _send(app, client, job, items)
+    except Exception:  # one broken row must not stop the others; its lease expires
+        log.exception("delivery of score %s failed", job.score_id)
+        return _Answer(FAILED)
+
+
+# ---------------------------------------------------------------------------------- record
+def _record(
+    token: str, answers: list[tuple[_Job, _Answer]], items: _LineItems
+) -> tuple[RoundResult, dict[int, str]]:
+    """Write every answer of a round in one transaction: what was sent is what the row
+    records; failures count an attempt and wait their back-off, or are parked."""
+    config = _settings()
+    now = utcnow()
+    result = RoundResult()
+    statuses: dict[int, str] = {}
+    rows: list[dict[str, Any]] = []
+    released: list[int] = []
+    behind: list[dict[str, Any]] = []  # newer scores of the same key follow the row's due time
+    forget_lineitem: set[int] = set()
+    for job, answer in answers:
+        if answer.kind == FAILED:
+            statuses[job.score_id] = FAILED
+            continue
+        if answer.kind == RELEASED:
+            released.append(job.score_id)
+            statuses[job.score_id] = RELEASED
+            behind.append(
+                {"b_user": job.user_id, "b_link": job.link.id, "b_after": job.score_id, "b_at": now}
+            )
+            continue
+        status, attempts, error = DELIVERED, job.attempts, job.last_error
+        next_at = job.next_attempt_at
+        if answer.kind == "409":
+            error = "409: the LMS already had this score"
+        elif answer.kind == "retry":
+            attempts += 1
+            error = answer.error[:500]
+            if attempts >= config.max_attempts:
+                status = PARKED
+            else:
+                status = PENDING
+                next_at = now + timedelta(seconds=backoff(attempts, answer.retry_after))
+        elif answer.kind == "giveup":
+            attempts += 1
+            error = answer.error[:500]
+            status = PARKED
+            if answer.error.startswith("HTTP 404") and job.link.lineitems_url and attempts < 2:
+                # The line item we found earlier was deleted: find or create it again, once.
+                forget_lineitem.add(job.link.id)
+                status = PENDING
+                next_at = now
+        if status != DELIVERED:
+            log.info("score %s %s after %s attempt(s)", job.score_id, status, attempts)
+        statuses[job.score_id] = status
+        result.delivered += status == DELIVERED
+        result.retried += status == PENDING
+        result.parked += status == PARKED
+        message = job.message
+        rows.append(
+            {
+                "b_id": job.score_id,
+                "b_claim": token,
+                "b_given": message.given,
+                "b_maximum": message.maximum,
+                "b_progress": message.activity_progress,
+                "b_comment": message.comment,
+                "b_status": status,
+                "b_attempts": attempts,
+                "b_error": error,
+                "b_next": next_at,
+                "b_delivered": now if status == DELIVERED else None,
+            }
+        )
+        behind.append(
+            {
+                "b_user": job.user_id,
+                "b_link": job.link.id,
+                "b_after": job.score_id,
+                "b_at": next_at if status == PENDING else now,
+            }
+        )
+    table = ScoreOutbox.__table__
+    if rows:
+        db.session.execute(
+            table.update()
+            .where(table.c.id == bindparam("b_id"), table.c.claim == bindparam("b_claim"))
+            .values(
+                score_given=bindparam("b_given"),
+                score_maximum=bindparam("b_maximum"),
+                activity_progress=bindparam("b_progress"),
+                comment=bindparam("b_comment"),
+                status=bindparam("b_status"),
+                attempts=bindparam("b_attempts"),
+                last_error=bindparam("b_error"),
+                next_attempt_at=bindparam("b_next"),
+                delivered_at=bindparam("b_delivered"),
+                locked_until=None,
+                claim=None,
+            ),
+            rows,
+        )
+    _release(released, token)
+    if behind:
+        db.session.execute(
+            table.update()
+            .where(
+                table.c.user_id == bindparam("b_user"),
+                table.c.resource_link_id == bindparam("b_link"),
+                table.c.status == PENDING,
+                table.c.id > bindparam("b_after"),
+                table.c.claim.is_(None),
+            )
+            .values(next_attempt_at=bindparam("b_at")),
+            behind,
+        )
+    for link_id, url in items.found.items():
+        if link_id not in forget_lineitem:
+            db.session.execute(
+                update(ResourceLink).where(ResourceLink.id == link_id).values(lineitem_url=url)
+            )
+    for link_id in forget_lineitem:
+        db.session.execute(
+            update(ResourceLink).where(ResourceLink.id == link_id).values(lineitem_url=None)
+        )
+    db.session.commit()
+    return result, statuses
+
+
+# ------------------------------------------------------------------------------- a round
+def _refusal(job: _Job) -> _Answer | None:
+    return None if job.refused is None else _Answer("giveup", job.refused)
+
+
+def run_once(batch_size: int | None = None) -> RoundResult:
+    """Claim a batch and deliver it: every platform's scores through its own pool, the
+    answers recorded together."""
+    token, ids = claim_batch(batch_size)
+    if not ids:
+        return RoundResult()
+    deadline = time.monotonic() + _settings().lease_seconds * LEASE_SHARE
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    jobs, senders = _prepare(app, token, ids, renew=False)
+    items = _LineItems()
+    pending: list[tuple[_Job, _Answer | Future[_Answer]]] = []
+    for job in jobs:
+        refused = _refusal(job)
+        if refused is not None:
+            pending.append((job, refused))
+            continue
+        sender = senders[job.platform_id]
+        pending.append(
+            (job, sender.pool.submit(_send_in_pool, app, sender.client, job, items, deadline))
+        )
+    answers = [
+        (job, answer if isinstance(answer, _Answer) else answer.result()) for job, answer in pending
+    ]
+    result, _statuses = _record(token, answers, items)
+    result.claimed = len(ids)
+    return result
 
 
 def deliver(
     score_id: int,
     after_send: Callable[[], None] | None = None,
-    clients: dict[int, ags.LmsClient] | None = None,
     token: str | None = None,
 ) -> str:
-    """Send one claimed score; returns its new status. `token` is this worker's claim (by
-    default the row's, for a single score); `clients` are reused across a round (one per
-    platform); `after_send` lets tests crash the worker between the LMS's answer and the
-    commit. The value sent is recomputed from committed progress at this moment."""
-    row = db.session.get(ScoreOutbox, score_id)
-    if row is None or row.status != PENDING:
-        return "gone"
-    if not _renew(score_id, token or row.claim or ""):
-        db.session.expunge(row)
-        return "gone"
-    link = db.session.get(ResourceLink, row.resource_link_id)
-    user = db.session.get(LtiUser, row.user_id)
-    platform = db.session.get(Platform, row.platform_id)
-    assert link is not None and user is not None and platform is not None
-    clients = {} if clients is None else clients
-    client = clients.get(platform.id)
-    if client is None:
-        client = ags.LmsClient(platform, settings().lti.http_timeout_seconds)
-        clients[platform.id] = client
-    # The value as her committed progress says now (the row is only written after sending: the
-    # session must not hold a write lock while the LMS answers).
-    given, maximum, progress, comment = (
-        row.score_given,
-        row.score_maximum,
-        row.activity_progress,
-        row.comment,
+    """Send one claimed score now, in this thread; returns its new status ("gone" when it is
+    not this claim's any more). `token` is the claim (by default the row's); `after_send` lets
+    tests crash the worker between the LMS's answer and the commit."""
+    claim_token = token or db.session.scalar(
+        select(ScoreOutbox.claim).where(ScoreOutbox.id == score_id)
     )
-    fresh = grades.fresh_score(row.user_id, link)
-    if fresh is not None and (fresh.given, fresh.maximum, fresh.activity_progress) != (
-        given,
-        maximum,
-        progress,
-    ):
-        given, maximum, progress = fresh.given, fresh.maximum, fresh.activity_progress
-        comment = fresh.comment()
-    db.session.commit()  # end the read transaction before talking to the LMS
-    scopes = _scopes(link)
-    outcome = DELIVERED
-    try:
-        hosts = registry.platform_hosts(platform.id)
-        for url in (link.lineitem_url, link.lineitems_url):
-            if url and not http.on_hosts(url, hosts):
-                raise ags.GiveUp("the service URL is not on the platform's hosts")
-        lineitem_url = link.lineitem_url
-        if not lineitem_url:
-            if not link.lineitems_url:
-                raise ags.GiveUp(
-                    "the link has no line item and the LMS offers no line-items service"
-                )
-            lineitem_url = client.find_or_create_lineitem(
-                scopes,
-                link.lineitems_url,
-                link.resource_link_id,
-                link.title or "Senda",
-                maximum,
-                link.target,
-            )
-            link.lineitem_url = lineitem_url
-        client.post_score(
-            scopes,
-            lineitem_url,
-            ags.ScoreMessage(
-                user_id=user.sub,
-                given=given,
-                maximum=maximum,
-                activity_progress=progress,
-                grading_progress=row.grading_progress,
-                timestamp=row.event_at,
-                comment=comment,
-            ),
-        )
-    except ags.AlreadyApplied:
-        row.last_error = "409: the LMS already had this score"
-    except ags.Retry as exc:
-        row.attempts += 1
-        row.last_error = str(exc)[:500]
-        if row.attempts >= _settings().max_attempts:
-            outcome = PARKED
-        else:
-            outcome = PENDING
-            row.next_attempt_at = utcnow() + timedelta(
-                seconds=backoff(row.attempts, exc.retry_after)
-            )
-    except ags.GiveUp as exc:
-        row.attempts += 1
-        row.last_error = str(exc)[:500]
-        outcome = PARKED
-        if str(exc).startswith("HTTP 404") and link.lineitems_url and row.attempts < 2:
-            # The line item we found earlier was deleted: find or create it again, once.
-            link.lineitem_url = None
-            outcome = PENDING
-            row.next_attempt_at = utcnow()
+    if not claim_token:
+        db.session.rollback()
+        return "gone"
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    jobs, senders = _prepare(app, claim_token, [score_id], renew=True)
+    if not jobs:
+        return "gone"
+    [job] = jobs
+    items = _LineItems()
+    answer = _refusal(job) or _send(app, senders[job.platform_id].client, job, items)
     if after_send is not None:
         after_send()
-    # What was sent is what the row records.
-    row.score_given, row.score_maximum = given, maximum
-    row.activity_progress, row.comment = progress, comment
-    row.status = outcome
-    row.locked_until = None
-    row.claim = None
-    if outcome == DELIVERED:
-        row.delivered_at = utcnow()
-    if outcome != DELIVERED:
-        log.info("score %s %s after %s attempt(s)", row.id, outcome, row.attempts)
-    db.session.commit()
-    # A round sends hundreds of scores with one session: keep it from growing.
-    db.session.expunge(row)
-    db.session.expunge(user)
-    return outcome
-
-
-def _deliver_platform(
-    app: Flask, score_ids: list[int], token: str, budget_seconds: float
-) -> RoundResult:
-    """One platform's share of a round, in its own thread and session, within a time budget: a
-    hung LMS holds up only its own scores, never another tenant's."""
-    result = RoundResult()
-    deadline = time.monotonic() + budget_seconds
-    clients: dict[int, ags.LmsClient] = {}
-    with app.app_context():
-        try:
-            for index, score_id in enumerate(score_ids):
-                if time.monotonic() > deadline:
-                    _release(score_ids[index:], token)
-                    break
-                result.claimed += 1
-                try:
-                    outcome = deliver(score_id, clients=clients, token=token)
-                except Exception:  # one broken row must not stop the others; its lease expires
-                    log.exception("delivery of score %s failed", score_id)
-                    db.session.rollback()
-                    continue
-                if outcome == DELIVERED:
-                    result.delivered += 1
-                elif outcome == PARKED:
-                    result.parked += 1
-                elif outcome == PENDING:
-                    result.retried += 1
-        finally:
-            db.session.remove()
-    return result
-
-
-def run_once(batch_size: int | None = None) -> RoundResult:
-    """Claim a batch and deliver it, each platform in its own thread with its own budget."""
-    token, ids = claim_batch(batch_size)
-    if not ids:
-        return RoundResult()
-    by_platform: dict[int, list[int]] = {}
-    for score_id, platform_id in db.session.execute(
-        select(ScoreOutbox.id, ScoreOutbox.platform_id)
-        .where(ScoreOutbox.id.in_(ids))
-        .order_by(ScoreOutbox.id)
-    ):
-        by_platform.setdefault(platform_id, []).append(score_id)
-    db.session.commit()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    budget = _settings().lease_seconds * 0.5
-    total = RoundResult()
-    with ThreadPoolExecutor(max_workers=min(len(by_platform), MAX_PLATFORMS_AT_ONCE)) as pool:
-        for part in pool.map(
-            lambda group: _deliver_platform(app, group, token, budget), by_platform.values()
-        ):
-            for field in ("claimed", "delivered", "retried", "parked"):
-                setattr(total, field, getattr(total, field) + getattr(part, field))
-    return total
+    _result, statuses = _record(claim_token, [(job, answer)], items)
+    return statuses[score_id]

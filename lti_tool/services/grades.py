@@ -158,30 +158,50 @@ def fresh_score(user_id: int, link: ResourceLink) -> LinkScore | None:
     """What the link's column should hold for her now, from committed progress: the worker
     sends this, not the value computed when the score was queued (two activities completed at
     the same moment each computed their score without the other's progress)."""
-    if link.context_id is None:
-        return None
-    enrolment = db.session.scalar(
-        select(Enrolment).where(
-            Enrolment.user_id == user_id, Enrolment.context_id == link.context_id
-        )
-    )
-    if enrolment is None:
-        return None
-    progress = {
-        row.activity_id: ActivityState(row.completed, row.score)
+    return fresh_scores([(user_id, link)])[(user_id, link.id)]
+
+
+def fresh_scores(
+    wanted: Sequence[tuple[int, ResourceLink]],
+) -> dict[tuple[int, int], LinkScore | None]:
+    """`fresh_score` of many (participant, link) pairs in two queries, keyed by (user id, link
+    id): a worker's batch."""
+    users = {user_id for user_id, _link in wanted}
+    contexts = {link.context_id for _user, link in wanted if link.context_id is not None}
+    enrolments: dict[tuple[int, int], Enrolment] = {}
+    if users and contexts:
+        for enrolment in db.session.scalars(
+            select(Enrolment).where(
+                Enrolment.user_id.in_(users), Enrolment.context_id.in_(contexts)
+            )
+        ):
+            enrolments[(enrolment.user_id, enrolment.context_id)] = enrolment
+    progress: dict[int, dict[str, ActivityState]] = {e.id: {} for e in enrolments.values()}
+    if progress:
         for row in db.session.execute(
             select(
-                ActivityProgress.activity_id, ActivityProgress.completed, ActivityProgress.score
-            ).where(ActivityProgress.enrolment_id == enrolment.id)
+                ActivityProgress.enrolment_id,
+                ActivityProgress.activity_id,
+                ActivityProgress.completed,
+                ActivityProgress.score,
+            ).where(ActivityProgress.enrolment_id.in_(list(progress)))
+        ):
+            progress[row.enrolment_id][row.activity_id] = ActivityState(row.completed, row.score)
+    result: dict[tuple[int, int], LinkScore | None] = {}
+    for user_id, link in wanted:
+        found = enrolments.get((user_id, link.context_id)) if link.context_id else None
+        result[(user_id, link.id)] = (
+            None
+            if found is None
+            else link_score(
+                LinkTarget.parse(link.target),
+                content.catalogue(found.content_version_id),
+                found.pathway_id,
+                found.course_ids,
+                progress[found.id],
+            )
         )
-    }
-    return link_score(
-        LinkTarget.parse(link.target),
-        content.catalogue(enrolment.content_version_id),
-        enrolment.pathway_id,
-        enrolment.course_ids,
-        progress,
-    )
+    return result
 
 
 # ---------------------------------------------------------------------- the grades page
