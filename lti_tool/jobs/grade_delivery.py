@@ -29,6 +29,7 @@ import random
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, literal_column, or_, select, tuple_, update
 
 from lti_tool.lti import ags, http, registry
 from lti_tool.models import LtiUser, Platform, ResourceLink, ScoreOutbox, db, utcnow
@@ -57,6 +58,9 @@ SENDER_IDLE_SECONDS = 300.0
 SENDER_MAX_AGE_SECONDS = 600.0
 # No request of a round starts after this share of its lease.
 LEASE_SHARE = 0.5
+# `status = 'pending'` written out, not bound: only then may SQLite and a generic PostgreSQL
+# plan use the partial index of waiting rows (its WHERE must be seen to hold).
+WAITING = ScoreOutbox.status == literal_column(f"'{PENDING}'")
 
 # What became of one send, besides the LMS's answers.
 RELEASED = "released"  # not sent: the round's time ran out; given back for another round
@@ -79,6 +83,21 @@ def _settings() -> OutboxSettings:
 def claim_batch(batch_size: int | None = None) -> tuple[str, list[int]]:
     """Lease a batch of due scores to this worker: (the claim's token, their ids). At most one
     per (participant, link): the oldest waiting one."""
+    token = _claim(batch_size)
+    db.session.commit()
+    if not token:
+        return "", []
+    return token, list(
+        db.session.scalars(
+            select(ScoreOutbox.id).where(ScoreOutbox.claim == token).order_by(ScoreOutbox.id)
+        )
+    )
+
+
+def _claim(batch_size: int | None) -> str:
+    """The claim, in the caller's transaction (which commits it); its token, or "" when
+    nothing is due. Rows another worker took first are not this token's (SQLite: the update's
+    condition; PostgreSQL: SKIP LOCKED)."""
     config = _settings()
     batch = int(batch_size or config.batch_size)
     now = utcnow()
@@ -88,7 +107,7 @@ def claim_batch(batch_size: int | None = None) -> tuple[str, list[int]]:
         due = (
             select(ScoreOutbox.id, ScoreOutbox.user_id, ScoreOutbox.resource_link_id)
             .where(
-                ScoreOutbox.status == PENDING,
+                WAITING,
                 ScoreOutbox.next_attempt_at <= now,
                 or_(ScoreOutbox.locked_until.is_(None), ScoreOutbox.locked_until < now),
             )
@@ -105,8 +124,7 @@ def claim_batch(batch_size: int | None = None) -> tuple[str, list[int]]:
             break
         # Every row found waits behind an older one and was moved back: look further.
     if not ids:
-        db.session.commit()  # the waiting rows moved back, if any
-        return "", []
+        return ""
     token = secrets.token_hex(8)
     db.session.execute(
         update(ScoreOutbox)
@@ -120,12 +138,7 @@ def claim_batch(batch_size: int | None = None) -> tuple[str, list[int]]:
             pending_key=None,  # newer progress now queues a new score behind this one
         )
     )
-    db.session.commit()
-    return token, list(
-        db.session.scalars(
-            select(ScoreOutbox.id).where(ScoreOutbox.claim == token).order_by(ScoreOutbox.id)
-        )
-    )
+    return token
 
 
 def _oldest_of_their_key(candidates: Sequence[Any], now: datetime, lease_seconds: int) -> list[int]:
@@ -226,6 +239,7 @@ class _Job:
     last_error: str
     message: ags.ScoreMessage
     refused: str | None = None  # why it must not be sent at all (parked at once)
+    recomputed: bool = False  # her progress gave another value than the row held
 
 
 @dataclass(frozen=True)
@@ -284,19 +298,18 @@ def _sender(app: Flask, platform: Platform) -> _Sender:
 
 
 def _prepare(
-    app: Flask, token: str, ids: list[int], renew: bool
+    app: Flask, token: str, ids: list[int] | None, renew: bool = False
 ) -> tuple[list[_Job], dict[int, _Sender]]:
     """Everything the claimed scores need, read in a few queries; ends the read transaction
     (no transaction stays open while the LMS answers). The value sent is recomputed from her
     committed progress now, not taken as it was queued."""
+    mine = [ScoreOutbox.claim == token, ScoreOutbox.status == PENDING]
+    if ids is not None:
+        mine.append(ScoreOutbox.id.in_(ids))
     if renew:  # a single score sent outside a round: hold its lease while it is sent
         db.session.execute(
             update(ScoreOutbox)
-            .where(
-                ScoreOutbox.id.in_(ids),
-                ScoreOutbox.claim == token,
-                ScoreOutbox.status == PENDING,
-            )
+            .where(*mine)
             .values(locked_until=utcnow() + timedelta(seconds=_settings().lease_seconds))
         )
     rows = db.session.execute(
@@ -317,11 +330,7 @@ def _prepare(
             LtiUser.sub,
         )
         .join(LtiUser, LtiUser.id == ScoreOutbox.user_id)
-        .where(
-            ScoreOutbox.id.in_(ids),
-            ScoreOutbox.claim == token,
-            ScoreOutbox.status == PENDING,
-        )
+        .where(*mine)
         .order_by(ScoreOutbox.next_attempt_at, ScoreOutbox.id)
     ).all()
     if not rows:
@@ -351,6 +360,18 @@ def _prepare(
         )
         for link in links.values()
     }
+    refusals: dict[tuple[int, int], str | None] = {}
+    for platform_id, link_id in {(r.platform_id, r.resource_link_id) for r in rows}:
+        link = plain[link_id]
+        refusal = None
+        if any(
+            url and not http.on_hosts(url, hosts[platform_id])
+            for url in (link.lineitem_url, link.lineitems_url)
+        ):
+            refusal = "the service URL is not on the platform's hosts"
+        elif not link.lineitem_url and not link.lineitems_url:
+            refusal = "the link has no line item and the LMS offers no line-items service"
+        refusals[(platform_id, link_id)] = refusal
     jobs = []
     for r in rows:
         link = plain[r.resource_link_id]
@@ -361,21 +382,15 @@ def _prepare(
             r.comment,
         )
         now = fresh[(r.user_id, link.id)]
-        if now is not None and (now.given, now.maximum, now.activity_progress) != (
+        recomputed = now is not None and (now.given, now.maximum, now.activity_progress) != (
             given,
             maximum,
             progress,
-        ):
+        )
+        if recomputed:
+            assert now is not None
             given, maximum, progress = now.given, now.maximum, now.activity_progress
             comment = now.comment()
-        refused = None
-        if any(
-            url and not http.on_hosts(url, hosts[r.platform_id])
-            for url in (link.lineitem_url, link.lineitems_url)
-        ):
-            refused = "the service URL is not on the platform's hosts"
-        elif not link.lineitem_url and not link.lineitems_url:
-            refused = "the link has no line item and the LMS offers no line-items service"
         jobs.append(
             _Job(
                 score_id=r.id,
@@ -394,7 +409,8 @@ def _prepare(
                     timestamp=r.event_at,
                     comment=comment,
                 ),
-                refused=refused,
+                refused=refusals[(r.platform_id, r.resource_link_id)],
+                recomputed=recomputed,
             )
         )
     db.session.commit()  # end the read transaction before talking to the LMS
@@ -476,9 +492,12 @@ def _record(
     now = utcnow()
     result = RoundResult()
     statuses: dict[int, str] = {}
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []  # rows whose new state is their own
+    delivered: list[int] = []  # delivered as they were queued: one statement for all
     released: list[int] = []
-    behind: list[dict[str, Any]] = []  # newer scores of the same key follow the row's due time
+    # Newer scores of the same (participant, link) follow: due now, or when it is retried.
+    follow_now: list[tuple[int, int]] = []
+    follow_later: list[dict[str, Any]] = []
     forget_lineitem: set[int] = set()
     for job, answer in answers:
         if answer.kind == FAILED:
@@ -487,9 +506,7 @@ def _record(
         if answer.kind == RELEASED:
             released.append(job.score_id)
             statuses[job.score_id] = RELEASED
-            behind.append(
-                {"b_user": job.user_id, "b_link": job.link.id, "b_after": job.score_id, "b_at": now}
-            )
+            follow_now.append((job.user_id, job.link.id))
             continue
         status, attempts, error = DELIVERED, job.attempts, job.last_error
         next_at = job.next_attempt_at
@@ -518,7 +535,17 @@ def _record(
         result.delivered += status == DELIVERED
         result.retried += status == PENDING
         result.parked += status == PARKED
-        message = job.message
+        if status == PENDING:
+            follow_later.append(
+                {"b_user": job.user_id, "b_link": job.link.id, "b_after": job.score_id,
+                 "b_at": next_at}
+            )  # fmt: skip
+        else:
+            follow_now.append((job.user_id, job.link.id))
+        if answer.kind == "ok" and not job.recomputed:
+            delivered.append(job.score_id)
+            continue
+        message = job.message  # what was sent is what the row records
         rows.append(
             {
                 "b_id": job.score_id,
@@ -534,15 +561,13 @@ def _record(
                 "b_delivered": now if status == DELIVERED else None,
             }
         )
-        behind.append(
-            {
-                "b_user": job.user_id,
-                "b_link": job.link.id,
-                "b_after": job.score_id,
-                "b_at": next_at if status == PENDING else now,
-            }
-        )
     table = ScoreOutbox.__table__
+    if delivered:
+        db.session.execute(
+            update(ScoreOutbox)
+            .where(ScoreOutbox.id.in_(delivered), ScoreOutbox.claim == token)
+            .values(status=DELIVERED, delivered_at=now, locked_until=None, claim=None)
+        )
     if rows:
         db.session.execute(
             table.update()
@@ -563,7 +588,20 @@ def _record(
             rows,
         )
     _release(released, token)
-    if behind:
+    if follow_now:
+        # The rows just recorded were the oldest waiting of their key: every waiting row of the
+        # key is newer. (Released rows are waiting too: due now as well.)
+        db.session.execute(
+            update(ScoreOutbox)
+            .where(
+                WAITING,
+                tuple_(ScoreOutbox.user_id, ScoreOutbox.resource_link_id).in_(follow_now),
+                ScoreOutbox.claim.is_(None),
+                ScoreOutbox.next_attempt_at > now,
+            )
+            .values(next_attempt_at=now)
+        )
+    if follow_later:
         db.session.execute(
             table.update()
             .where(
@@ -574,7 +612,7 @@ def _record(
                 table.c.claim.is_(None),
             )
             .values(next_attempt_at=bindparam("b_at")),
-            behind,
+            follow_later,
         )
     for link_id, url in items.found.items():
         if link_id not in forget_lineitem:
@@ -594,32 +632,90 @@ def _refusal(job: _Job) -> _Answer | None:
     return None if job.refused is None else _Answer("giveup", job.refused)
 
 
-def run_once(batch_size: int | None = None) -> RoundResult:
-    """Claim a batch and deliver it: every platform's scores through its own pool, the
-    answers recorded together."""
-    token, ids = claim_batch(batch_size)
-    if not ids:
-        return RoundResult()
+@dataclass
+class _Round:
+    """A claimed batch in flight: its scores queued in the platforms' pools."""
+
+    token: str
+    items: _LineItems
+    sends: list[tuple[_Job, _Answer | Future[_Answer]]]
+
+
+def _start_round(app: Flask, batch_size: int | None) -> _Round | None:
+    """Claim a batch, read what it sends (one transaction) and queue it; None if none is due."""
     deadline = time.monotonic() + _settings().lease_seconds * LEASE_SHARE
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    jobs, senders = _prepare(app, token, ids, renew=False)
+    token = _claim(batch_size)
+    if not token:
+        db.session.commit()  # the waiting rows moved back, if any
+        return None
+    jobs, senders = _prepare(app, token, None)
     items = _LineItems()
-    pending: list[tuple[_Job, _Answer | Future[_Answer]]] = []
+    sends: list[tuple[_Job, _Answer | Future[_Answer]]] = []
     for job in jobs:
         refused = _refusal(job)
         if refused is not None:
-            pending.append((job, refused))
+            sends.append((job, refused))
             continue
         sender = senders[job.platform_id]
-        pending.append(
+        sends.append(
             (job, sender.pool.submit(_send_in_pool, app, sender.client, job, items, deadline))
         )
+    return _Round(token, items, sends)
+
+
+def _finish_round(work: _Round) -> RoundResult:
+    """Wait for a round's answers and record them."""
     answers = [
-        (job, answer if isinstance(answer, _Answer) else answer.result()) for job, answer in pending
+        (job, answer if isinstance(answer, _Answer) else answer.result())
+        for job, answer in work.sends
     ]
-    result, _statuses = _record(token, answers, items)
-    result.claimed = len(ids)
+    result, _statuses = _record(work.token, answers, work.items)
+    result.claimed = len(work.sends)
     return result
+
+
+class Deliverer:
+    """What `outbox work` runs: rounds one after the other, with the next round already
+    claimed and queued while the current one is answered (`depth` rounds in flight), so a
+    platform's pool never idles between rounds. Scores of one (participant, link) still go one
+    at a time: a newer one is not claimable while an older one is in flight."""
+
+    def __init__(self, depth: int = 2) -> None:
+        self.depth = depth
+        self._rounds: deque[_Round] = deque()
+
+    def step(self, batch_size: int | None = None) -> RoundResult:
+        """Top up the rounds in flight, then finish the oldest; its result (claimed = 0 when
+        nothing was due and nothing was in flight)."""
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        while len(self._rounds) < self.depth:
+            started = _start_round(app, batch_size)
+            if started is None:
+                break
+            self._rounds.append(started)
+        if not self._rounds:
+            return RoundResult()
+        return _finish_round(self._rounds.popleft())
+
+    def close(self) -> RoundResult:
+        """Finish the rounds in flight (when the worker stops)."""
+        total = RoundResult()
+        while self._rounds:
+            _add(total, _finish_round(self._rounds.popleft()))
+        return total
+
+
+def _add(total: RoundResult, part: RoundResult) -> None:
+    for name in ("claimed", "delivered", "retried", "parked"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+
+
+def run_once(batch_size: int | None = None) -> RoundResult:
+    """Claim a batch and deliver it: every platform's scores through its own pool, the
+    answers recorded together."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    started = _start_round(app, batch_size)
+    return RoundResult() if started is None else _finish_round(started)
 
 
 def deliver(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -168,12 +168,17 @@ def fresh_scores(
     id): a worker's batch."""
     users = {user_id for user_id, _link in wanted}
     contexts = {link.context_id for _user, link in wanted if link.context_id is not None}
-    enrolments: dict[tuple[int, int], Enrolment] = {}
+    enrolments: dict[tuple[int, int], Any] = {}
     if users and contexts:
-        for enrolment in db.session.scalars(
-            select(Enrolment).where(
-                Enrolment.user_id.in_(users), Enrolment.context_id.in_(contexts)
-            )
+        for enrolment in db.session.execute(
+            select(
+                Enrolment.id,
+                Enrolment.user_id,
+                Enrolment.context_id,
+                Enrolment.content_version_id,
+                Enrolment.pathway_id,
+                Enrolment.course_ids,
+            ).where(Enrolment.user_id.in_(users), Enrolment.context_id.in_(contexts))
         ):
             enrolments[(enrolment.user_id, enrolment.context_id)] = enrolment
     progress: dict[int, dict[str, ActivityState]] = {e.id: {} for e in enrolments.values()}
@@ -188,13 +193,14 @@ def fresh_scores(
         ):
             progress[row.enrolment_id][row.activity_id] = ActivityState(row.completed, row.score)
     result: dict[tuple[int, int], LinkScore | None] = {}
+    targets = {link.id: LinkTarget.parse(link.target) for _user, link in wanted}
     for user_id, link in wanted:
         found = enrolments.get((user_id, link.context_id)) if link.context_id else None
         result[(user_id, link.id)] = (
             None
             if found is None
             else link_score(
-                LinkTarget.parse(link.target),
+                targets[link.id],
                 content.catalogue(found.content_version_id),
                 found.pathway_id,
                 found.course_ids,
