@@ -30,18 +30,30 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import bindparam, literal_column, or_, select, tuple_, update
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    column,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 
 from lti_tool.lti import ags, http, registry
 from lti_tool.models import LtiUser, Platform, ResourceLink, ScoreOutbox, db, utcnow
 from lti_tool.models.outbox import DELIVERED, PARKED, PENDING
+from lti_tool.models.types import UtcDateTime
 from lti_tool.services import grades
 from lti_tool.settings import OutboxSettings, settings
 
@@ -115,8 +127,10 @@ def _claim(batch_size: int | None) -> str:
             .limit(batch)
         )
         if postgres:
-            due = due.with_for_update(skip_locked=True)
-        candidates = db.session.execute(due).all()
+            with walking_the_index():
+                candidates = db.session.execute(due.with_for_update(skip_locked=True)).all()
+        else:
+            candidates = db.session.execute(due).all()
         if not candidates:
             break
         ids = _oldest_of_their_key(candidates, now, config.lease_seconds)
@@ -141,27 +155,41 @@ def _claim(batch_size: int | None) -> str:
     return token
 
 
+@contextmanager
+def walking_the_index() -> Iterator[None]:
+    """PostgreSQL: plan the claim's due rows as a walk down ix_score_outbox_waiting that stops
+    after the batch. Without statistics the planner believes few rows wait and would rather read
+    every due row and sort them (a claim then costs as much as the whole backlog): sorting and
+    bitmap scans are ruled out inside this block (in this transaction), and put back after."""
+    saved = db.session.execute(
+        text(
+            "SELECT current_setting('enable_sort') AS sort, "
+            "current_setting('enable_bitmapscan') AS bitmap"
+        )
+    ).one()
+    db.session.execute(
+        text(
+            "SELECT set_config('enable_sort', 'off', true), "
+            "set_config('enable_bitmapscan', 'off', true)"
+        )
+    )
+    try:
+        yield
+    finally:
+        db.session.execute(
+            text(
+                "SELECT set_config('enable_sort', :sort, true), "
+                "set_config('enable_bitmapscan', :bitmap, true)"
+            ),
+            {"sort": saved.sort, "bitmap": saved.bitmap},
+        )
+
+
 def _oldest_of_their_key(candidates: Sequence[Any], now: datetime, lease_seconds: int) -> list[int]:
     """The candidates that are the oldest waiting score of their (participant, link); the
     others get the due time of the one they wait for (or of its lease), so the next claims
     do not find them again before it can be done."""
-    waiting = db.session.execute(
-        select(
-            ScoreOutbox.id,
-            ScoreOutbox.user_id,
-            ScoreOutbox.resource_link_id,
-            ScoreOutbox.next_attempt_at,
-            ScoreOutbox.locked_until,
-        ).where(
-            ScoreOutbox.status == PENDING,
-            ScoreOutbox.user_id.in_({row.user_id for row in candidates}),
-        )
-    ).all()
-    first: dict[tuple[int, int], Any] = {}
-    for row in waiting:
-        key = (row.user_id, row.resource_link_id)
-        if key not in first or row.id < first[key].id:
-            first[key] = row
+    first = _first_waiting({(row.user_id, row.resource_link_id) for row in candidates})
     chosen: list[int] = []
     later: list[dict[str, Any]] = []
     for row in candidates:
@@ -188,6 +216,55 @@ def _oldest_of_their_key(candidates: Sequence[Any], now: datetime, lease_seconds
             later,
         )
     return chosen
+
+
+# PostgreSQL: for each (participant, link), one probe of ix_score_outbox_key (every column an
+# equality, then the first id): a nested loop by construction (LATERAL), whatever the planner
+# believes of the table's size or of how many rows wait.
+_FIRST_WAITING_PG = (
+    text(
+        "SELECT k.user_id, k.link_id, f.id, f.next_attempt_at, f.locked_until "
+        "FROM unnest(CAST(:users AS integer[]), CAST(:links AS integer[])) "
+        "AS k(user_id, link_id) CROSS JOIN LATERAL ("
+        "SELECT o.id, o.next_attempt_at, o.locked_until FROM score_outbox o "
+        "WHERE o.user_id = k.user_id AND o.resource_link_id = k.link_id "
+        "AND o.status = 'pending' ORDER BY o.id LIMIT 1) AS f"  # PENDING
+    )
+    .columns(
+        column("user_id", Integer),
+        column("link_id", Integer),
+        column("id", Integer),
+        column("next_attempt_at", UtcDateTime()),
+        column("locked_until", UtcDateTime()),
+    )
+    .subquery("first_waiting")
+)
+
+
+def _first_waiting(keys: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+    """The oldest waiting score of each (participant, link): its id, due time and lease."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        ordered = sorted(keys)
+        rows = db.session.execute(
+            select(_FIRST_WAITING_PG),
+            {"users": [k[0] for k in ordered], "links": [k[1] for k in ordered]},
+        ).all()
+        return {(row.user_id, row.link_id): row for row in rows}
+    # SQLite has no statistics to miss: its planner takes ix_score_outbox_key for this.
+    first: dict[tuple[int, int], Any] = {}
+    for row in db.session.execute(
+        select(
+            ScoreOutbox.id,
+            ScoreOutbox.user_id,
+            ScoreOutbox.resource_link_id,
+            ScoreOutbox.next_attempt_at,
+            ScoreOutbox.locked_until,
+        ).where(WAITING, ScoreOutbox.user_id.in_({user for user, _link in keys}))
+    ):
+        key = (row.user_id, row.resource_link_id)
+        if key in keys and (key not in first or row.id < first[key].id):
+            first[key] = row
+    return first
 
 
 def claim(batch_size: int | None = None) -> list[int]:
@@ -331,8 +408,8 @@ def _prepare(
         )
         .join(LtiUser, LtiUser.id == ScoreOutbox.user_id)
         .where(*mine)
-        .order_by(ScoreOutbox.next_attempt_at, ScoreOutbox.id)
     ).all()
+    rows = sorted(rows, key=lambda r: (r.next_attempt_at, r.id))  # sent in due order
     if not rows:
         db.session.commit()
         return [], {}
