@@ -294,3 +294,34 @@ def test_the_claim_plan_walks_the_waiting_index_on_a_fresh_unanalysed_table(app:
         db.session.rollback()
         db.session.execute(text("DROP SCHEMA fresh CASCADE"))
         db.session.commit()
+
+
+def test_the_worker_loop_keeps_delivering_as_progress_comes_and_stops_cleanly(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    from lti_tool.jobs import runner
+
+    journeys = [participant(course, lms, n) for n in range(10)]
+    lms.latency = 0.05
+    stop = threading.Event()
+
+    def loop() -> None:
+        with app.app_context():
+            runner.work(stop, idle_sleep=0.05)
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    try:
+        for activity in ("ls-welcome", "ls-check"):
+            for j in journeys:
+                progress(j, activity)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and "pending" in statuses():
+                time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert set(statuses()) == {"delivered"} and len(statuses()) >= 10
+    assert lms.posts == len(lms.accepted) == len(statuses())
+    assert lms.max_in_flight_per_user == 1
