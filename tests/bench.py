@@ -361,6 +361,11 @@ class SimulatedLms:
         assert self.process.stdout is not None
         assert self.process.stdout.readline().strip() == "ready"
 
+    def cpu_seconds(self) -> float:
+        """CPU time the simulated LMS has used so far (Linux: /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stats(self) -> dict[str, int]:
         import requests
 
@@ -568,12 +573,17 @@ def bench_grades(tmp: Path) -> None:
                 )
                 enqueue(count)
                 before = lms.stats()
+                lms_cpu = lms.cpu_seconds()
+                load = os.getloadavg()[0]
+                cpu = time.process_time()
                 start = time.perf_counter()
                 rounds = 0
                 deliverer = worker.Deliverer()  # what `flask outbox work` runs
                 while deliverer.step().claimed:
                     rounds += 1
                 elapsed = time.perf_counter() - start
+                cpu = time.process_time() - cpu
+                lms_cpu = lms.cpu_seconds() - lms_cpu
                 after = lms.stats()
                 delivered = db.session.scalar(
                     select(func.count())
@@ -592,6 +602,12 @@ def bench_grades(tmp: Path) -> None:
                     f"{change['accepted']}, refused {change['refused_409']} as out of order; "
                     f"{change['token_requests']} token request(s), {change['connections']} "
                     f"connections opened)"
+                )
+                report(
+                    f"  CPU per score: worker {cpu / count * 1000:.2f} ms (all its threads; "
+                    f"{cpu / elapsed * 100:.0f} % of one core), simulated LMS "
+                    f"{lms_cpu / count * 1000:.2f} ms; load average {load:.1f} on "
+                    f"{os.cpu_count()} CPU(s) when it started"
                 )
                 report(
                     f"  target >= {target:,.0f} scores/s: "
