@@ -63,9 +63,11 @@ class OutboxSettings:
     backoff_base_seconds: float = 5.0
     backoff_max_seconds: float = 3600.0
     lease_seconds: int = 60
-    batch_size: int = 50
+    batch_size: int = 200
     run_in_app: bool = False
     poll_seconds: float = 1.0
+    # Score requests one worker keeps in flight to one platform (its own connections, reused).
+    concurrency_per_platform: int = 48
 
 
 @dataclass(frozen=True)
@@ -196,9 +198,10 @@ class _OutboxSchema(Schema):
     backoff_base_seconds = fields.Float(load_default=5.0, validate=validate.Range(0.01))
     backoff_max_seconds = fields.Float(load_default=3600.0, validate=validate.Range(0.01))
     lease_seconds = fields.Integer(load_default=60, validate=validate.Range(5))
-    batch_size = fields.Integer(load_default=50, validate=validate.Range(1, 1000))
+    batch_size = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
     run_in_app = fields.Boolean(load_default=False)
     poll_seconds = fields.Float(load_default=1.0, validate=validate.Range(0.05, 60))
+    concurrency_per_platform = fields.Integer(load_default=48, validate=validate.Range(1, 256))
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> OutboxSettings:

@@ -27,10 +27,11 @@ def work(stop: threading.Event, idle_sleep: float | None = None) -> None:
     """Deliver until `stop` is set; run each periodic job when it is due."""
     sleep = idle_sleep if idle_sleep is not None else settings().outbox.poll_seconds
     last_run = {name: 0.0 for name, _interval, _job in PERIODIC}
+    deliverer = grade_delivery.Deliverer()
     while not stop.is_set():
         result = grade_delivery.RoundResult()
         try:
-            result = grade_delivery.run_once()
+            result = deliverer.step()
             for name, interval, job in PERIODIC:
                 if time.monotonic() - last_run[name] > interval:
                     last_run[name] = time.monotonic()
@@ -42,6 +43,13 @@ def work(stop: threading.Event, idle_sleep: float | None = None) -> None:
             db.session.remove()
         if not result.claimed:
             stop.wait(sleep)
+    try:
+        deliverer.close()  # record the answers of the rounds still in flight
+    except Exception:  # their leases run out and another round sends them again
+        log.exception("worker stopping: rounds in flight not recorded")
+        db.session.rollback()
+    finally:
+        db.session.remove()
 
 
 _starting = threading.Lock()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -68,14 +69,15 @@ class ScoreMessage:
 
 class TimeoutSession(requests.Session):
     """pylti1p3 sends without a timeout; a hung LMS must never hang a worker. Connections pass
-    the SSRF guard (lti/http.py)."""
+    the SSRF guard (lti/http.py) and are kept open for the next request: up to `connections` per
+    host, as many as the threads that share the session."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, connections: int = 32) -> None:
         super().__init__()
         self.timeout = timeout
         self.trust_env = False
         self.headers["User-Agent"] = USER_AGENT
-        adapter = http.GuardedAdapter(pool_connections=4, pool_maxsize=32)
+        adapter = http.GuardedAdapter(pool_connections=4, pool_maxsize=max(connections, 4))
         self.mount("https://", adapter)
         self.mount("http://", adapter)
 
@@ -90,16 +92,22 @@ _memo_lock = threading.Lock()
 
 
 class SendaServiceConnector(ServiceConnector):
-    """Tokens cached in the database (all workers) and in memory (this process)."""
+    """Tokens cached in the database (all workers) and in memory (this process). Threads that
+    share a connector ask the LMS for a token one at a time: the first that finds none fetches
+    it, the others then find it cached (never one token request per thread)."""
 
     token_requests = 0  # counted for `make bench`
-    reuse_tokens = True  # the benchmark switches it off to measure the difference
 
     def __init__(
         self, registration: Registration, platform_id: int, session: requests.Session
     ) -> None:
         super().__init__(registration, session)
         self._platform_id = platform_id
+        self._token_lock = threading.Lock()
+
+    def get_access_token(self, scopes: Sequence[str]) -> str:
+        with self._token_lock:
+            return super().get_access_token(scopes)
 
     def _scope_key(self, scopes: Any) -> str:
         key = "|".join(
@@ -113,8 +121,6 @@ class SendaServiceConnector(ServiceConnector):
         return hashlib.sha256(key.encode()).hexdigest()
 
     def _get_cached_access_token(self, scope_key: str) -> str | None:
-        if not self.reuse_tokens:
-            return None
         now = utcnow()
         with _memo_lock:
             found = _memo.get(scope_key)
@@ -175,6 +181,7 @@ class LmsClient:
 
     platform: Platform
     timeout: float
+    connections: int = 4  # kept open per host: at least the threads that share this client
 
     def __post_init__(self) -> None:
         registration = keys.SigningRegistration()
@@ -183,7 +190,7 @@ class LmsClient:
         if self.platform.auth_audience:
             registration.set_auth_audience(self.platform.auth_audience)
         self.connector = SendaServiceConnector(
-            registration, self.platform.id, TimeoutSession(self.timeout)
+            registration, self.platform.id, TimeoutSession(self.timeout, self.connections)
         )
 
     def _call(self, scopes: list[str], action: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.models.base import db
@@ -30,6 +30,16 @@ class ScoreOutbox(db.Model):  # type: ignore[name-defined]
         Index("ix_score_outbox_due", "status", "next_attempt_at"),
         # The worker's "is an older score of this participant and link still waiting?" check.
         Index("ix_score_outbox_key", "user_id", "resource_link_id", "status", "id"),
+        # The claim: waiting rows only, in the order they fall due. Its plan is a walk down this
+        # index that stops after `batch_size` rows, whatever the statistics say (a fresh table
+        # is never analysed before its first claims).
+        Index(
+            "ix_score_outbox_waiting",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

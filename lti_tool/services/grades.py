@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -159,30 +159,56 @@ def fresh_score(user_id: int, link: ResourceLink) -> LinkScore | None:
     """What the link's column should hold for her now, from committed progress: the worker
     sends this, not the value computed when the score was queued (two activities completed at
     the same moment each computed their score without the other's progress)."""
-    if link.context_id is None:
-        return None
-    enrolment = db.session.scalar(
-        select(Enrolment).where(
-            Enrolment.user_id == user_id, Enrolment.context_id == link.context_id
-        )
-    )
-    if enrolment is None:
-        return None
-    progress = {
-        row.activity_id: ActivityState(row.completed, row.score)
+    return fresh_scores([(user_id, link)])[(user_id, link.id)]
+
+
+def fresh_scores(
+    wanted: Sequence[tuple[int, ResourceLink]],
+) -> dict[tuple[int, int], LinkScore | None]:
+    """`fresh_score` of many (participant, link) pairs in two queries, keyed by (user id, link
+    id): a worker's batch."""
+    users = {user_id for user_id, _link in wanted}
+    contexts = {link.context_id for _user, link in wanted if link.context_id is not None}
+    enrolments: dict[tuple[int, int], Any] = {}
+    if users and contexts:
+        for enrolment in db.session.execute(
+            select(
+                Enrolment.id,
+                Enrolment.user_id,
+                Enrolment.context_id,
+                Enrolment.content_version_id,
+                Enrolment.pathway_id,
+                Enrolment.course_ids,
+            ).where(Enrolment.user_id.in_(users), Enrolment.context_id.in_(contexts))
+        ):
+            enrolments[(enrolment.user_id, enrolment.context_id)] = enrolment
+    progress: dict[int, dict[str, ActivityState]] = {e.id: {} for e in enrolments.values()}
+    if progress:
         for row in db.session.execute(
             select(
-                ActivityProgress.activity_id, ActivityProgress.completed, ActivityProgress.score
-            ).where(ActivityProgress.enrolment_id == enrolment.id)
+                ActivityProgress.enrolment_id,
+                ActivityProgress.activity_id,
+                ActivityProgress.completed,
+                ActivityProgress.score,
+            ).where(ActivityProgress.enrolment_id.in_(list(progress)))
+        ):
+            progress[row.enrolment_id][row.activity_id] = ActivityState(row.completed, row.score)
+    result: dict[tuple[int, int], LinkScore | None] = {}
+    targets = {link.id: LinkTarget.parse(link.target) for _user, link in wanted}
+    for user_id, link in wanted:
+        found = enrolments.get((user_id, link.context_id)) if link.context_id else None
+        result[(user_id, link.id)] = (
+            None
+            if found is None
+            else link_score(
+                targets[link.id],
+                content.catalogue(found.content_version_id),
+                found.pathway_id,
+                found.course_ids,
+                progress[found.id],
+            )
         )
-    }
-    return link_score(
-        LinkTarget.parse(link.target),
-        content.catalogue(enrolment.content_version_id),
-        enrolment.pathway_id,
-        enrolment.course_ids,
-        progress,
-    )
+    return result
 
 
 # ---------------------------------------------------------------------- the grades page

@@ -36,6 +36,15 @@ class FlakyLms:
     tokens: set[str] = field(default_factory=set)
     slow_seconds: float = 2.0
     latency: float = 0.0  # every score POST waits this long (an LMS far away, or busy)
+    # What the worker's concurrency looks like from here: score requests being answered at
+    # once (all, and per user), and the client connections they came on.
+    in_flight: int = 0
+    max_in_flight: int = 0
+    max_in_flight_per_user: int = 0
+    connections: set[int] = field(default_factory=set)
+    # The line items it holds, created by POST /lineitems (a tool that finds none creates one).
+    lineitems: list[dict[str, Any]] = field(default_factory=list)
+    _user_in_flight: dict[str, int] = field(default_factory=dict)
     _server: Any = None
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,10 +73,22 @@ class FlakyLms:
             self.tokens.add(value)
             return jsonify(access_token=value, token_type="bearer", expires_in=3600)
 
-        @app.post("/lineitems/<item>/scores")
-        def scores(item: str) -> Any:
+        @app.get("/lineitems")
+        def list_lineitems() -> Any:
             with self._lock:
-                self.posts += 1
+                return jsonify(list(self.lineitems))
+
+        @app.post("/lineitems")
+        def create_lineitem() -> Any:
+            item = request.get_json(force=True)
+            if self.latency:
+                time.sleep(self.latency)  # a slow LMS: a second request would arrive meanwhile
+            with self._lock:
+                item["id"] = f"{self.url}/lineitems/{len(self.lineitems) + 100}"
+                self.lineitems.append(item)
+            return jsonify(item), 201
+
+        def answer_score(item: str) -> Any:
             if self.latency:
                 time.sleep(self.latency)
             behaviour = next_behaviour()
@@ -99,6 +120,24 @@ class FlakyLms:
                     )
                 )
             return "", 200
+
+        @app.post("/lineitems/<item>/scores")
+        def scores(item: str) -> Any:
+            user = (request.get_json(force=True, silent=True) or {}).get("userId", "")
+            with self._lock:
+                self.posts += 1
+                self.connections.add(int(request.environ.get("REMOTE_PORT", 0)))
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                mine = self._user_in_flight.get(user, 0) + 1
+                self._user_in_flight[user] = mine
+                self.max_in_flight_per_user = max(self.max_in_flight_per_user, mine)
+            try:
+                return answer_score(item)
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
+                    self._user_in_flight[user] -= 1
 
         return app
 
