@@ -263,6 +263,12 @@ def render_activity(
     """The activity page as a participant sees it; designers' preview passes no journey."""
     row = j.rows.get(activity.id) if j else None
     sessions = learning.sessions_of(j, activity) if activity.kind == "workshop" and j else []
+    orders = {}
+    if activity.kind == "quiz":
+        # Her next attempt's order; the result page passes the attempt she just answered.
+        attempt = extra.pop("attempt", (row.attempts or 0) if row else 0)
+        key = f"{j.enrolment.id}:{activity.id}" if j else f"preview:{activity.id}"
+        orders = {q.id: progression.option_order(q, key, attempt) for q in activity.questions}
     return render_template(
         "learner/activity.html",
         activity=activity,
@@ -273,6 +279,7 @@ def render_activity(
         locked=bool(j and j.course_status(activity.course_id) == progression.LOCKED),
         preview=preview,
         sessions=sessions,
+        orders=orders,
         **extra,
     )
 
@@ -328,10 +335,12 @@ def quiz(activity_id: str) -> ResponseReturnValue:
     except ValidationError:
         abort(400)
     result = learning.submit_quiz(j, activity, answers)
+    attempts = j.rows[activity.id].attempts or 1
     return render_activity(
         j.catalogue,
         activity,
         j,
+        attempt=attempts - 1,  # the order she answered in, so each comment sits by its option
         result=result,
         chosen={r.question_id: r.chosen for r in result.questions},
         next_up=_next_in_course(j, activity),

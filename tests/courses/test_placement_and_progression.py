@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from courses import progression
 from courses.authoring.errors import blocking
 from courses.authoring.tree import compile_tree
 from courses.catalogue import build_catalogue
-from courses.model import Catalogue
+from courses.model import Catalogue, Option, Question, Text
 from courses.placement import invalid_answers, place
 from courses.progression import ActivityState
 
@@ -154,6 +155,25 @@ def test_quiz_grading(catalogue: Catalogue) -> None:
     assert not wrong.passed and wrong.questions[0].chosen == frozenset({"b"})
     assert not progression.grade_quiz(quiz, {"q1": ["a", "b"]}).passed
     assert not progression.grade_quiz(quiz, {}).passed
+
+
+def test_quiz_option_order_is_fixed_per_attempt_and_changes_between_attempts() -> None:
+    options = tuple(
+        Option(i, Text(i, i), i == "a", Text("why", "why")) for i in ("a", "b", "c", "d")
+    )
+    question = Question("q1", Text("?", "?"), options)
+    orders = [progression.option_order(question, "7:quiz", n) for n in range(30)]
+    assert orders == [progression.option_order(question, "7:quiz", n) for n in range(30)]
+    for order in orders:
+        assert sorted(o.id for o in order) == ["a", "b", "c", "d"]
+    for before, after in itertools.pairwise(orders):
+        assert before != after
+    assert len(set(orders)) > 20  # not a rotation of one order: shuffled
+    assert progression.option_order(question, "8:quiz", 0) != orders[0] or (
+        progression.option_order(question, "9:quiz", 0) != orders[0]
+    )  # each woman her own order
+    single = Question("q2", Text("?", "?"), options[:1])
+    assert progression.option_order(single, "7:quiz", 3) == options[:1]
 
 
 def test_worksheet_completion_needs_required_fields(catalogue: Catalogue) -> None:

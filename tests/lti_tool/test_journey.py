@@ -143,6 +143,45 @@ def test_quiz_feedback_retry_and_pass(launcher: Launcher) -> None:
     assert row is not None and row.completed and row.attempts == 2 and row.score == 1.0
 
 
+def _option_order(page: str) -> list[str]:
+    return re.findall(r'name="q1" value="([^"]+)"', page)
+
+
+def test_quiz_options_keep_their_order_on_refresh_and_change_between_attempts(
+    launcher: Launcher,
+) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    first = _option_order(text(launcher.client.get("/activities/ls-check")))
+    assert sorted(first) == ["a", "b"]
+    assert _option_order(text(launcher.client.get("/activities/ls-check"))) == first  # a refresh
+    wrong = text(
+        post(
+            launcher.client,
+            "/activities/ls-check/quiz",
+            {"q1": "b"},
+            token_from="/activities/ls-check",
+        )
+    )
+    # The result shows the order she answered in, her answer kept, its comment, and a new try
+    # is a new page (no second submit of the same form).
+    assert _option_order(wrong) == first and "No del todo: No." in wrong
+    assert 'value="b" checked disabled' in wrong and "Revisar mis respuestas" not in wrong
+    assert 'href="/activities/ls-check">Intentar de nuevo' in wrong
+    second = _option_order(text(launcher.client.get("/activities/ls-check")))
+    assert second == list(reversed(first))
+    # Grading reads the option's id, whatever its place on the page.
+    right = text(
+        post(
+            launcher.client,
+            "/activities/ls-check/quiz",
+            {"q1": "a"},
+            token_from="/activities/ls-check",
+        )
+    )
+    assert "Aprobaste" in right and _option_order(right) == second
+
+
 def test_reflection_is_private_and_saved(launcher: Launcher) -> None:
     launcher.launch("participant")
     intake(launcher.client)
