@@ -551,6 +551,14 @@ def test_minutes_far_from_the_reading_time_warn(
         assert len(found) == 2  # one per language file
 
 
+def test_every_lesson_of_the_curriculum_shows_minutes_that_fit_its_text() -> None:
+    """The pages show the authored `minutes`; in the shipped curriculum each one is within the
+    validator's range of the text's reading time (and the recording's length), in both
+    languages."""
+    _, errors = compile_tree(REAL, today=REVIEW_DAY)
+    assert [w for w in warnings(errors) if "is far from the reading time" in w] == []
+
+
 def test_a_recording_counts_its_duration_and_its_transcript(tree: Path) -> None:
     """200 words (2 min) plus 3 minutes of audio: 5 min fits, 11 min does not."""
     transcript = " ".join(["palabra"] * 200) + "\n"

@@ -248,6 +248,20 @@ def test_submitting_an_incomplete_worksheet_says_what_is_missing(launcher: Launc
     assert "Para enviar, completa" in text(response) and "Tus clientes" in text(response)
 
 
+def test_every_text_offers_listening_only_when_the_browser_can_speak(launcher: Launcher) -> None:
+    """The Listen button comes hidden; speak.js shows it when the browser has speech. A locked
+    step has neither its text nor the button."""
+    launcher.launch("participant")
+    intake(launcher.client)
+    page = text(launcher.client.get("/activities/ls-welcome"))
+    assert re.search(r'<p class="listen" hidden><button [^>]*id="listen"', page)
+    assert 'data-lang="es"' in page and ">Escuchar</button>" in page
+    assert 'data-stop="Dejar de leer"' in page and "/static/js/speak.js" in page
+    assert 'id="activity-text" lang="es"' in page
+    locked = text(launcher.client.get("/activities/ent-idea-intro"))
+    assert "speak.js" not in locked and 'id="listen"' not in locked
+
+
 def test_locked_course_cannot_be_worked_on(launcher: Launcher) -> None:
     launcher.launch("participant")
     intake(launcher.client)
