@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from math import factorial
+from math import factorial, floor
 
 from courses.model import Activity, Catalogue, Course, Option, Question
 
@@ -142,7 +142,9 @@ def grade_quiz(activity: Activity, answers: Mapping[str, Iterable[str]]) -> Quiz
         chosen = frozenset(answers.get(question.id, ()))
         results.append(QuestionResult(question.id, chosen == question.correct_ids, chosen))
     score = sum(r.correct for r in results) / len(results) if results else 0.0
-    return QuizResult(score, score * 100 >= activity.pass_mark - 1e-9, tuple(results))
+    # Pass marks are whole percentages: 67 means two of three (66.7 % rounds to 67).
+    percent = floor(score * 100 + 0.5)
+    return QuizResult(score, percent >= activity.pass_mark, tuple(results))
 
 
 def option_order(question: Question, key: str, attempt: int) -> tuple[Option, ...]:

@@ -7,10 +7,12 @@ cached per content version, and her progress is one query.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     jsonify,
@@ -21,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
@@ -29,7 +32,7 @@ from courses.links import LinkTarget, TargetKind
 from courses.model import Activity, Catalogue
 from courses.placement import invalid_answers
 from lti_tool.actor import Role
-from lti_tool.services import content, learning, plan, privacy, tutoring
+from lti_tool.services import content, documents, learning, plan, privacy, tutoring
 from lti_tool.web.forms import (
     REGIONS,
     ChoosePathwaySchema,
@@ -373,6 +376,8 @@ def worksheet(activity_id: str) -> ResponseReturnValue:
             "values": {f.id: request.form.get(f.id, "") for f in activity.fields},
             "submit": request.form.get("action") == "submit",
         }
+    # "Download as PDF" saves first, so the file holds what she has just typed.
+    as_pdf = not as_json and request.form.get("action") == "pdf"
     try:
         data = WorksheetSchema().load(body)
     except ValidationError as exc:
@@ -380,6 +385,9 @@ def worksheet(activity_id: str) -> ResponseReturnValue:
             return jsonify(ok=False, errors=errors_of(exc)), 400
         return render_activity(j.catalogue, activity, j, errors=errors_of(exc)), 400
     complete = learning.save_worksheet(j, activity, data["values"], data["submit"])
+    if as_pdf:
+        row = j.rows[activity.id]
+        return _pdf_of(j, activity, dict(row.data.get("values", {})))
     if as_json:
         return jsonify(ok=True, complete=complete)
     if data["submit"] and not complete:
@@ -395,10 +403,11 @@ def worksheet(activity_id: str) -> ResponseReturnValue:
     return redirect(url_for("learner.activity", activity_id=activity.id))
 
 
-@bp.get("/activities/<activity_id>/print")
+@bp.get("/activities/<activity_id>/worksheet.pdf")
 @participant
-def print_worksheet(activity_id: str) -> ResponseReturnValue:
-    """A printable page of her worksheet (the browser saves it as PDF)."""
+def worksheet_pdf(activity_id: str) -> ResponseReturnValue:
+    """Her worksheet as a PDF file, with what she saved: it prints cleanly from inside the LMS,
+    where the browser's Print menu would print the LMS page around Senda."""
     j = _journey()
     if j is None:
         abort(404)
@@ -406,7 +415,22 @@ def print_worksheet(activity_id: str) -> ResponseReturnValue:
     if activity.kind != "worksheet":
         abort(404)
     row = j.rows.get(activity.id)
-    values = (row.data.get("values", {}) if row else {}) or {}
-    return render_template(
-        "learner/print.html", activity=activity, values=values, name=current_actor().name
+    return _pdf_of(j, activity, (row.data.get("values", {}) if row else {}) or {})
+
+
+def _pdf_of(j: learning.Journey, activity: Activity, values: dict[str, str]) -> Response:
+    lang = str(get_locale() or "es")
+    name = current_actor().name
+    course = j.catalogue.courses[activity.course_id].title.get(lang)
+    subtitle = " · ".join(p for p in (course, name, format_date(datetime.now(UTC), "long")) if p)
+    body = documents.worksheet_pdf(
+        activity.title.get(lang),
+        subtitle,
+        [(f.label.get(lang), values.get(f.id, "")) for f in activity.fields],
+        lang,
     )
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="senda-{activity.id}-{lang}.pdf"'
+    )
+    return response

@@ -11,7 +11,7 @@ from courses import progression
 from courses.authoring.errors import blocking
 from courses.authoring.tree import compile_tree
 from courses.catalogue import build_catalogue
-from courses.model import Catalogue, Option, Question, Text
+from courses.model import Activity, Catalogue, Option, Question, Text
 from courses.placement import invalid_answers, place
 from courses.progression import ActivityState
 
@@ -155,6 +155,38 @@ def test_quiz_grading(catalogue: Catalogue) -> None:
     assert not wrong.passed and wrong.questions[0].chosen == frozenset({"b"})
     assert not progression.grade_quiz(quiz, {"q1": ["a", "b"]}).passed
     assert not progression.grade_quiz(quiz, {}).passed
+
+
+@pytest.mark.parametrize(
+    ("right", "total", "pass_mark", "passed"),
+    [(2, 3, 67, True), (1, 3, 67, False), (2, 3, 68, False), (3, 4, 75, True), (2, 4, 67, False)],
+)
+def test_a_pass_mark_is_a_whole_percentage(
+    right: int, total: int, pass_mark: int, passed: bool
+) -> None:
+    """Designers write 67 for "two of three": 66.7 % passes it."""
+    options = (
+        Option("a", Text("a", "a"), True, Text("sí", "yes")),
+        Option("b", Text("b", "b"), False, Text("no", "no")),
+    )
+    questions = tuple(Question(f"q{i}", Text("?", "?"), options) for i in range(total))
+    quiz = Activity(
+        id="quiz",
+        kind="quiz",
+        title=Text("Q", "Q"),
+        minutes=3,
+        completion="passed",
+        graded=True,
+        optional=False,
+        body_html=Text("", ""),
+        course_id="c",
+        module_id="m",
+        fingerprint="f",
+        pass_mark=pass_mark,
+        questions=questions,
+    )
+    answers = {f"q{i}": ["a" if i < right else "b"] for i in range(total)}
+    assert progression.grade_quiz(quiz, answers).passed is passed
 
 
 def test_quiz_option_order_is_fixed_per_attempt_and_changes_between_attempts() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 from flask import Flask
+from pypdf import PdfReader
 from sqlalchemy import event, func, select
 from sqlalchemy import text as sql
 
@@ -220,8 +222,36 @@ def test_worksheet_autosave_submit_and_print(launcher: Launcher) -> None:
         token_from="/activities/ent-idea-bmc",
     )
     assert submitted.status_code == 302
-    printable = text(launcher.client.get("/activities/ent-idea-bmc/print"))
-    assert ("Pan amasado" in printable and "Guardar como PDF" in printable) or "PDF" in printable
+    # Her worksheet as a PDF download, with her answers (what a print from inside the LMS
+    # iframe cannot give).
+    pdf = launcher.client.get("/activities/ent-idea-bmc/worksheet.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.headers["Content-Disposition"] == (
+        'attachment; filename="senda-ent-idea-bmc-es.pdf"'
+    )
+    words = pdf_text(pdf.data)
+    assert "Pan amasado" in words and "Vecinas" in words and "Tus clientes" in words
+    # "Download as PDF" saves what she just typed first: the file and her worksheet have it.
+    typed = post(
+        launcher.client,
+        "/activities/ent-idea-bmc/worksheet",
+        {"customers": "Vecinas y ñañas", "offer": "Pan amasado", "action": "pdf"},
+        token_from="/activities/ent-idea-bmc",
+    )
+    assert typed.status_code == 200 and typed.mimetype == "application/pdf"
+    assert "Vecinas y ñañas" in pdf_text(typed.data)
+    assert "Vecinas y ñañas" in text(launcher.client.get("/activities/ent-idea-bmc"))
+    # In English, in English; and only a worksheet of her plan has one.
+    launcher.client.post("/locale", data={"locale": "en", "csrf_token": token})
+    english = launcher.client.get("/activities/ent-idea-bmc/worksheet.pdf")
+    assert "Your customers" in pdf_text(english.data)
+    assert launcher.client.get("/activities/ls-welcome/worksheet.pdf").status_code == 404
+    assert launcher.client.get("/activities/emp-diag-intro/worksheet.pdf").status_code == 404
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
 
 
 def test_worksheet_needs_a_csrf_token(launcher: Launcher) -> None:
