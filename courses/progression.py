@@ -43,11 +43,13 @@ def is_done(activity_id: str, progress: Progress) -> bool:
 
 
 def _required(catalogue: Catalogue, course: Course) -> list[Activity]:
-    return [a for a in catalogue.course_activities(course.id) if not a.optional]
+    """What a course needs done: every activity that is not optional, and every workshop marked
+    required (attended: a facilitator recorded her presence)."""
+    return [a for a in catalogue.course_activities(course.id) if a.required or not a.optional]
 
 
 def course_complete(catalogue: Catalogue, course_id: str, progress: Progress) -> bool:
-    """A course is complete when every non-optional activity is."""
+    """A course is complete when every non-optional activity is, required workshops included."""
     course = catalogue.courses[course_id]
     return all(is_done(a.id, progress) for a in _required(catalogue, course))
 

@@ -7,7 +7,7 @@ cached per content version, and her progress is one query.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -90,6 +90,7 @@ def home() -> ResponseReturnValue:
         percent=progression.pathway_percent(courses),
         complete=progression.pathway_complete(courses),
         sessions=page.sessions,
+        reminders=learning.reminders(page.sessions, datetime.now(UTC)),
         # Mentoring sessions (a reminder on every launch) and the schools.
         after=page.after,
         pathway=j.catalogue.pathways[j.enrolment.pathway_id],
@@ -282,6 +283,8 @@ def render_activity(
         locked=bool(j and j.course_status(activity.course_id) == progression.LOCKED),
         preview=preview,
         sessions=sessions,
+        now=datetime.now(UTC),
+        duration=timedelta(minutes=activity.duration_minutes or activity.minutes),
         orders=orders,
         **extra,
     )
@@ -318,6 +321,26 @@ def _after(j: learning.Journey, activity: Activity) -> ResponseReturnValue:
     if following is not None:
         return redirect(url_for("learner.activity", activity_id=following.id))
     return redirect(url_for("learner.course", course_id=activity.course_id, finished=activity.id))
+
+
+@bp.get("/workshops/sessions/<int:session_id>/calendar.ics")
+@participant
+def workshop_calendar(session_id: int) -> ResponseReturnValue:
+    """A calendar file for a live session of a workshop of her plan (America/Santiago)."""
+    j = _journey()
+    if j is None:
+        abort(404)
+    lang = str(get_locale() or "es")
+    body, filename = learning.workshop_calendar(
+        j,
+        session_id,
+        lang,
+        request.host.split(":")[0] or "senda",
+        lambda title: _("Live workshop: %(title)s", title=title),
+    )
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @bp.post("/activities/<activity_id>/done")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -137,6 +138,34 @@ def test_course_and_pathway_completion_and_percent(catalogue: Catalogue) -> None
     half = progression.plan(catalogue, "entrepreneurship", ["ls", "ent-plan"], done(*ls))
     assert not progression.pathway_complete(half)
     assert progression.pathway_percent(half) == round(100 * len(ls) / (len(ls) + 1))
+
+
+def test_a_required_workshop_holds_the_course_until_she_attends(catalogue: Catalogue) -> None:
+    """Optional: the course completes without it. Required: not until her attendance."""
+    workshop = catalogue.activities["ls-workshop"]
+    rest = [a.id for a in catalogue.course_activities("ls") if a.id != "ls-workshop"]
+
+    def with_workshop(**changes: bool) -> Catalogue:
+        activities = dict(catalogue.activities)
+        activities["ls-workshop"] = dataclasses.replace(workshop, **changes)
+        return dataclasses.replace(catalogue, activities=activities)
+
+    optional = with_workshop(optional=True, required=False)
+    assert progression.course_complete(optional, "ls", done(*rest))
+    required = with_workshop(optional=False, required=True)
+    assert not progression.course_complete(required, "ls", done(*rest))
+    courses = progression.plan(required, "entrepreneurship", ["ls", "ent-idea"], done(*rest))
+    assert [c.status for c in courses] == [progression.OPEN, progression.LOCKED]
+    assert courses[0].total == len(rest) + 1
+    assert (
+        progression.next_activity(required, courses, done(*rest))
+        == required.activities["ls-workshop"]
+    )
+    attended = done(*rest, "ls-workshop")
+    assert progression.course_complete(required, "ls", attended)
+    # Required wins even if a hand-built catalogue also says optional (the validator refuses it).
+    both = with_workshop(optional=True, required=True)
+    assert not progression.course_complete(both, "ls", done(*rest))
 
 
 def test_score_counts_graded_activities(catalogue: Catalogue) -> None:
