@@ -9,9 +9,13 @@ checked with axe-core; the main actions are done with the keyboard."""
 from __future__ import annotations
 
 import io
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -40,6 +44,9 @@ UI = {
         "not-quite": "No del todo:",
         "right-answer": "La respuesta correcta:",
         "passed": "¡Muy bien! Aprobaste esta prueba.",
+        "join": "Entrar",
+        "calendar": "Agregar a mi calendario (archivo .ics)",
+        "reminder": "Recordatorio: tu taller en vivo",
     },
     "en": {
         "see-plan": "See my pathway",
@@ -51,6 +58,9 @@ UI = {
         "not-quite": "Not quite:",
         "right-answer": "The right answer:",
         "passed": "Well done! You passed this check.",
+        "join": "Join",
+        "calendar": "Add to my calendar (.ics file)",
+        "reminder": "Reminder: your live workshop",
     },
 }
 
@@ -330,3 +340,78 @@ def test_quiz_options_change_order_between_attempts_and_explain(
     right = next(o for o in missed.options if o.correct)
     expect(frame.get_by_text(f"{ui['right-answer']} {right.feedback.get(locale)}")).to_be_visible()
     screenshot(frame, f"{locale}-21-quiz-passed")
+
+
+# ============================================================================ live workshops
+MEETING = "https://meet.example.org/senda-taller"
+CHILE = ZoneInfo("America/Santiago")
+
+
+@pytest.mark.parametrize(("locale", "person", "sub"), PEOPLE, ids=["spanish", "english"])
+def test_live_workshop_opens_in_a_new_window_with_a_reminder_and_a_calendar_file(
+    site: Site, phone: BrowserContext, locale: str, person: str, sub: str, tmp_path: Path
+) -> None:
+    ui = UI[locale]
+    # The meeting site, answered here (no network): it would refuse to load inside a frame.
+    phone.route(MEETING, lambda route: route.fulfill(body="<title>Meet</title>Reunión"))
+    page = phone.new_page()
+    enrolled(site, page, person, sub, ("life-skills",))
+    workshop = first_of("workshop", "life-skills")
+
+    # Her facilitator schedules a session for tomorrow evening (Chile's time).
+    staff = launch(page, site, "Paula Rojas")
+    open_in(staff, site, "/cohort/workshops", "workshops")
+    starts = (datetime.now(CHILE) + timedelta(days=1)).replace(
+        hour=18, minute=30, second=0, microsecond=0
+    )
+    staff.get_by_label("Taller").select_option(workshop.id)
+    staff.get_by_label("Fecha y hora (Chile)").fill(starts.strftime("%Y-%m-%dT%H:%M"))
+    staff.get_by_label("Enlace de la reunión").fill(MEETING)
+    with staff.expect_navigation():
+        staff.get_by_role("button", name="Programar").click()
+    with staff.expect_navigation():
+        staff.get_by_role("link", name=re.compile("^Cambiar o cancelar")).first.click()
+    check_accessibility(staff, "change a session")
+    with staff.expect_navigation():
+        staff.get_by_role("link", name="Talleres").first.click()
+    with staff.expect_navigation():
+        staff.get_by_role("link", name=workshop.title.es).first.click()
+    check_accessibility(staff, "attendance before the session")
+    expect(
+        staff.get_by_text("Podrás tomar la asistencia cuando la sesión haya empezado")
+    ).to_be_visible()
+    expect(staff.get_by_role("button", name="Guardar asistencia")).to_have_count(0)
+
+    # Her plan reminds her, with "Join" as a large button that opens a new window.
+    frame = launch(page, site, person)
+    open_in(frame, site, "/plan", "plan with a workshop reminder")
+    expect(frame.get_by_role("heading", name=ui["reminder"])).to_be_visible()
+    join = frame.get_by_role("link", name=re.compile("^" + ui["join"])).first
+    expect(join).to_have_attribute("target", "_blank")
+    expect(join).to_have_attribute("rel", re.compile("noopener"))
+    box = join.bounding_box()
+    assert box is not None and box["height"] >= 44 and box["width"] >= 44  # a large tap target
+    with page.expect_popup() as popup:
+        join.click()
+    assert popup.value.url == MEETING
+    popup.value.close()
+    screenshot(frame, f"{locale}-22-plan-workshop-reminder")
+
+    # With the keyboard alone, on the workshop's page: Join, then the calendar file.
+    open_in(frame, site, f"/activities/{workshop.id}", "workshop")
+    alone = keyboard_page(phone, frame)
+    tab_to(alone, ui["join"])
+    with alone.expect_popup() as popup:
+        alone.keyboard.press("Enter")
+    assert popup.value.url == MEETING
+    popup.value.close()
+    tab_to(alone, ui["calendar"])
+    with alone.expect_download() as download:
+        alone.keyboard.press("Enter")
+    saved = tmp_path / "workshop.ics"
+    download.value.save_as(saved)
+    event = next(iter(Calendar.from_ical(saved.read_bytes()).walk("VEVENT")))
+    assert event.decoded("dtstart") == starts
+    assert str(event.decoded("dtstart").tzinfo) == "America/Santiago"
+    assert workshop.title.get(locale) in str(event.get("summary"))
+    assert str(event.get("url")) == MEETING
