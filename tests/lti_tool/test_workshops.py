@@ -218,7 +218,12 @@ def test_another_courses_sessions_are_not_found(launcher: Launcher) -> None:
     launcher.launch("facilitator", sub="paula", **other)
     before = row_counts()
     assert launcher.client.get(f"/cohort/workshops/{session.id}/edit").status_code == 404
-    for path in (f"/cohort/workshops/{session.id}/edit", f"/cohort/workshops/{session.id}/cancel"):
+    assert launcher.client.get(f"/cohort/workshops/{session.id}").status_code == 404
+    for path in (
+        f"/cohort/workshops/{session.id}",
+        f"/cohort/workshops/{session.id}/edit",
+        f"/cohort/workshops/{session.id}/cancel",
+    ):
         data = {"starts_at": chile(timedelta(days=2)), "confirm": "true"}
         assert post(launcher.client, path, data, token_from="/cohort/workshops").status_code == 404
     assert row_counts() == before
