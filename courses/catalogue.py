@@ -43,6 +43,7 @@ def _activity(data: Mapping[str, Any]) -> Activity:
         completion=data["completion"],
         graded=data["graded"],
         optional=data["optional"],
+        required=data.get("required", False),
         body_html=Text.of(data["body_html"]),
         course_id=data["course_id"],
         module_id=data["module_id"],

@@ -102,6 +102,8 @@ class Activity:
     media: Media | None = None
     duration_minutes: int | None = None
     facilitator_notes: Text | None = None
+    # A workshop whose attendance the course needs to be complete (`required: true`).
+    required: bool = False
 
 
 @dataclass(frozen=True)

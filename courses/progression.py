@@ -3,10 +3,12 @@ go to the LMS gradebook. Pure functions over the catalogue and a participant's a
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from math import factorial, floor
 
-from courses.model import Activity, Catalogue, Course
+from courses.model import Activity, Catalogue, Course, Option, Question
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,13 @@ def is_done(activity_id: str, progress: Progress) -> bool:
 
 
 def _required(catalogue: Catalogue, course: Course) -> list[Activity]:
-    return [a for a in catalogue.course_activities(course.id) if not a.optional]
+    """What a course needs done: every activity that is not optional, and every workshop marked
+    required (attended: a facilitator recorded her presence)."""
+    return [a for a in catalogue.course_activities(course.id) if a.required or not a.optional]
 
 
 def course_complete(catalogue: Catalogue, course_id: str, progress: Progress) -> bool:
-    """A course is complete when every non-optional activity is."""
+    """A course is complete when every non-optional activity is, required workshops included."""
     course = catalogue.courses[course_id]
     return all(is_done(a.id, progress) for a in _required(catalogue, course))
 
@@ -164,7 +168,36 @@ def grade_quiz(activity: Activity, answers: Mapping[str, Iterable[str]]) -> Quiz
         chosen = frozenset(answers.get(question.id, ()))
         results.append(QuestionResult(question.id, chosen == question.correct_ids, chosen))
     score = sum(r.correct for r in results) / len(results) if results else 0.0
-    return QuizResult(score, score * 100 >= activity.pass_mark - 1e-9, tuple(results))
+    # Pass marks are whole percentages: 67 means two of three (66.7 % rounds to 67).
+    percent = floor(score * 100 + 0.5)
+    return QuizResult(score, percent >= activity.pass_mark, tuple(results))
+
+
+def option_order(question: Question, key: str, attempt: int) -> tuple[Option, ...]:
+    """The options of `question` in the order shown for her attempt number `attempt` (0 for her
+    first). The same key and attempt always give the same order (a refresh shows what she saw);
+    the next attempt always gives another order, whenever there are two options or more. `key`
+    names her and the quiz (never shown). Grading reads option ids, so the order is only what
+    she sees."""
+    options = question.options
+    count = factorial(len(options))
+    if count < 2:
+        return options
+    digest = hashlib.sha256(f"{key}\x00{question.id}".encode()).digest()
+    start = int.from_bytes(digest[:8], "big")
+    return _permutation(options, (start + attempt) % count)
+
+
+def _permutation(items: tuple[Option, ...], index: int) -> tuple[Option, ...]:
+    """The `index`-th permutation of `items` (0 ≤ index < n!), in lexicographic order of
+    positions: consecutive indexes give different orders."""
+    pool = list(items)
+    result = []
+    for place in range(len(pool), 0, -1):
+        step = factorial(place - 1)
+        chosen, index = divmod(index, step)
+        result.append(pool.pop(chosen))
+    return tuple(result)
 
 
 def worksheet_complete(activity: Activity, values: Mapping[str, str]) -> bool:

@@ -124,7 +124,9 @@ def school_plan(
         if course is None:
             continue
         elsewhere = course_id not in school.course_ids
-        required = [a for a in catalogue.course_activities(course_id) if not a.optional]
+        required = [
+            a for a in catalogue.course_activities(course_id) if a.required or not a.optional
+        ]
         done = sum(1 for a in required if progression.is_done(a.id, progress))
         complete = done == len(required)
         if complete:

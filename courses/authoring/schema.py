@@ -226,6 +226,8 @@ class ActivitySchema(StrictSchema):
     completion = fields.String(load_default=None, allow_none=True)
     graded = fields.Boolean(load_default=False)
     optional = fields.Boolean(load_default=False)
+    # Workshops only: the course is complete only once a facilitator records her attendance.
+    required = fields.Boolean(load_default=False)
     designer_notes = fields.String(load_default="")
     sources = fields.List(fields.Url(schemes={"http", "https"}), load_default=list)
     # When the facts were last checked against `sources`, and when time-bound figures (wages,
@@ -259,6 +261,17 @@ class ActivitySchema(StrictSchema):
         if completion is not None and completion not in ALLOWED_COMPLETION[kind]:
             allowed_values = ", ".join(ALLOWED_COMPLETION[kind])
             errors["completion"] = [f"a {kind} is completed when: {allowed_values}"]
+        if data.get("required"):
+            if kind != "workshop":
+                errors["required"] = [
+                    "'required' belongs in a workshop (attending it completes the course)"
+                ]
+            elif data.get("optional"):
+                errors["required"] = ["a workshop cannot be both 'required' and 'optional'"]
+            elif completion == "viewed":
+                errors["required"] = [
+                    "a required workshop is completed when attended: remove 'completion: viewed'"
+                ]
         low = data.get("low_bandwidth")
         if low and low.get("type") == "audio" and not low.get("src"):
             errors["low_bandwidth"] = ["an audio alternative needs its 'src'"]

@@ -267,6 +267,9 @@ def _compile_activity(
         "course_id": course_id,
         "module_id": module_id,
     }
+    if es.get("required"):
+        # Only when set, so that no other activity's fingerprint changes.
+        compiled["required"] = True
     if kind == "quiz":
         compiled["pass_mark"] = es["pass_mark"]
         compiled["questions"] = [

@@ -85,6 +85,9 @@ class WorkshopSession(db.Model):  # type: ignore[name-defined]
         ForeignKey("lti_user.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Changed (time, link, note) by course staff; cancelled sessions stay, shown as cancelled.
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class Attendance(db.Model):  # type: ignore[name-defined]

@@ -32,7 +32,7 @@ from lti_tool.models import (
     utcnow,
 )
 from lti_tool.services import content, learning
-from lti_tool.services.errors import Forbidden, ParticipantNotFound, SessionNotFound
+from lti_tool.services.errors import Forbidden, ParticipantNotFound, Refused, SessionNotFound
 
 CHILE = ZoneInfo("America/Santiago")
 
@@ -215,7 +215,7 @@ def schedule(
     note: str,
 ) -> WorkshopSession:
     """Schedule a live session; the time is Chile's local time."""
-    starts_at = starts_at_local.replace(tzinfo=CHILE).astimezone(UTC)
+    starts_at = _from_chile(starts_at_local)
     row = WorkshopSession(
         context_id=scope.context_id,
         activity_id=activity_id,
@@ -227,6 +227,52 @@ def schedule(
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def _from_chile(local: datetime) -> datetime:
+    return local.replace(tzinfo=CHILE).astimezone(UTC)
+
+
+def has_started(session: WorkshopSession) -> bool:
+    return session.starts_at <= utcnow()
+
+
+def _attended(session_id: int) -> bool:
+    """Someone was marked present at this session."""
+    return any(attendance(session_id).values())
+
+
+def update_session(
+    scope: CourseScope, session_id: int, starts_at_local: datetime, meeting_url: str, note: str
+) -> WorkshopSession:
+    """Change a session's time (Chile's local time), link or note. Refused ("cancelled") for a
+    cancelled session, and ("attended") when someone was marked present and the new time is
+    still to come: attendance is never earlier than its session."""
+    session = session_of(scope, session_id)
+    if session.cancelled_at is not None:
+        raise Refused("cancelled")
+    starts_at = _from_chile(starts_at_local)
+    if starts_at > utcnow() and _attended(session.id):
+        raise Refused("attended")
+    session.starts_at = starts_at
+    session.meeting_url = meeting_url
+    session.note = note
+    session.updated_at = utcnow()
+    db.session.commit()
+    return session
+
+
+def cancel_session(scope: CourseScope, session_id: int) -> bool:
+    """Cancel a session: it stays listed, as cancelled, and leaves her plan and reminders.
+    Refused ("attended") once someone was marked present. False if it was already cancelled."""
+    session = session_of(scope, session_id)
+    if session.cancelled_at is not None:
+        return False
+    if _attended(session.id):
+        raise Refused("attended")
+    session.cancelled_at = utcnow()
+    db.session.commit()
+    return True
 
 
 def session_of(scope: CourseScope, session_id: int) -> WorkshopSession:
@@ -251,8 +297,13 @@ def record_attendance(
     scope: CourseScope, session_id: int, present_ids: set[int], recorded_by: int
 ) -> int:
     """Save who attended; attendance completes the workshop for them (and may send a grade).
-    One transaction for the whole session."""
+    One transaction for the whole session. Refused, with nothing written, before the session
+    starts ("not-started") and for a cancelled session ("cancelled")."""
     session = session_of(scope, session_id)
+    if session.cancelled_at is not None:
+        raise Refused("cancelled")
+    if not has_started(session):
+        raise Refused("not-started")
     previous = attendance(session.id)
     changed = 0
     for member in members(scope):

@@ -7,10 +7,13 @@ by her own identity: the actor's user and LMS course.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +26,9 @@ from lti_tool.actor import Actor
 from lti_tool.models import ActivityProgress, Enrolment, WorkshopSession, db, utcnow
 from lti_tool.services import content, followup, privacy
 from lti_tool.services import grades as outbox
-from lti_tool.services.errors import NoContent
+from lti_tool.services.errors import NoContent, SessionNotFound
+
+CHILE = ZoneInfo("America/Santiago")
 
 
 class NotEnrolled(LookupError):
@@ -321,6 +326,7 @@ def upcoming_sessions(j: Journey, limit: int = 5) -> list[WorkshopSession]:
                 WorkshopSession.context_id == j.enrolment.context_id,
                 WorkshopSession.activity_id.in_(activity_ids),
                 WorkshopSession.starts_at >= utcnow(),
+                WorkshopSession.cancelled_at.is_(None),
             )
             .order_by(WorkshopSession.starts_at)
             .limit(limit)
@@ -340,6 +346,56 @@ def sessions_of(j: Journey, activity: Activity) -> list[WorkshopSession]:
             .order_by(WorkshopSession.starts_at)
         )
     )
+
+
+REMINDER_AHEAD = timedelta(days=7)
+
+
+def reminders(sessions: list[WorkshopSession], now: datetime) -> list[WorkshopSession]:
+    """Her upcoming sessions that start within a week: a reminder at the top of her plan."""
+    ahead = now + REMINDER_AHEAD
+    return [s for s in sessions if s.cancelled_at is None and now <= s.starts_at <= ahead]
+
+
+def workshop_calendar(
+    j: Journey, session_id: int, locale: str, host: str, summary: Callable[[str], str]
+) -> tuple[bytes, str]:
+    """An .ics for a live session of a workshop of her plan, in her LMS course, not cancelled
+    (else SessionNotFound): Chile's time zone with its VTIMEZONE, so any calendar shows the
+    right hour across the daylight-saving changes. (bytes, file name)"""
+    session = db.session.scalar(
+        select(WorkshopSession).where(
+            WorkshopSession.id == session_id,
+            WorkshopSession.context_id == j.enrolment.context_id,
+            WorkshopSession.cancelled_at.is_(None),
+        )
+    )
+    activity = j.activity(session.activity_id) if session else None
+    if session is None or activity is None or activity.kind != "workshop":
+        raise SessionNotFound(session_id)
+    start = session.starts_at.astimezone(CHILE)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Senda//Workshops//ES")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"senda-workshop-{session.id}@{host}")
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=activity.duration_minutes or activity.minutes))
+    if session.updated_at is not None:
+        event.add("last-modified", session.updated_at)
+    event.add("summary", summary(activity.title.get(locale)))
+    lines = [line for line in (session.note, session.meeting_url) if line]
+    if session.meeting_url:
+        event.add("url", session.meeting_url)
+        event.add("location", session.meeting_url)
+    event.add("description", "\n".join(lines))
+    calendar.add_component(event)
+    calendar.add_missing_timezones(
+        first_date=start.date() - timedelta(days=200), last_date=start.date() + timedelta(days=200)
+    )
+    return calendar.to_ical(), f"senda-{locale}-workshop-{session.id}.ics"
 
 
 def add_course_from_link(j: Journey, course_id: str) -> None:

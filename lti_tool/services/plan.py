@@ -53,6 +53,7 @@ def _her_plan() -> Select[Any]:
             .where(
                 WorkshopSession.context_id == Enrolment.context_id,
                 WorkshopSession.starts_at >= now,
+                WorkshopSession.cancelled_at.is_(None),
             )
             .label("workshops"),
             exists()

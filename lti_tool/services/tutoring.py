@@ -8,7 +8,6 @@ that she is in the caseload and writes the access log. Each use case commits onc
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from lti_tool.models import (
     db,
 )
 from lti_tool.services import content, learning, opportunities
+from lti_tool.services.documents import BRAND, INK, MUTED
+from lti_tool.services.documents import latin as _latin
 from lti_tool.services.errors import ParticipantNotFound
 from lti_tool.services.privacy import tutoring as private
 from lti_tool.services.privacy.support import grant_regions
@@ -435,25 +436,6 @@ def cv_pdf(cv: Cv, headings: Mapping[str, str], lang: str) -> bytes:
         if pdf.page_no() == 1:
             return bytes(pdf.output())
     return bytes(pdf.output())
-
-
-BRAND = (91, 42, 134)
-INK = (31, 29, 43)
-MUTED = (85, 83, 106)
-
-
-def _latin(text: str) -> str:
-    """What the PDF's built-in fonts can draw (Windows-1252: every Spanish letter, ü, ñ, the
-    dashes and quotes); anything else as its closest letter, or dropped."""
-    out = []
-    for char in text:
-        try:
-            char.encode("cp1252")
-            out.append(char)
-        except UnicodeEncodeError:
-            base = unicodedata.normalize("NFKD", char).encode("cp1252", "ignore").decode("cp1252")
-            out.append(base)
-    return "".join(out)
 
 
 def _cv_document(

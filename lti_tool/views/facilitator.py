@@ -15,9 +15,12 @@ from marshmallow import ValidationError
 from courses import progression, signals
 from lti_tool.actor import COURSE_STAFF
 from lti_tool.services import cohort, content, grades, roster
+from lti_tool.services.errors import Refused
 from lti_tool.web.forms import (
     AttendanceSchema,
+    ConfirmSchema,
     PlanOverrideSchema,
+    WorkshopSessionChangeSchema,
     WorkshopSessionSchema,
     errors_of,
     form_data,
@@ -120,34 +123,125 @@ def workshops() -> ResponseReturnValue:
     ), (400 if errors else 200)
 
 
+def refusal(reason: str) -> str:
+    """What a refused change of a session tells the facilitator, in her language."""
+    messages = {
+        "not-started": _(
+            "You can take attendance once the session has started. Come back after it begins."
+        ),
+        "cancelled": _("This session was cancelled: it can no longer change."),
+        "attended": _(
+            "Attendance was already taken for this session: it cannot be cancelled or moved to "
+            "a time still to come."
+        ),
+    }
+    return messages.get(reason, _("That cannot be done now."))
+
+
 @bp.route("/workshops/<int:session_id>", methods=["GET", "POST"])
 @staff
 def attendance(session_id: int) -> ResponseReturnValue:
-    """Take attendance: attending completes the workshop for each participant marked present."""
+    """Take attendance: attending completes the workshop for each participant marked present.
+    Only once the session has started, and never for a cancelled one (409, nothing written)."""
     scope = _scope()
     session = cohort.session_of(scope, session_id)
+    refused = ""
     if request.method == "POST":
         try:
             data = AttendanceSchema().load(form_data(request.form, lists=("present",)))
         except ValidationError:
             abort(400)
-        changed = cohort.record_attendance(
-            scope, session_id, set(data["present"]), current_actor().user_id
-        )
-        flash(
-            ngettext(
-                "Attendance saved (%(num)s change).", "Attendance saved (%(num)s changes).", changed
-            ),
-            "ok",
-        )
-        return redirect(url_for("facilitator.attendance", session_id=session_id))
+        try:
+            changed = cohort.record_attendance(
+                scope, session_id, set(data["present"]), current_actor().user_id
+            )
+        except Refused as exc:
+            refused = refusal(exc.reason)
+        else:
+            flash(
+                ngettext(
+                    "Attendance saved (%(num)s change).",
+                    "Attendance saved (%(num)s changes).",
+                    changed,
+                ),
+                "ok",
+            )
+            return redirect(url_for("facilitator.attendance", session_id=session_id))
     return render_template(
         "facilitator/attendance.html",
         session=session,
+        started=cohort.has_started(session),
+        refused=refused,
         activity=cohort.workshops().get(session.activity_id),
         members=cohort.members(scope),
         present=cohort.attendance(session.id),
-    )
+    ), (409 if refused else 200)
+
+
+@bp.route("/workshops/<int:session_id>/edit", methods=["GET", "POST"])
+@staff
+def edit_session(session_id: int) -> ResponseReturnValue:
+    """Change a session's time, link or note; or cancel it."""
+    scope = _scope()
+    session = cohort.session_of(scope, session_id)
+    errors: dict[str, str] = {}
+    refused = ""
+    form: dict[str, str] = {
+        "starts_at": session.starts_at.astimezone(cohort.CHILE).strftime("%Y-%m-%dT%H:%M"),
+        "meeting_url": session.meeting_url,
+        "note": session.note,
+    }
+    if request.method == "POST":
+        form = dict(request.form)
+        try:
+            data = WorkshopSessionChangeSchema().load(request.form)
+        except ValidationError as exc:
+            errors = errors_of(exc)
+        else:
+            try:
+                cohort.update_session(
+                    scope, session_id, data["starts_at"], data["meeting_url"], data["note"]
+                )
+            except Refused as exc:
+                refused = refusal(exc.reason)
+            else:
+                flash(_("The session was changed."), "ok")
+                return redirect(url_for("facilitator.workshops"))
+    status = 400 if errors else 409 if refused else 200
+    return render_template(
+        "facilitator/session_edit.html",
+        session=session,
+        activity=cohort.workshops().get(session.activity_id),
+        form=form,
+        errors=errors,
+        refused=refused,
+    ), status
+
+
+@bp.post("/workshops/<int:session_id>/cancel")
+@staff
+def cancel_session(session_id: int) -> ResponseReturnValue:
+    """Cancel a session (after a tick that says so): it leaves the participants' plans."""
+    scope = _scope()
+    session = cohort.session_of(scope, session_id)
+    try:
+        ConfirmSchema().load(request.form)
+    except ValidationError:
+        flash(_("Tick the box to confirm that you are cancelling the session."), "error")
+        return redirect(url_for("facilitator.edit_session", session_id=session.id))
+    try:
+        cohort.cancel_session(scope, session_id)
+    except Refused as exc:
+        return render_template(
+            "facilitator/session_edit.html",
+            session=session,
+            activity=cohort.workshops().get(session.activity_id),
+            form={},
+            errors={},
+            refused=refusal(exc.reason),
+        ), 409
+    flash(_("The session was cancelled. Participants see it as cancelled."), "ok")
+    return redirect(url_for("facilitator.workshops"))
 
 
 @bp.post("/roster")

@@ -7,10 +7,12 @@ cached per content version, and her progress is one query.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     jsonify,
@@ -21,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
@@ -29,7 +32,7 @@ from courses.links import LinkTarget, TargetKind
 from courses.model import Activity, Catalogue
 from courses.placement import invalid_answers
 from lti_tool.actor import Role
-from lti_tool.services import content, learning, plan, privacy, tutoring
+from lti_tool.services import content, documents, learning, plan, privacy, tutoring
 from lti_tool.web.forms import (
     REGIONS,
     ChoosePathwaySchema,
@@ -87,6 +90,7 @@ def home() -> ResponseReturnValue:
         percent=progression.pathway_percent(courses),
         complete=progression.pathway_complete(courses),
         sessions=page.sessions,
+        reminders=learning.reminders(page.sessions, datetime.now(UTC)),
         # Mentoring sessions (a reminder on every launch) and the schools.
         after=page.after,
         pathway=j.catalogue.pathways[j.enrolment.pathway_id],
@@ -263,6 +267,12 @@ def render_activity(
     """The activity page as a participant sees it; designers' preview passes no journey."""
     row = j.rows.get(activity.id) if j else None
     sessions = learning.sessions_of(j, activity) if activity.kind == "workshop" and j else []
+    orders = {}
+    if activity.kind == "quiz":
+        # Her next attempt's order; the result page passes the attempt she just answered.
+        attempt = extra.pop("attempt", (row.attempts or 0) if row else 0)
+        key = f"{j.enrolment.id}:{activity.id}" if j else f"preview:{activity.id}"
+        orders = {q.id: progression.option_order(q, key, attempt) for q in activity.questions}
     return render_template(
         "learner/activity.html",
         activity=activity,
@@ -273,6 +283,9 @@ def render_activity(
         locked=bool(j and j.course_status(activity.course_id) == progression.LOCKED),
         preview=preview,
         sessions=sessions,
+        now=datetime.now(UTC),
+        duration=timedelta(minutes=activity.duration_minutes or activity.minutes),
+        orders=orders,
         **extra,
     )
 
@@ -310,6 +323,26 @@ def _after(j: learning.Journey, activity: Activity) -> ResponseReturnValue:
     return redirect(url_for("learner.course", course_id=activity.course_id, finished=activity.id))
 
 
+@bp.get("/workshops/sessions/<int:session_id>/calendar.ics")
+@participant
+def workshop_calendar(session_id: int) -> ResponseReturnValue:
+    """A calendar file for a live session of a workshop of her plan (America/Santiago)."""
+    j = _journey()
+    if j is None:
+        abort(404)
+    lang = str(get_locale() or "es")
+    body, filename = learning.workshop_calendar(
+        j,
+        session_id,
+        lang,
+        request.host.split(":")[0] or "senda",
+        lambda title: _("Live workshop: %(title)s", title=title),
+    )
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @bp.post("/activities/<activity_id>/done")
 @participant
 def done(activity_id: str) -> ResponseReturnValue:
@@ -328,10 +361,12 @@ def quiz(activity_id: str) -> ResponseReturnValue:
     except ValidationError:
         abort(400)
     result = learning.submit_quiz(j, activity, answers)
+    attempts = j.rows[activity.id].attempts or 1
     return render_activity(
         j.catalogue,
         activity,
         j,
+        attempt=attempts - 1,  # the order she answered in, so each comment sits by its option
         result=result,
         chosen={r.question_id: r.chosen for r in result.questions},
         next_up=_next_in_course(j, activity),
@@ -364,6 +399,8 @@ def worksheet(activity_id: str) -> ResponseReturnValue:
             "values": {f.id: request.form.get(f.id, "") for f in activity.fields},
             "submit": request.form.get("action") == "submit",
         }
+    # "Download as PDF" saves first, so the file holds what she has just typed.
+    as_pdf = not as_json and request.form.get("action") == "pdf"
     try:
         data = WorksheetSchema().load(body)
     except ValidationError as exc:
@@ -371,6 +408,9 @@ def worksheet(activity_id: str) -> ResponseReturnValue:
             return jsonify(ok=False, errors=errors_of(exc)), 400
         return render_activity(j.catalogue, activity, j, errors=errors_of(exc)), 400
     complete = learning.save_worksheet(j, activity, data["values"], data["submit"])
+    if as_pdf:
+        row = j.rows[activity.id]
+        return _pdf_of(j, activity, dict(row.data.get("values", {})))
     if as_json:
         return jsonify(ok=True, complete=complete)
     if data["submit"] and not complete:
@@ -386,10 +426,11 @@ def worksheet(activity_id: str) -> ResponseReturnValue:
     return redirect(url_for("learner.activity", activity_id=activity.id))
 
 
-@bp.get("/activities/<activity_id>/print")
+@bp.get("/activities/<activity_id>/worksheet.pdf")
 @participant
-def print_worksheet(activity_id: str) -> ResponseReturnValue:
-    """A printable page of her worksheet (the browser saves it as PDF)."""
+def worksheet_pdf(activity_id: str) -> ResponseReturnValue:
+    """Her worksheet as a PDF file, with what she saved: it prints cleanly from inside the LMS,
+    where the browser's Print menu would print the LMS page around Senda."""
     j = _journey()
     if j is None:
         abort(404)
@@ -397,7 +438,22 @@ def print_worksheet(activity_id: str) -> ResponseReturnValue:
     if activity.kind != "worksheet":
         abort(404)
     row = j.rows.get(activity.id)
-    values = (row.data.get("values", {}) if row else {}) or {}
-    return render_template(
-        "learner/print.html", activity=activity, values=values, name=current_actor().name
+    return _pdf_of(j, activity, (row.data.get("values", {}) if row else {}) or {})
+
+
+def _pdf_of(j: learning.Journey, activity: Activity, values: dict[str, str]) -> Response:
+    lang = str(get_locale() or "es")
+    name = current_actor().name
+    course = j.catalogue.courses[activity.course_id].title.get(lang)
+    subtitle = " · ".join(p for p in (course, name, format_date(datetime.now(UTC), "long")) if p)
+    body = documents.worksheet_pdf(
+        activity.title.get(lang),
+        subtitle,
+        [(f.label.get(lang), values.get(f.id, "")) for f in activity.fields],
+        lang,
     )
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="senda-{activity.id}-{lang}.pdf"'
+    )
+    return response

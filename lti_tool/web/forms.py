@@ -110,8 +110,9 @@ class PlanOverrideSchema(FormSchema):
     courses = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
 
 
-class WorkshopSessionSchema(FormSchema):
-    activity_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+class WorkshopSessionChangeSchema(FormSchema):
+    """A session's time, link and note (its workshop does not change)."""
+
     starts_at = fields.NaiveDateTime(
         required=True,
         format="%Y-%m-%dT%H:%M",
@@ -123,6 +124,10 @@ class WorkshopSessionSchema(FormSchema):
         error_messages={"invalid": N_("The link must start with https://")},
     )
     note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class WorkshopSessionSchema(WorkshopSessionChangeSchema):
+    activity_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
 class AttendanceSchema(FormSchema):

@@ -10,6 +10,15 @@
   window.addEventListener("message", function (event) {
     var data = event.data;
     if (!data || typeof data !== "object" || event.origin !== toolOrigin) { return; }
+    if (data.subject === "lti.frameResize") {
+      /* As Canvas does: the tool's frame takes the height the tool asks for (within bounds). */
+      var frame = document.getElementById("senda-frame");
+      var height = Number(data.height);
+      if (frame && isFinite(height) && height > 0) {
+        frame.style.height = Math.min(Math.max(height, 320), 20000) + "px";
+      }
+      return;
+    }
     var reply = { subject: data.subject + ".response", message_id: data.message_id, key: data.key };
     if (data.subject === "lti.put_data") {
       store[data.key] = data.value;

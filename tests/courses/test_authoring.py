@@ -65,6 +65,17 @@ questions:
 ---
 """
 
+WORKSHOP = """---
+id: ls-workshop
+kind: workshop
+title: Taller en vivo
+minutes: 120
+duration_minutes: 120
+{extra}
+---
+Un taller en línea.
+"""
+ES_WORKSHOP = "courses/ls/es/05-ls-workshop.md"
 ES_LESSON = "courses/ls/es/01-ls-welcome.md"
 EN_LESSON = "courses/ls/en/01-ls-welcome.md"
 ES_QUIZ = "courses/ls/es/04-ls-check.md"
@@ -106,6 +117,30 @@ CASES: list[tuple[str, str, str | None, str]] = [
         f"{ES_LESSON}:1: an activity starts with front matter",
     ),
     ("lesson without text", ES_LESSON, lesson(body=""), f"{ES_LESSON}:8: a lesson needs its text"),
+    (
+        "required outside a workshop",
+        ES_LESSON,
+        lesson(required="true"),
+        f"{ES_LESSON}:7: required: 'required' belongs in a workshop",
+    ),
+    (
+        "workshop both required and optional",
+        ES_WORKSHOP,
+        WORKSHOP.format(extra="required: true\noptional: true"),
+        f"{ES_WORKSHOP}:7: required: a workshop cannot be both 'required' and 'optional'",
+    ),
+    (
+        "required workshop completed by viewing",
+        ES_WORKSHOP,
+        WORKSHOP.format(extra="required: true\ncompletion: viewed"),
+        f"{ES_WORKSHOP}:7: required: a required workshop is completed when attended",
+    ),
+    (
+        "required is true or false",
+        ES_WORKSHOP,
+        WORKSHOP.format(extra="required: sometimes"),
+        f"{ES_WORKSHOP}:7: required:",
+    ),
     (
         "lesson without sources",
         ES_LESSON,
@@ -342,6 +377,27 @@ def test_each_rule_reports_file_and_line(
     assert any(expected in message for message in found), "\n".join(found)
 
 
+def test_a_required_workshop_is_flagged_and_changes_no_other_fingerprint(tree: Path) -> None:
+    before, errors = compile_tree(tree)
+    assert errors == []
+    for locale in ("es", "en"):
+        path = tree / f"courses/ls/{locale}/05-ls-workshop.md"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("kind: workshop\n", "kind: workshop\nrequired: true\n"))
+    after, errors = compile_tree(tree)
+    assert errors == []
+    catalogue, old = build_catalogue(after), build_catalogue(before)
+    assert catalogue.activities["ls-workshop"].required
+    assert not old.activities["ls-workshop"].required
+    assert not any(a.required for a in catalogue.activities.values() if a.id != "ls-workshop")
+    changed = {
+        a.id
+        for a in catalogue.activities.values()
+        if a.fingerprint != old.activities[a.id].fingerprint
+    }
+    assert changed == {"ls-workshop"}  # progress on every other activity survives a migration
+
+
 def test_duplicate_activity_ids_across_courses(tree: Path) -> None:
     for locale in ("es", "en"):
         (tree / f"courses/ent-plan/{locale}/01-ent-plan-intro.md").write_text(
@@ -549,6 +605,14 @@ def test_minutes_far_from_the_reading_time_warn(
     if warned:
         assert any(w.startswith(f"{ES_LESSON}:5: warning: minutes: {minutes} ") for w in found)
         assert len(found) == 2  # one per language file
+
+
+def test_every_lesson_of_the_curriculum_shows_minutes_that_fit_its_text() -> None:
+    """The pages show the authored `minutes`; in the shipped curriculum each one is within the
+    validator's range of the text's reading time (and the recording's length), in both
+    languages."""
+    _, errors = compile_tree(REAL, today=REVIEW_DAY)
+    assert [w for w in warnings(errors) if "is far from the reading time" in w] == []
 
 
 def test_a_recording_counts_its_duration_and_its_transcript(tree: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from courses import progression
 from courses.authoring.errors import blocking
 from courses.authoring.tree import compile_tree
 from courses.catalogue import build_catalogue
-from courses.model import Catalogue
+from courses.model import Activity, Catalogue, Option, Question, Text
 from courses.placement import invalid_answers, place
 from courses.progression import ActivityState
 
@@ -138,6 +140,34 @@ def test_course_and_pathway_completion_and_percent(catalogue: Catalogue) -> None
     assert progression.pathway_percent(half) == round(100 * len(ls) / (len(ls) + 1))
 
 
+def test_a_required_workshop_holds_the_course_until_she_attends(catalogue: Catalogue) -> None:
+    """Optional: the course completes without it. Required: not until her attendance."""
+    workshop = catalogue.activities["ls-workshop"]
+    rest = [a.id for a in catalogue.course_activities("ls") if a.id != "ls-workshop"]
+
+    def with_workshop(**changes: bool) -> Catalogue:
+        activities = dict(catalogue.activities)
+        activities["ls-workshop"] = dataclasses.replace(workshop, **changes)
+        return dataclasses.replace(catalogue, activities=activities)
+
+    optional = with_workshop(optional=True, required=False)
+    assert progression.course_complete(optional, "ls", done(*rest))
+    required = with_workshop(optional=False, required=True)
+    assert not progression.course_complete(required, "ls", done(*rest))
+    courses = progression.plan(required, "entrepreneurship", ["ls", "ent-idea"], done(*rest))
+    assert [c.status for c in courses] == [progression.OPEN, progression.LOCKED]
+    assert courses[0].total == len(rest) + 1
+    assert (
+        progression.next_activity(required, courses, done(*rest))
+        == required.activities["ls-workshop"]
+    )
+    attended = done(*rest, "ls-workshop")
+    assert progression.course_complete(required, "ls", attended)
+    # Required wins even if a hand-built catalogue also says optional (the validator refuses it).
+    both = with_workshop(optional=True, required=True)
+    assert not progression.course_complete(both, "ls", done(*rest))
+
+
 def test_score_counts_graded_activities(catalogue: Catalogue) -> None:
     ids = catalogue.courses["ent-idea"].activity_ids  # intro (ungraded), bmc and check (graded)
     assert progression.score_fraction(catalogue, ids, {}) == 0.0
@@ -154,6 +184,57 @@ def test_quiz_grading(catalogue: Catalogue) -> None:
     assert not wrong.passed and wrong.questions[0].chosen == frozenset({"b"})
     assert not progression.grade_quiz(quiz, {"q1": ["a", "b"]}).passed
     assert not progression.grade_quiz(quiz, {}).passed
+
+
+@pytest.mark.parametrize(
+    ("right", "total", "pass_mark", "passed"),
+    [(2, 3, 67, True), (1, 3, 67, False), (2, 3, 68, False), (3, 4, 75, True), (2, 4, 67, False)],
+)
+def test_a_pass_mark_is_a_whole_percentage(
+    right: int, total: int, pass_mark: int, passed: bool
+) -> None:
+    """Designers write 67 for "two of three": 66.7 % passes it."""
+    options = (
+        Option("a", Text("a", "a"), True, Text("sí", "yes")),
+        Option("b", Text("b", "b"), False, Text("no", "no")),
+    )
+    questions = tuple(Question(f"q{i}", Text("?", "?"), options) for i in range(total))
+    quiz = Activity(
+        id="quiz",
+        kind="quiz",
+        title=Text("Q", "Q"),
+        minutes=3,
+        completion="passed",
+        graded=True,
+        optional=False,
+        body_html=Text("", ""),
+        course_id="c",
+        module_id="m",
+        fingerprint="f",
+        pass_mark=pass_mark,
+        questions=questions,
+    )
+    answers = {f"q{i}": ["a" if i < right else "b"] for i in range(total)}
+    assert progression.grade_quiz(quiz, answers).passed is passed
+
+
+def test_quiz_option_order_is_fixed_per_attempt_and_changes_between_attempts() -> None:
+    options = tuple(
+        Option(i, Text(i, i), i == "a", Text("why", "why")) for i in ("a", "b", "c", "d")
+    )
+    question = Question("q1", Text("?", "?"), options)
+    orders = [progression.option_order(question, "7:quiz", n) for n in range(30)]
+    assert orders == [progression.option_order(question, "7:quiz", n) for n in range(30)]
+    for order in orders:
+        assert sorted(o.id for o in order) == ["a", "b", "c", "d"]
+    for before, after in itertools.pairwise(orders):
+        assert before != after
+    assert len(set(orders)) > 20  # not a rotation of one order: shuffled
+    assert progression.option_order(question, "8:quiz", 0) != orders[0] or (
+        progression.option_order(question, "9:quiz", 0) != orders[0]
+    )  # each woman her own order
+    single = Question("q2", Text("?", "?"), options[:1])
+    assert progression.option_order(single, "7:quiz", 3) == options[:1]
 
 
 def test_worksheet_completion_needs_required_fields(catalogue: Catalogue) -> None:

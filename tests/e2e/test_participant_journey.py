@@ -8,6 +8,8 @@ and photographed for reviewers."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import BrowserContext, Frame, Locator, expect
@@ -206,7 +208,9 @@ def test_facilitator_and_designer_pages(site: Site, phone: BrowserContext) -> No
     check_accessibility(facilitator, "workshops")
     workshop = first_of("workshop", "life-skills")
     facilitator.get_by_label("Taller").select_option(workshop.id)
-    facilitator.get_by_label("Fecha y hora (Chile)").fill("2030-03-05T18:30")
+    # Given an hour ago: attendance is taken once a session has started.
+    given = datetime.now(ZoneInfo("America/Santiago")) - timedelta(hours=1)
+    facilitator.get_by_label("Fecha y hora (Chile)").fill(given.strftime("%Y-%m-%dT%H:%M"))
     facilitator.get_by_label("Enlace de la reunión").fill("https://meet.example.org/senda")
     click(facilitator, facilitator.get_by_role("button", name="Programar"))
     screenshot(facilitator, "12-facilitator-workshops")

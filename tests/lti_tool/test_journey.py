@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 from flask import Flask
+from pypdf import PdfReader
 from sqlalchemy import event, func, select
 from sqlalchemy import text as sql
 
@@ -143,6 +145,45 @@ def test_quiz_feedback_retry_and_pass(launcher: Launcher) -> None:
     assert row is not None and row.completed and row.attempts == 2 and row.score == 1.0
 
 
+def _option_order(page: str) -> list[str]:
+    return re.findall(r'name="q1" value="([^"]+)"', page)
+
+
+def test_quiz_options_keep_their_order_on_refresh_and_change_between_attempts(
+    launcher: Launcher,
+) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    first = _option_order(text(launcher.client.get("/activities/ls-check")))
+    assert sorted(first) == ["a", "b"]
+    assert _option_order(text(launcher.client.get("/activities/ls-check"))) == first  # a refresh
+    wrong = text(
+        post(
+            launcher.client,
+            "/activities/ls-check/quiz",
+            {"q1": "b"},
+            token_from="/activities/ls-check",
+        )
+    )
+    # The result shows the order she answered in, her answer kept, its comment, and a new try
+    # is a new page (no second submit of the same form).
+    assert _option_order(wrong) == first and "No del todo: No." in wrong
+    assert 'value="b" checked disabled' in wrong and "Revisar mis respuestas" not in wrong
+    assert 'href="/activities/ls-check">Intentar de nuevo' in wrong
+    second = _option_order(text(launcher.client.get("/activities/ls-check")))
+    assert second == list(reversed(first))
+    # Grading reads the option's id, whatever its place on the page.
+    right = text(
+        post(
+            launcher.client,
+            "/activities/ls-check/quiz",
+            {"q1": "a"},
+            token_from="/activities/ls-check",
+        )
+    )
+    assert "Aprobaste" in right and _option_order(right) == second
+
+
 def test_reflection_is_private_and_saved(launcher: Launcher) -> None:
     launcher.launch("participant")
     intake(launcher.client)
@@ -181,8 +222,36 @@ def test_worksheet_autosave_submit_and_print(launcher: Launcher) -> None:
         token_from="/activities/ent-idea-bmc",
     )
     assert submitted.status_code == 302
-    printable = text(launcher.client.get("/activities/ent-idea-bmc/print"))
-    assert ("Pan amasado" in printable and "Guardar como PDF" in printable) or "PDF" in printable
+    # Her worksheet as a PDF download, with her answers (what a print from inside the LMS
+    # iframe cannot give).
+    pdf = launcher.client.get("/activities/ent-idea-bmc/worksheet.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.headers["Content-Disposition"] == (
+        'attachment; filename="senda-ent-idea-bmc-es.pdf"'
+    )
+    words = pdf_text(pdf.data)
+    assert "Pan amasado" in words and "Vecinas" in words and "Tus clientes" in words
+    # "Download as PDF" saves what she just typed first: the file and her worksheet have it.
+    typed = post(
+        launcher.client,
+        "/activities/ent-idea-bmc/worksheet",
+        {"customers": "Vecinas y ñañas", "offer": "Pan amasado", "action": "pdf"},
+        token_from="/activities/ent-idea-bmc",
+    )
+    assert typed.status_code == 200 and typed.mimetype == "application/pdf"
+    assert "Vecinas y ñañas" in pdf_text(typed.data)
+    assert "Vecinas y ñañas" in text(launcher.client.get("/activities/ent-idea-bmc"))
+    # In English, in English; and only a worksheet of her plan has one.
+    launcher.client.post("/locale", data={"locale": "en", "csrf_token": token})
+    english = launcher.client.get("/activities/ent-idea-bmc/worksheet.pdf")
+    assert "Your customers" in pdf_text(english.data)
+    assert launcher.client.get("/activities/ls-welcome/worksheet.pdf").status_code == 404
+    assert launcher.client.get("/activities/emp-diag-intro/worksheet.pdf").status_code == 404
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
 
 
 def test_worksheet_needs_a_csrf_token(launcher: Launcher) -> None:
@@ -207,6 +276,20 @@ def test_submitting_an_incomplete_worksheet_says_what_is_missing(launcher: Launc
     )
     assert response.status_code == 400
     assert "Para enviar, completa" in text(response) and "Tus clientes" in text(response)
+
+
+def test_every_text_offers_listening_only_when_the_browser_can_speak(launcher: Launcher) -> None:
+    """The Listen button comes hidden; speak.js shows it when the browser has speech. A locked
+    step has neither its text nor the button."""
+    launcher.launch("participant")
+    intake(launcher.client)
+    page = text(launcher.client.get("/activities/ls-welcome"))
+    assert re.search(r'<p class="listen" hidden><button [^>]*id="listen"', page)
+    assert 'data-lang="es"' in page and ">Escuchar</button>" in page
+    assert 'data-stop="Dejar de leer"' in page and "/static/js/speak.js" in page
+    assert 'id="activity-text" lang="es"' in page
+    locked = text(launcher.client.get("/activities/ent-idea-intro"))
+    assert "speak.js" not in locked and 'id="listen"' not in locked
 
 
 def test_locked_course_cannot_be_worked_on(launcher: Launcher) -> None:
