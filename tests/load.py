@@ -231,6 +231,7 @@ def log_lines(access_log: Path) -> int:
 def describe(run: Run, server: Server, title: str) -> bool:
     ok = len(run.done) - len(run.errors)
     report(f"## {title}")
+    report("load average after: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     report(
         f"{len(run.done)} launches, {ok} complete, **{len(run.errors)} errors**; the last done at "
         f"{run.seconds:.1f} s; latency p50 {run.percentile(0.5):.0f} ms, p95 "
@@ -259,25 +260,22 @@ def describe(run: Run, server: Server, title: str) -> bool:
 
 
 def capacity(run: Run) -> None:
-    """Cores and workers for N women launching in the same minute, from the measured server CPU
-    per launch (cores kept 60 % busy, so that a launch seldom waits for one) and the time a
-    sync worker is held per launch (Little's law: workers busy = launches/s x that time, kept
-    60 % busy too), at least 2 workers per core."""
+    """Cores for N women launching in the same minute, from the measured server CPU per launch,
+    kept 60 % busy so that a launch seldom waits for a core; gunicorn sync workers: 2 per core
+    (a launch is mostly CPU: at low load a worker is held about 1.7 times its CPU time)."""
     per_launch = run.cpu_ms_per_launch() / 1000
     busy_at = 0.6
     report()
     report(
-        f"Capacity, from {per_launch * 1000:.1f} ms of server CPU and "
-        f"{1000 * run.worker_seconds:.0f} ms of a gunicorn worker per launch, both kept "
-        f"{busy_at:.0%} busy:"
+        f"Capacity, from {per_launch * 1000:.1f} ms of server CPU per launch (nginx, gunicorn, "
+        f"PostgreSQL, Redis together), cores kept {busy_at:.0%} busy, 2 sync workers per core:"
     )
     report("| women launching in the same minute | launches/s | cores | gunicorn workers |")
     report("|---|---|---|---|")
     for women in (1_000, 3_000, 10_000, 30_000):
         rate = women / 60
         cores = max(1, math.ceil(rate * per_launch / busy_at))
-        workers_needed = max(2 * cores, math.ceil(rate * run.worker_seconds / busy_at))
-        report(f"| {women:,} | {rate:.0f} | {cores} | {workers_needed} |")
+        report(f"| {women:,} | {rate:.0f} | {cores} | {2 * cores} |")
 
 
 def start(work: Path) -> Any:
@@ -350,7 +348,8 @@ def soak(server: Server) -> bool:
     total = int(SOAK_SECONDS * SOAK_RATE)
     due = [i / SOAK_RATE for i in range(total)]
     run = paced(server, due, sample)
-    samples.append((run.seconds, {pid: stack.rss_kib(pid) for pid in workers}))  # the end
+    if run.seconds - samples[-1][0] > 5:  # and one at the end
+        samples.append((run.seconds, {pid: stack.rss_kib(pid) for pid in workers}))
     ok = describe(run, server, f"soak: {SOAK_SECONDS / 60:.0f} minutes at {SOAK_RATE:g} launches/s")
     report("Workers' RSS (MiB) every 30 s:")
     report("| s | " + " | ".join(f"worker {n + 1}" for n in range(len(workers))) + " | total |")
@@ -396,6 +395,10 @@ def main() -> None:
                 "same machine"
             )
             warm(server)
+            report(
+                "load average of the machine before the run (other work shares its cores): "
+                + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            )
             passed = burst(server) if mode == "burst" else soak(server)
             report()
     artifacts = ROOT / "tests" / "artifacts"

@@ -126,14 +126,30 @@ class Clock:
 # ------------------------------------------------------------------ the platform simulator
 @contextmanager
 def simulator(latency: float = 0.0) -> Iterator[str]:
-    """The LMS's key set (a peer tool fetches it; Senda holds it already). The LMS's
-    authorization step is done by the client, which signs the id_token itself."""
+    """The LMS: its key set (a peer tool fetches it; Senda holds it already), and, for a real
+    browser, a course page that opens Senda in an iframe (`/course?tool=…&sub=…`) and the
+    authorization step that signs her id_token and posts it to Senda. Load clients skip those
+    two and sign the id_token themselves."""
     import logging
+    from html import escape
 
+    from flask import request
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per key-set fetch
     app = Flask("bench-lms")
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+
+    def autopost(action: str, fields: dict[str, str], target: str = "_self") -> str:
+        inputs = "".join(
+            f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+            for k, v in fields.items()
+        )
+        return (
+            f'<!doctype html><form method="post" action="{escape(action)}" target="{target}" '
+            f'id="f">{inputs}</form><script>document.getElementById("f").submit()</script>'
+        )
 
     @app.get("/jwks")
     def jwks() -> Any:
@@ -141,12 +157,31 @@ def simulator(latency: float = 0.0) -> Iterator[str]:
             time.sleep(latency)
         return jsonify(KEY.key_set())
 
-    port = free_port()
+    @app.get("/course")
+    def course() -> str:
+        tool = request.args["tool"]
+        login = {
+            "iss": issuer,
+            "login_hint": request.args["sub"],
+            "target_link_uri": tool + "/lti/launch",
+            "client_id": CLIENT_ID,
+            "lti_deployment_id": DEPLOYMENT,
+        }
+        return '<!doctype html><title>Curso</title><iframe name="tool" title="Senda" ' + (
+            'width="360" height="700"></iframe>' + autopost(tool + "/lti/login", login, "tool")
+        )
+
+    @app.get("/auth")
+    def auth() -> str:
+        args = request.args
+        token = id_token(issuer, args["login_hint"], args["nonce"], args["redirect_uri"])
+        return autopost(args["redirect_uri"], {"id_token": token, "state": args["state"]})
+
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield issuer
     finally:
         server.shutdown()
 
