@@ -262,7 +262,8 @@ def describe(run: Run, server: Server, title: str) -> bool:
 def capacity(run: Run) -> None:
     """Cores for N women launching in the same minute, from the measured server CPU per launch,
     kept 60 % busy so that a launch seldom waits for a core; gunicorn sync workers: 2 per core
-    (a launch is mostly CPU: at low load a worker is held about 1.7 times its CPU time)."""
+    (a worker is held about twice its own CPU time per launch; the rest is PostgreSQL and
+    Redis)."""
     per_launch = run.cpu_ms_per_launch() / 1000
     busy_at = 0.6
     report()
