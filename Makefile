@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lint typecheck validate bench translations clean browser worker audit
+.PHONY: run test install lint typecheck validate bench translations clean browser nginx worker audit load soak
 
 # ---------------------------------------------------------------- install
 $(BIN)/python:
@@ -53,6 +53,10 @@ validate: install
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null)
 
+# Debian's nginx (and openssl) for the production set-up test, tests/integration/test_nginx.py.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl >/dev/null)
+
 # Known vulnerabilities in the pinned set (everything installed in the venv, exact versions),
 # from PyPI's advisory data. Fails on any finding. Where this machine cannot reach the service,
 # it says so and how many packages it could not check.
@@ -66,13 +70,22 @@ audit: install
 # Branch coverage of lti_tool/ and courses/ must stay at or above the floor (README, "Tests").
 COVERAGE_FLOOR ?= 88
 
-test: install browser lint typecheck validate audit
+test: install browser nginx lint typecheck validate audit
 	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m tests.bench_launch
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench_reports
+
+# Through nginx + gunicorn as deploy/ ships them, on loopback, PostgreSQL and Redis
+# (SENDA_LOAD_DATABASE_URL, SENDA_LOAD_REDIS_URL): 1,000 complete launches in 60 s, then a 10-minute
+# soak with the workers' memory sampled every 30 s. Both stop by themselves; tests/artifacts/load.txt.
+load: install nginx
+	$(BIN)/python -m tests.load burst
+
+soak: install nginx
+	$(BIN)/python -m tests.load soak
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -18,28 +18,31 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import jwt
 import requests
-from flask import Flask, jsonify
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.keys import platform_key  # noqa: E402
-from tests.support.servers import free_port  # noqa: E402
+from tests.support import stack  # noqa: E402
+from tests.support.stack import (  # noqa: E402
+    CLIENT_ID,
+    DEPLOYMENT,
+    Clock,
+    gunicorn,
+    id_token,
+    simulator,
+)
 
 BASE_URL = os.environ.get(
     "SENDA_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -53,12 +56,6 @@ CLIENT_PROCESSES = 4  # the load comes from this many processes, the threads sha
 USERS = 200  # returning participants, launched round robin
 PEER_VENV = ROOT / ".bench" / "peer-venv"
 WORK = ROOT / ".bench"
-CLIENT_ID = "bench-client"
-DEPLOYMENT = "bench-deployment"
-TICKS = os.sysconf("SC_CLK_TCK")
-LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
-ENCRYPTION_KEY = "YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktYmU="
 
 LINES: list[str] = []
 
@@ -68,196 +65,11 @@ def report(line: str = "") -> None:
     LINES.append(line)
 
 
-# ------------------------------------------------------------------------ server CPU
-def _cpu_of(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        children = (task / "children").read_text().split()
-        found += [int(c) for c in children]
-    return found
-
-
-def _named(name: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == name:
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
-@dataclass
-class Clock:
-    """CPU seconds of a gunicorn tree, of PostgreSQL's processes and of Redis, per process: a
-    process that exits between two readings (a closed database connection) is left out rather
-    than counted as negative time."""
-
-    master: int
-
-    def snapshot(self) -> dict[tuple[str, int], float]:
-        pids = [("app", self.master)] + [("app", p) for p in _children(self.master)]
-        pids += [("postgres", p) for p in _named("postgres")]
-        pids += [("redis", p) for p in _named("redis-server")]
-        return {(kind, pid): _cpu_of(pid) for kind, pid in pids}
-
-    def read(self) -> dict[str, float]:
-        totals = {"app": 0.0, "postgres": 0.0, "redis": 0.0}
-        for (kind, _pid), seconds in self.snapshot().items():
-            totals[kind] += seconds
-        return totals
-
-    @staticmethod
-    def spent(
-        before: dict[tuple[str, int], float], after: dict[tuple[str, int], float]
-    ) -> dict[str, float]:
-        totals = {"app": 0.0, "postgres": 0.0, "redis": 0.0}
-        for key, seconds in after.items():
-            totals[key[0]] += max(0.0, seconds - before.get(key, 0.0))
-        return totals
-
-
-# ------------------------------------------------------------------ the platform simulator
-KEY = platform_key("bench")
-
-
-@contextmanager
-def simulator(latency: float = 0.0) -> Iterator[str]:
-    """The LMS's key set (the peer fetches it; Senda holds it already). The LMS's authorization
-    step is done by the client, which signs the id_token itself."""
-    import logging
-
-    from werkzeug.serving import make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per key-set fetch
-    app = Flask("bench-lms")
-
-    @app.get("/jwks")
-    def jwks() -> Any:
-        if latency:
-            time.sleep(latency)
-        return jsonify(KEY.key_set())
-
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-
-
-def id_token(issuer: str, sub: str, nonce: str, target: str) -> str:
-    now = int(time.time())
-    claims = {
-        "iss": issuer,
-        "aud": CLIENT_ID,
-        "sub": sub,
-        "iat": now,
-        "exp": now + 300,
-        "nonce": nonce,
-        "name": f"Participante {sub}",
-        "given_name": "Participante",
-        "locale": "es-CL",
-        LTI + "message_type": "LtiResourceLinkRequest",
-        LTI + "version": "1.3.0",
-        LTI + "deployment_id": DEPLOYMENT,
-        LTI + "target_link_uri": target,
-        LTI + "roles": [LEARNER],
-        LTI + "resource_link": {"id": "bench-link", "title": "Senda"},
-        LTI + "context": {"id": "bench-course", "title": "Cohorte bench", "label": "B"},
-        LTI + "launch_presentation": {"return_url": issuer + "/course/1"},
-    }
-    return jwt.encode(claims, KEY.private, algorithm="RS256", headers={"kid": KEY.kid})
-
-
-# --------------------------------------------------------------------------- the three apps
+# ------------------------------------------------------------------------------- the apps
 def prepare_senda(issuer: str) -> dict[str, str]:
-    """A schema of its own, migrated, with the platform (its key set stored), the content and
-    200 returning participants with a plan; the environment for gunicorn."""
-    from flask_migrate import upgrade
-    from sqlalchemy import create_engine, text
-
-    from lti_tool import create_app
-    from lti_tool.actor import Actor, Role
-    from lti_tool.lti import keys
-    from lti_tool.models import Deployment, LmsContext, LtiUser, Membership, Platform, db
-    from lti_tool.services import content, learning
-
-    admin = create_engine(BASE_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    admin.dispose()
-    separator = "&" if "?" in BASE_URL else "?"
-    database_url = f"{BASE_URL}{separator}options=-csearch_path%3D{SCHEMA}"
-    env = {
-        "SENDA_SECRET_KEY": "bench-secret",
-        "SENDA_DATABASE_URL": database_url,
-        "SENDA_REDIS_URL": REDIS_URL,
-        "SENDA_CONTENT_PATH": str(ROOT / "content"),
-        "SENDA_PRIVACY__ENCRYPTION_KEYS": ENCRYPTION_KEY,
-        "SENDA_LTI__ALLOW_PRIVATE_URLS": "true",
-        # One client address drives every launch here: the limiter counts, but never refuses.
-        "SENDA_LIMITS__LOGIN_PER_ADDRESS": "1000000/minute",
-        "SENDA_LIMITS__LOGIN_PER_PLATFORM": "1000000/minute",
-    }
-    app = create_app(
-        {
-            "secret_key": env["SENDA_SECRET_KEY"],
-            "database_url": database_url,
-            "redis_url": REDIS_URL,
-            "content_path": env["SENDA_CONTENT_PATH"],
-            "privacy": {"encryption_keys": [ENCRYPTION_KEY]},
-        }
-    )
-    with app.app_context():
-        upgrade(directory=str(ROOT / "lti_tool" / "migrations"))
-        keys.ensure_current_key()
-        content.import_tree()
-        platform = Platform(
-            issuer=issuer,
-            client_id=CLIENT_ID,
-            name="Bench LMS",
-            auth_login_url=issuer + "/auth",
-            auth_token_url=issuer + "/token",
-            key_set_url=issuer + "/jwks",
-            key_set=KEY.key_set(),
-        )
-        db.session.add(platform)
-        db.session.flush()
-        deployment = Deployment(platform_id=platform.id, deployment_id=DEPLOYMENT)
-        db.session.add(deployment)
-        db.session.flush()
-        course = LmsContext(deployment_id=deployment.id, context_id="bench-course", title="B")
-        db.session.add(course)
-        db.session.flush()
-        for n in range(USERS):
-            user = LtiUser(platform_id=platform.id, sub=f"u{n}", name=f"Participante u{n}")
-            db.session.add(user)
-            db.session.flush()
-            db.session.add(Membership(user_id=user.id, context_id=course.id, role="participant"))
-            db.session.flush()
-            actor = Actor(user.id, platform.id, 1, course.id, None, Role.PARTICIPANT, "P")
-            learning.enrol(actor, {"goal": ["own-business"]}, None, None)
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    return env
+    """A schema of its own, migrated, with the platform, the content and 200 returning
+    participants with a plan; the environment for gunicorn."""
+    return stack.prepare_senda(issuer, BASE_URL, REDIS_URL, users=USERS, schema=SCHEMA)
 
 
 PEER_APP = '''
@@ -371,45 +183,6 @@ def prepare_peer(issuer: str) -> dict[str, str]:
     }
 
 
-@contextmanager
-def gunicorn(
-    binary: Path, module: str, env: dict[str, str], cwd: Path
-) -> Iterator[tuple[str, Clock]]:
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603
-        [
-            str(binary),
-            "--workers",
-            str(WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            "/dev/null",
-            "--error-logfile",
-            "-",
-            "--log-level",
-            "warning",
-            module,
-        ],
-        cwd=cwd,
-        env={**os.environ, **env, "PYTHONPATH": str(cwd)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            requests.get(base + "/health" if "lti_tool" in module else base + "/", timeout=5)
-            break
-        except requests.RequestException:
-            time.sleep(0.1)
-    try:
-        yield base, Clock(process.pid)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-
-
 # --------------------------------------------------------------------------------- the load
 @dataclass
 class Run:
@@ -433,35 +206,9 @@ class Run:
 
 
 def senda_launch(base: str, issuer: str, session: requests.Session, sub: str) -> tuple[int, int]:
-    """Login POST → id_token → launch POST → redirects → her first page. (requests,
-    redirects after the launch POST)."""
-    target = base + "/lti/launch"
-    login = session.post(
-        base + "/lti/login",
-        data={
-            "iss": issuer,
-            "login_hint": sub,
-            "target_link_uri": target,
-            "client_id": CLIENT_ID,
-            "lti_deployment_id": DEPLOYMENT,
-        },
-        allow_redirects=False,
-    )
-    query = parse_qs(urlsplit(login.headers["Location"]).query)
-    token = id_token(issuer, sub, query["nonce"][0], target)
-    response = session.post(
-        query["redirect_uri"][0],
-        data={"id_token": token, "state": query["state"][0]},
-        allow_redirects=False,
-    )
-    count, redirects = 2, 0
-    while response.status_code in (301, 302, 303):
-        redirects += 1
-        response = session.get(urljoin(base, response.headers["Location"]), allow_redirects=False)
-        count += 1
-    if response.status_code != 200:
-        raise RuntimeError(f"senda: {response.status_code}")
-    return count, redirects
+    """(requests, redirects after the launch POST) of a complete launch."""
+    made, redirects, _page = stack.senda_launch(base, issuer, session, sub)
+    return made, redirects
 
 
 def peer_launch(base: str, issuer: str, session: requests.Session, sub: str) -> tuple[int, int]:
@@ -652,17 +399,17 @@ def main() -> None:
     with simulator() as issuer:
         env = prepare_senda(issuer)
         peer_env = prepare_peer(issuer)
-        with gunicorn(senda_bin, "lti_tool.wsgi:app", env, ROOT) as (base, clock):
+        with gunicorn(senda_bin, "lti_tool.wsgi:app", env, ROOT, WORKERS) as (base, clock):
             drive(senda_launch, base, issuer, clock, 4, 2.0)  # warm every worker's caches
             for c in CONCURRENCY:
                 runs[("senda", c)] = drive(senda_launch, base, issuer, clock, c)
             per_request = per_request_cpu(base, issuer, clock)
         peer_bin = PEER_VENV / "bin" / "gunicorn"
-        with gunicorn(peer_bin, "peer_app:app", peer_env, WORK) as (base, clock):
+        with gunicorn(peer_bin, "peer_app:app", peer_env, WORK, WORKERS) as (base, clock):
             drive(peer_launch, base, issuer, clock, 4, 2.0)
             for c in CONCURRENCY:
                 runs[("peer", c)] = drive(peer_launch, base, issuer, clock, c)
-        with gunicorn(peer_bin, "hello_app:app", {}, WORK) as (base, clock):
+        with gunicorn(peer_bin, "hello_app:app", {}, WORK, WORKERS) as (base, clock):
             for c in CONCURRENCY:
                 runs[("hello", c)] = drive(hello, base, issuer, clock, c)
             hello_ms = hello_cpu(base, clock)
