@@ -24,9 +24,16 @@ class Placement:
     rule_id: str
 
 
+REQUIRED = "answer this question"
+
+
 def invalid_answers(answers: Answers, rules: PlacementRules) -> dict[str, str]:
-    """Answers that do not fit the questions: {question id: problem}. Unanswered is allowed."""
-    problems: dict[str, str] = {}
+    """Answers that do not fit the questions: {question id: problem}. A question may be left
+    unanswered unless it is `required` (problem REQUIRED): an empty intake places nobody."""
+    problems: dict[str, str] = {q.id: REQUIRED for q in rules.questions if q.required}
+    for question_id, chosen in answers.items():
+        if chosen:
+            problems.pop(question_id, None)
     questions = {q.id: q for q in rules.questions}
     for question_id, chosen in answers.items():
         question = questions.get(question_id)

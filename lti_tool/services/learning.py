@@ -260,11 +260,66 @@ def mark_viewed(j: Journey, activity: Activity) -> None:
     _finish(j, activity, changed)
 
 
-def submit_quiz(j: Journey, activity: Activity, answers: Mapping[str, list[str]]) -> QuizResult:
+class Unanswered(ValueError):
+    """A quiz sent with questions left blank: nothing is graded or written."""
+
+    def __init__(self, question_ids: list[str]) -> None:
+        super().__init__(", ".join(question_ids))
+        self.question_ids = question_ids
+
+
+class EmptyAnswer(ValueError):
+    """A reflection sent empty: nothing is written and the step stays as it was."""
+
+
+class StaleSave(Exception):
+    """A save that started from an older revision of what she wrote (an old form sent again by
+    a refresh or the Back button, or another window): refused, the newer text is kept."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"stale save, current revision {current}")
+        self.current = current
+
+
+def _check_revision(row: ActivityProgress, revision: int | None) -> None:
+    """A save names the revision it started from; one older than the stored one is stale.
+    None: a caller that holds no revision (the services' own callers, an older page)."""
+    if revision is not None and revision < (row.revision or 0):
+        raise StaleSave(row.revision or 0)
+
+
+def revision_of(j: Journey, activity: Activity) -> int:
+    """The revision a page shows, for its next save to name."""
+    row = j.rows.get(activity.id)
+    return (row.revision or 0) if row else 0
+
+
+def submit_quiz(
+    j: Journey,
+    activity: Activity,
+    answers: Mapping[str, list[str]],
+    attempt: int | None = None,
+) -> QuizResult:
+    """Grade her answers and keep her best score. Every question must be answered (else
+    Unanswered, nothing written). `attempt` is how many attempts the page she answered on had
+    seen: the same answers sent again from an older page (a refresh, the Back button) are not
+    a new attempt and change nothing."""
+    blank = [q.id for q in activity.questions if not answers.get(q.id)]
+    if blank:
+        raise Unanswered(blank)
     result = progression.grade_quiz(activity, answers)
+    mine = {k: sorted(v) for k, v in answers.items()}
+    row = j.rows.get(activity.id)
+    if (
+        row is not None
+        and attempt is not None
+        and attempt < (row.attempts or 0)
+        and {k: sorted(v) for k, v in (row.data or {}).get("answers", {}).items()} == mine
+    ):
+        return result
     row = _row(j, activity)
     row.attempts = (row.attempts or 0) + 1
-    row.data = {"answers": {k: list(v) for k, v in answers.items()}, "last_score": result.score}
+    row.data = {"answers": mine, "last_score": result.score}
     row.score = max(row.score or 0.0, result.score)
     row.updated_at = utcnow()
     j.progress[activity.id] = ActivityState(row.completed, row.score)
@@ -274,13 +329,31 @@ def submit_quiz(j: Journey, activity: Activity, answers: Mapping[str, list[str]]
     return result
 
 
-def save_worksheet(j: Journey, activity: Activity, values: Mapping[str, str], submit: bool) -> bool:
-    """Save what she typed (autosave or submit). Returns True when the worksheet is complete."""
+def last_quiz_result(j: Journey, activity: Activity) -> QuizResult | None:
+    """Her last attempt, graded again from what was stored (the page after a submit)."""
+    row = j.rows.get(activity.id)
+    answers = (row.data or {}).get("answers") if row else None
+    if not answers:
+        return None
+    return progression.grade_quiz(activity, answers)
+
+
+def save_worksheet(
+    j: Journey,
+    activity: Activity,
+    values: Mapping[str, str],
+    submit: bool,
+    revision: int | None = None,
+) -> bool:
+    """Save what she typed (autosave or submit). Returns True when the worksheet is complete.
+    A save from an older `revision` raises StaleSave and writes nothing."""
     row = _row(j, activity)
+    _check_revision(row, revision)
     allowed = {f.id for f in activity.fields}
     saved = dict(row.data.get("values", {}))
     saved.update({k: v[:5000] for k, v in values.items() if k in allowed})
     row.data = {**row.data, "values": saved}
+    row.revision = (row.revision or 0) + 1
     row.updated_at = utcnow()
     complete = progression.worksheet_complete(activity, saved)
     changed = False
@@ -290,11 +363,19 @@ def save_worksheet(j: Journey, activity: Activity, values: Mapping[str, str], su
     return complete
 
 
-def save_reflection(j: Journey, activity: Activity, text: str) -> None:
+def save_reflection(j: Journey, activity: Activity, text: str, revision: int | None = None) -> None:
+    """Save her answer and complete the step. Empty text raises EmptyAnswer and a save from an
+    older `revision` StaleSave; neither writes anything."""
+    if not text.strip():
+        raise EmptyAnswer(activity.id)
+    existing = j.rows.get(activity.id)
+    if existing is not None:
+        _check_revision(existing, revision)
     row = _row(j, activity)
     row.data = {"text": text[:10000]}
+    row.revision = (row.revision or 0) + 1
     row.updated_at = utcnow()
-    changed = bool(text.strip()) and _complete(j, activity, row)
+    changed = _complete(j, activity, row)
     _finish(j, activity, changed)
 
 

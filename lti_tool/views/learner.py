@@ -30,7 +30,7 @@ from marshmallow import ValidationError
 from courses import progression
 from courses.links import LinkTarget, TargetKind
 from courses.model import Activity, Catalogue
-from courses.placement import invalid_answers
+from courses.placement import REQUIRED, invalid_answers
 from lti_tool.actor import Role
 from lti_tool.services import content, documents, learning, plan, privacy, tutoring
 from lti_tool.web.forms import (
@@ -148,6 +148,7 @@ def intake() -> ResponseReturnValue:
         regions=REGIONS,
         demo=demo,
         stored=stored,
+        required_problem=REQUIRED,
     ), (400 if errors else 200)
 
 
@@ -293,13 +294,50 @@ def render_activity(
 @bp.get("/activities/<activity_id>")
 @participant
 def activity(activity_id: str) -> ResponseReturnValue:
+    """An activity of her plan. After a quiz's submit (`?checked=1`) her last attempt is shown
+    with its feedback; after a worksheet submitted with blanks (`?missing=1`), what is missing.
+    Both are read from what was saved, so a refresh shows the same and sends nothing."""
     j = _journey()
     if j is None:
         return redirect(url_for("learner.intake"))
     activity = _activity_or_404(j, activity_id)
+    extra: dict[str, Any] = {}
+    if activity.kind == "quiz" and request.args.get("checked"):
+        result = learning.last_quiz_result(j, activity)
+        if result is not None:
+            attempts = j.rows[activity.id].attempts or 1
+            extra.update(
+                # The order she answered in, so each comment sits by its option.
+                attempt=attempts - 1,
+                result=result,
+                chosen={r.question_id: r.chosen for r in result.questions},
+                next_up=_next_in_course(j, activity),
+            )
+    if activity.kind == "worksheet" and request.args.get("missing"):
+        row = j.rows.get(activity.id)
+        values = (row.data.get("values", {}) if row else {}) or {}
+        extra["missing"] = _missing(activity, values)
     return render_activity(
-        j.catalogue, activity, j, cv_panel=tutoring.cv_panel(current_actor(), activity)
+        j.catalogue, activity, j, cv_panel=tutoring.cv_panel(current_actor(), activity), **extra
     )
+
+
+def _missing(activity: Activity, values: dict[str, str]) -> list[Any]:
+    return [f.label for f in activity.fields if f.required and not values.get(f.id, "").strip()]
+
+
+def _number(raw: Any) -> int | None:
+    """A count a form names (the quiz attempts its page had seen); None if it names none (a
+    page from before); anything else is a 400."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        abort(400)
+    if value < 0 or value > 10**9:
+        abort(400)
+    return value
 
 
 def _work_on(activity_id: str, *kinds: str) -> tuple[learning.Journey, Activity]:
@@ -354,23 +392,26 @@ def done(activity_id: str) -> ResponseReturnValue:
 @bp.post("/activities/<activity_id>/quiz")
 @participant
 def quiz(activity_id: str) -> ResponseReturnValue:
+    """Grades her answers, then shows them on a page of its own (post, redirect, get): a
+    refresh never sends them again. Questions left blank: 400, nothing written."""
     j, activity = _work_on(activity_id, "quiz")
     answers = {q.id: request.form.getlist(q.id) for q in activity.questions}
     try:
         answers = QuizAnswersSchema().load({"answers": answers})["answers"]
     except ValidationError:
         abort(400)
-    result = learning.submit_quiz(j, activity, answers)
-    attempts = j.rows[activity.id].attempts or 1
-    return render_activity(
-        j.catalogue,
-        activity,
-        j,
-        attempt=attempts - 1,  # the order she answered in, so each comment sits by its option
-        result=result,
-        chosen={r.question_id: r.chosen for r in result.questions},
-        next_up=_next_in_course(j, activity),
-    )
+    attempt = _number(request.form.get("attempt"))
+    try:
+        learning.submit_quiz(j, activity, answers, attempt=attempt)
+    except learning.Unanswered as exc:
+        return render_activity(
+            j.catalogue,
+            activity,
+            j,
+            chosen={k: frozenset(v) for k, v in answers.items()},
+            unanswered=set(exc.question_ids),
+        ), 400
+    return redirect(url_for("learner.activity", activity_id=activity.id, checked=1), code=303)
 
 
 @bp.post("/activities/<activity_id>/reflection")
@@ -381,7 +422,13 @@ def reflection(activity_id: str) -> ResponseReturnValue:
         data = ReflectionSchema().load(request.form)
     except ValidationError as exc:
         return render_activity(j.catalogue, activity, j, errors=errors_of(exc)), 400
-    learning.save_reflection(j, activity, data["text"])
+    try:
+        learning.save_reflection(j, activity, data["text"], revision=data.get("revision"))
+    except learning.EmptyAnswer:
+        errors = {"text": _("Write your answer before saving. Nothing was saved.")}
+        return render_activity(j.catalogue, activity, j, errors=errors), 400
+    except learning.StaleSave:
+        return render_activity(j.catalogue, activity, j, stale={"text": data["text"]}), 409
     flash(_("Saved. Only you can see this answer."), "ok")
     return _after(j, activity)
 
@@ -389,7 +436,9 @@ def reflection(activity_id: str) -> ResponseReturnValue:
 @bp.post("/activities/<activity_id>/worksheet")
 @participant
 def worksheet(activity_id: str) -> ResponseReturnValue:
-    """Saves a worksheet: as JSON while she types (autosave), or as a form (Save / Submit)."""
+    """Saves a worksheet: as JSON while she types (autosave), or as a form (Save / Submit).
+    Every save names the revision it started from; an older one (an old form sent again) is
+    refused with 409 and the newer text stays. A form always ends in a redirect to the page."""
     j, activity = _work_on(activity_id, "worksheet")
     as_json = request.is_json
     if as_json:
@@ -399,27 +448,33 @@ def worksheet(activity_id: str) -> ResponseReturnValue:
             "values": {f.id: request.form.get(f.id, "") for f in activity.fields},
             "submit": request.form.get("action") == "submit",
         }
+        if request.form.get("revision") is not None:
+            body["revision"] = request.form.get("revision")
     # "Download as PDF" saves first, so the file holds what she has just typed.
     as_pdf = not as_json and request.form.get("action") == "pdf"
     try:
         data = WorksheetSchema().load(body)
     except ValidationError as exc:
         if as_json:
-            return jsonify(ok=False, errors=errors_of(exc)), 400
+            return jsonify(ok=False, reason="invalid", errors=errors_of(exc)), 400
         return render_activity(j.catalogue, activity, j, errors=errors_of(exc)), 400
-    complete = learning.save_worksheet(j, activity, data["values"], data["submit"])
+    try:
+        complete = learning.save_worksheet(
+            j, activity, data["values"], data["submit"], revision=data.get("revision")
+        )
+    except learning.StaleSave as exc:
+        if as_json:
+            return jsonify(ok=False, reason="stale", revision=exc.current), 409
+        return render_activity(j.catalogue, activity, j, stale=data["values"]), 409
+    revision = learning.revision_of(j, activity)
     if as_pdf:
         row = j.rows[activity.id]
         return _pdf_of(j, activity, dict(row.data.get("values", {})))
     if as_json:
-        return jsonify(ok=True, complete=complete)
+        return jsonify(ok=True, complete=complete, revision=revision)
     if data["submit"] and not complete:
-        missing = [
-            f.label
-            for f in activity.fields
-            if f.required and not data["values"].get(f.id, "").strip()
-        ]
-        return render_activity(j.catalogue, activity, j, missing=missing), 400
+        flash(_("Your answers are saved, but the worksheet is not submitted yet."), "error")
+        return redirect(url_for("learner.activity", activity_id=activity.id, missing=1), code=303)
     flash(_("Saved."), "ok")
     if data["submit"]:
         return _after(j, activity)

@@ -97,12 +97,17 @@ class WorksheetSchema(Schema):
         required=True,
     )
     submit = fields.Boolean(load_default=False)
+    # The revision of her work the page started from (learning.save_worksheet).
+    revision = fields.Integer(
+        load_default=None, allow_none=True, strict=False, validate=validate.Range(0, 10**9)
+    )
 
 
 class ReflectionSchema(FormSchema):
     text = fields.String(
         required=True, validate=validate.Length(max=10000, error=N_("This answer is too long."))
     )
+    revision = fields.Integer(load_default=None, validate=validate.Range(0, 10**9))
 
 
 class PlanOverrideSchema(FormSchema):

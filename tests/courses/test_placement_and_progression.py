@@ -13,7 +13,7 @@ from courses.authoring.errors import blocking
 from courses.authoring.tree import compile_tree
 from courses.catalogue import build_catalogue
 from courses.model import Activity, Catalogue, Option, Question, Text
-from courses.placement import invalid_answers, place
+from courses.placement import REQUIRED, invalid_answers, place
 from courses.progression import ActivityState
 
 CONTENT = Path(__file__).parent.parent / "data" / "content"
@@ -83,7 +83,13 @@ def test_invalid_answers_are_named(catalogue: Catalogue) -> None:
         "goal": "choose one option"
     }
     assert invalid_answers({"goal": ["nope"]}, rules) == {"goal": "unknown option"}
-    assert invalid_answers({"admin": ["yes"]}, rules) == {"admin": "unknown question"}
+    assert invalid_answers({"goal": ["job"], "admin": ["yes"]}, rules) == {
+        "admin": "unknown question"
+    }
+    # A required question left unanswered: an empty intake places nobody.
+    assert invalid_answers({}, rules) == {"goal": REQUIRED}
+    assert invalid_answers({"goal": []}, rules) == {"goal": REQUIRED}
+    assert invalid_answers({"has-business": ["no"]}, rules) == {"goal": REQUIRED}
 
 
 # --------------------------------------------------------------------------- progression

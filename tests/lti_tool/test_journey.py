@@ -128,14 +128,19 @@ def test_quiz_feedback_retry_and_pass(launcher: Launcher) -> None:
     wrong = post(
         launcher.client, "/activities/ls-check/quiz", {"q1": "b"}, token_from="/activities/ls-check"
     )
-    page = text(wrong)
+    # Post, redirect, get: the result is a page of its own, so a refresh sends nothing again.
+    assert wrong.status_code == 303
+    assert wrong.headers["Location"] == "/activities/ls-check?checked=1"
+    page = text(launcher.client.get(wrong.headers["Location"]))
     assert "Respondiste bien 0 de 1." in page and "No del todo: No." in page
+    assert text(launcher.client.get(wrong.headers["Location"])) == page  # a refresh
     right = text(
         post(
             launcher.client,
             "/activities/ls-check/quiz",
             {"q1": "a"},
             token_from="/activities/ls-check",
+            follow_redirects=True,
         )
     )
     assert "¡Muy bien! Aprobaste esta prueba." in right and "Correcto: ¡Bien!" in right
@@ -163,6 +168,7 @@ def test_quiz_options_keep_their_order_on_refresh_and_change_between_attempts(
             "/activities/ls-check/quiz",
             {"q1": "b"},
             token_from="/activities/ls-check",
+            follow_redirects=True,  # the result is a page of its own (post, redirect, get)
         )
     )
     # The result shows the order she answered in, her answer kept, its comment, and a new try
@@ -179,6 +185,7 @@ def test_quiz_options_keep_their_order_on_refresh_and_change_between_attempts(
             "/activities/ls-check/quiz",
             {"q1": "a"},
             token_from="/activities/ls-check",
+            follow_redirects=True,
         )
     )
     assert "Aprobaste" in right and _option_order(right) == second
@@ -206,7 +213,7 @@ def test_worksheet_autosave_submit_and_print(launcher: Launcher) -> None:
         json={"values": {"customers": "Vecinas del barrio"}},
         headers={"X-CSRFToken": token},
     )
-    assert saved.get_json() == {"ok": True, "complete": True}
+    assert saved.get_json() == {"ok": True, "complete": True, "revision": 1}
     assert "Vecinas del barrio" in text(launcher.client.get("/activities/ent-idea-bmc"))
     # Unknown fields or a posted score never get in.
     refused = launcher.client.post(
@@ -274,8 +281,13 @@ def test_submitting_an_incomplete_worksheet_says_what_is_missing(launcher: Launc
         {"customers": "", "action": "submit"},
         token_from="/activities/ent-idea-bmc",
     )
-    assert response.status_code == 400
-    assert "Para enviar, completa" in text(response) and "Tus clientes" in text(response)
+    # What she wrote is saved, and the page that says what is missing is a GET (a refresh
+    # never sends the form again).
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/activities/ent-idea-bmc?missing=1"
+    page = text(launcher.client.get(response.headers["Location"]))
+    assert "Para enviar, completa" in page and "Tus clientes" in page
+    assert "no está enviada" in page
 
 
 def test_every_text_offers_listening_only_when_the_browser_can_speak(launcher: Launcher) -> None:
