@@ -174,12 +174,15 @@ def test_a_required_workshop_holds_the_course_until_she_attends(catalogue: Catal
     assert not progression.course_complete(both, "ls", done(*rest))
 
 
-def test_score_counts_graded_activities(catalogue: Catalogue) -> None:
-    ids = catalogue.courses["ent-idea"].activity_ids  # intro (ungraded), bmc and check (graded)
-    assert progression.score_fraction(catalogue, ids, {}) == 0.0
-    assert progression.score_fraction(catalogue, ids, done("ent-idea-intro")) == 0.0
-    assert progression.score_fraction(catalogue, ids, done("ent-idea-bmc")) == 0.5
-    assert progression.score_fraction(catalogue, ids, done("ent-idea-bmc", "ent-idea-check")) == 1.0
+def test_steps_done_counts_what_her_plan_page_counts(catalogue: Catalogue) -> None:
+    ids = catalogue.courses["ent-idea"].activity_ids  # intro, bmc and check: all count
+    assert progression.steps_done(catalogue, ids, {}) == (0, 3)
+    assert progression.steps_done(catalogue, ids, done("ent-idea-intro")) == (1, 3)
+    assert progression.steps_done(catalogue, ids, done("ent-idea-bmc", "ent-idea-check")) == (2, 3)
+    assert progression.percent(2, 3) == 67 and progression.percent(0, 0) == 0
+    # The same count as her plan page's course line.
+    plan = progression.plan(catalogue, "entrepreneurship", ["ent-idea"], done("ent-idea-intro"))
+    assert (plan[0].done, plan[0].total) == (1, 3)
 
 
 def test_quiz_grading(catalogue: Catalogue) -> None:

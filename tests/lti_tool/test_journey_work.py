@@ -233,3 +233,33 @@ def test_after_passing_the_main_button_moves_her_on(launcher: Launcher) -> None:
     assert (
         '<a class="button secondary" href="/activities/ls-check">Intentar de nuevo</a>' in buttons
     )
+
+
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM = "https://lms.example.edu/api/lti/lineitems/1"
+
+
+def test_her_progress_reads_the_same_on_her_plan_in_the_grade_and_its_comment(
+    launcher: Launcher,
+) -> None:
+    """A plain graded link scores her whole plan: her page's percent, the score the LMS gets
+    and its comment are one figure (the share of her steps done)."""
+    from lti_tool.models import ScoreOutbox
+
+    launcher.launch("participant", **{AGS: {"scope": [SCORE], "lineitem": LINEITEM}})
+    intake(launcher.client)  # entrepreneurship basic: ls (5 steps), ent-idea (3), ent-online (1)
+    for lesson in ("ls-welcome", "ls-story"):
+        post(launcher.client, f"/activities/{lesson}/done", token_from=f"/activities/{lesson}")
+    post(
+        launcher.client, "/activities/ls-check/quiz", {"q1": "a"}, token_from="/activities/ls-check"
+    )
+    plan = text(launcher.client.get("/plan"))
+    shown = re.search(r'aria-valuenow="(\d+)"', plan)
+    assert shown is not None and shown.group(1) == "33"  # 3 of 9 steps
+    assert "33 %" in plan or "33%" in plan
+    db.session.expire_all()
+    score = db.session.scalar(select(ScoreOutbox).order_by(ScoreOutbox.id.desc()))
+    assert score is not None
+    assert (score.score_given, score.score_maximum) == (33.0, 100.0)
+    assert "3/9 (33 %)" in score.comment
