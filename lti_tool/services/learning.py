@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from courses import progression
 from courses.model import Activity, Catalogue
-from courses.placement import Placement, place
+from courses.placement import Placement, PlanChange, place, related_courses, replan
 from courses.progression import ActivityState, QuizResult
 from lti_tool.actor import Actor
 from lti_tool.models import ActivityProgress, Enrolment, WorkshopSession, db, utcnow
@@ -126,13 +126,20 @@ def enrol(
     demographics: Mapping[str, Any] | None,
 ) -> Enrolment:
     """Save the intake: her answers, her plan, and (only with consent) her demographics.
-    A second intake in the same course replaces the plan but keeps her progress."""
+    A second intake in the same course (the Back button, or she changed her answers) keeps her
+    plan as it is, with the courses staff added: only her answers change, and a different
+    suggestion is offered to her (`new_suggestion`), never applied silently."""
     assert actor.context_id is not None
-    version_id, placement = suggest(answers, choose_pathway)
     enrolment = enrolment_of(actor)
-    if enrolment is None:
-        enrolment = Enrolment(user_id=actor.user_id, context_id=actor.context_id)
-        db.session.add(enrolment)
+    if enrolment is not None:
+        enrolment.answers = {k: list(v) for k, v in answers.items()}
+        enrolment.updated_at = utcnow()
+        privacy.record_demographics(actor, demographics, why="participant-intake")
+        db.session.commit()
+        return enrolment
+    version_id, placement = suggest(answers, choose_pathway)
+    enrolment = Enrolment(user_id=actor.user_id, context_id=actor.context_id)
+    db.session.add(enrolment)
     enrolment.content_version_id = version_id
     enrolment.pathway_id = placement.pathway_id
     enrolment.level = placement.level
@@ -147,27 +154,64 @@ def enrol(
 
 
 class UnknownPathway(LookupError):
-    """Not a pathway of her content version."""
+    """Not a pathway (or level) of her content version."""
 
 
-def change_pathway(actor: Actor, pathway_id: str) -> Enrolment:
-    """She prefers another pathway: the rules still suggest the level and courses from her
-    intake answers. Her demographics are not touched."""
+def new_suggestion(actor: Actor) -> Placement | None:
+    """The pathway and level her current answers suggest, when they differ from her plan's."""
+    enrolment = enrolment_of(actor)
+    if enrolment is None:
+        return None
+    catalogue = content.catalogue(enrolment.content_version_id)
+    placement = place(enrolment.answers, catalogue)
+    if (placement.pathway_id, placement.level) == (enrolment.pathway_id, enrolment.level):
+        return None
+    return placement
+
+
+def _replan(enrolment: Enrolment, pathway_id: str, level: str | None) -> PlanChange:
+    catalogue = content.catalogue(enrolment.content_version_id)
+    pathway = catalogue.pathways.get(pathway_id)
+    if pathway is None or (level is not None and level not in {x.id for x in pathway.levels}):
+        raise UnknownPathway(pathway_id)
+    return replan(
+        enrolment.answers,
+        catalogue,
+        enrolment.pathway_id,
+        enrolment.level,
+        enrolment.course_ids,
+        pathway_id,
+        level,
+    )
+
+
+def plan_change(
+    actor: Actor, pathway_id: str, level: str | None = None
+) -> tuple[Journey, PlanChange]:
+    """What moving to this pathway (and level) would change, to show her first. Writes nothing."""
     enrolment = enrolment_of(actor)
     if enrolment is None:
         raise NotEnrolled
-    if pathway_id not in content.catalogue(enrolment.content_version_id).pathways:
-        raise UnknownPathway(pathway_id)
-    version_id, placement = suggest(enrolment.answers, pathway_id)
-    enrolment.content_version_id = version_id
-    enrolment.pathway_id = placement.pathway_id
-    enrolment.level = placement.level
-    enrolment.course_ids = list(placement.course_ids)
-    enrolment.placement_rule = placement.rule_id
+    return journey_of(enrolment), _replan(enrolment, pathway_id, level)
+
+
+def change_pathway(actor: Actor, pathway_id: str, level: str | None = None) -> PlanChange:
+    """She confirmed another pathway or level: the rules still choose the courses from her
+    intake answers (the level too, unless she chose it); courses staff added stay; her progress
+    and demographics are not touched. Her grade never goes down for it (grades.py)."""
+    enrolment = enrolment_of(actor)
+    if enrolment is None:
+        raise NotEnrolled
+    change = _replan(enrolment, pathway_id, level)
+    enrolment.pathway_id = change.placement.pathway_id
+    enrolment.level = change.placement.level
+    enrolment.course_ids = list(change.course_ids)
+    enrolment.placement_rule = change.placement.rule_id
     enrolment.placed_by = "participant"
     enrolment.updated_at = utcnow()
+    outbox.enqueue_progress(journey_of(enrolment).plan_state, comment_activity=None)
     db.session.commit()
-    return enrolment
+    return change
 
 
 def change_plan(enrolment: Enrolment, level: str, course_ids: list[str], by: str) -> None:
@@ -479,10 +523,22 @@ def workshop_calendar(
     return calendar.to_ical(), f"senda-{locale}-workshop-{session.id}.ics"
 
 
+class UnrelatedCourse(LookupError):
+    """A course of another pathway: a link never adds it to her plan."""
+
+
+def may_add_from_link(j: Journey, course_id: str) -> bool:
+    """A course outside her plan that she may add herself: one of her pathway's levels."""
+    return course_id in related_courses(j.catalogue, j.enrolment.pathway_id)
+
+
 def add_course_from_link(j: Journey, course_id: str) -> None:
-    """She opened a link to a course outside her plan and chose to add it."""
+    """She opened a link to a course outside her plan and chose to add it. A course of another
+    pathway is refused (UnrelatedCourse): her facilitator or a change of pathway decides that."""
     if course_id not in j.catalogue.courses or course_id in j.enrolment.course_ids:
         return
+    if not may_add_from_link(j, course_id):
+        raise UnrelatedCourse(course_id)
     change_plan(j.enrolment, j.enrolment.level, [*j.enrolment.course_ids, course_id], "link")
 
 

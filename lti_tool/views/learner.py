@@ -30,7 +30,7 @@ from marshmallow import ValidationError
 from courses import progression
 from courses.links import LinkTarget, TargetKind
 from courses.model import Activity, Catalogue
-from courses.placement import REQUIRED, invalid_answers
+from courses.placement import REQUIRED, invalid_answers, place
 from lti_tool.actor import Role
 from lti_tool.services import content, documents, learning, plan, privacy, tutoring
 from lti_tool.web.forms import (
@@ -79,9 +79,11 @@ def home() -> ResponseReturnValue:
     except learning.NotEnrolled:
         return redirect(url_for("learner.intake"))
     j, courses = page.journey, page.courses
-    placement = next(
-        (r for r in j.catalogue.placement.rules if r.id == j.enrolment.placement_rule), None
-    )
+    # Why: the rule and every adjustment her answers made (what she wants to learn, a business
+    # not yet formal), for her pathway and level as they are now.
+    placement = place(j.enrolment.answers, j.catalogue, j.enrolment.pathway_id, j.enrolment.level)
+    chose = placement.rule_id == "chosen"
+    pathway = j.catalogue.pathways[j.enrolment.pathway_id]
     return render_template(
         "learner/home.html",
         j=j,
@@ -93,9 +95,12 @@ def home() -> ResponseReturnValue:
         reminders=learning.reminders(page.sessions, datetime.now(UTC)),
         # Mentoring sessions (a reminder on every launch) and the schools.
         after=page.after,
-        pathway=j.catalogue.pathways[j.enrolment.pathway_id],
-        reason=placement.reason if placement else j.catalogue.placement.fallback.reason,
+        pathway=pathway,
+        reasons=placement.reasons[1:] if chose else placement.reasons,
+        chose=chose or j.enrolment.placed_by == "participant",
+        by_staff=j.enrolment.placed_by == "facilitator",
         other_pathways=[p for p in j.catalogue.pathway_ids if p != j.enrolment.pathway_id],
+        other_levels=[lv for lv in pathway.levels if lv.id != j.enrolment.level],
         started=bool(j.enrolment.last_activity_id),
         tutoring=page.tutoring,
     )
@@ -138,8 +143,29 @@ def intake() -> ResponseReturnValue:
             if chosen not in catalogue.pathways:
                 chosen = None
             learning.open_or_enrol(actor, answers, chosen, privacy.demographics_values(demo))
-            flash(_("Your plan is ready."), "ok")
-            return redirect(url_for("learner.home", placed=1))
+            if existing is None:
+                flash(_("Your plan is ready."), "ok")
+                return redirect(url_for("learner.home", placed=1))
+            # Sent again (the Back button, or new answers): her plan stays as it is.
+            suggestion = learning.new_suggestion(actor)
+            if suggestion is None:
+                flash(_("Your answers were saved. Your plan stays as it is."), "ok")
+                return redirect(url_for("learner.home"))
+            flash(
+                _(
+                    "Your answers were saved and your plan stays as it is. With these answers "
+                    "we would suggest another pathway or level: see what would change before "
+                    "you decide."
+                ),
+                "ok",
+            )
+            return redirect(
+                url_for(
+                    "learner.change_plan",
+                    pathway=suggestion.pathway_id,
+                    level=suggestion.level,
+                )
+            )
     return render_template(
         "learner/intake.html",
         questions=questions,
@@ -152,21 +178,61 @@ def intake() -> ResponseReturnValue:
     ), (400 if errors else 200)
 
 
-@bp.post("/pathway")
+@bp.get("/plan/change")
 @participant
-def choose_pathway() -> ResponseReturnValue:
-    """She prefers the other pathway: the rules still suggest the level and courses."""
+def change_plan() -> ResponseReturnValue:
+    """Before her pathway or level changes: what she would have, what stays, and a button."""
     try:
-        data = ChoosePathwaySchema().load(request.form)
+        data = ChoosePathwaySchema().load(request.args)
     except ValidationError:
         abort(400)
     try:
-        learning.change_pathway(current_actor(), data["pathway"])
+        j, change = learning.plan_change(current_actor(), data["pathway"], data.get("level"))
     except learning.NotEnrolled:
         return redirect(url_for("learner.intake"))
     except learning.UnknownPathway:
         abort(400)
-    flash(_("Your pathway was changed."), "ok")
+    pathway = j.catalogue.pathways[change.placement.pathway_id]
+    return render_template(
+        "learner/change_plan.html",
+        j=j,
+        change=change,
+        pathway=pathway,
+        level=pathway.level(change.placement.level),
+        same=(change.placement.pathway_id, change.placement.level)
+        == (j.enrolment.pathway_id, j.enrolment.level),
+    )
+
+
+@bp.post("/pathway")
+@participant
+def choose_pathway() -> ResponseReturnValue:
+    """She confirmed another pathway or level on the page that showed what changes. Without
+    the confirmation (an old button, a tap), nothing changes: she is shown that page."""
+    try:
+        data = ChoosePathwaySchema().load(request.form)
+    except ValidationError:
+        abort(400)
+    if not data.get("confirm"):
+        return redirect(
+            url_for("learner.change_plan", pathway=data["pathway"], level=data.get("level")),
+            code=303,
+        )
+    try:
+        change = learning.change_pathway(current_actor(), data["pathway"], data.get("level"))
+    except learning.NotEnrolled:
+        return redirect(url_for("learner.intake"))
+    except learning.UnknownPathway:
+        abort(400)
+    flash(
+        _(
+            "Your plan changed. Everything you already did is kept, and so are the courses your "
+            "facilitator added."
+        )
+        if change.kept
+        else _("Your plan changed. Everything you already did is kept."),
+        "ok",
+    )
     return redirect(url_for("learner.home"))
 
 
@@ -218,8 +284,14 @@ def course(course_id: str) -> ResponseReturnValue:
         other = j.catalogue.courses.get(course_id)
         if other is None:
             abort(404)
-        # A link her teacher placed opens a course outside her plan: ask before adding it.
-        return render_template("learner/course_outside_plan.html", course=other)
+        # A link her teacher placed opens a course outside her plan: ask before adding it, and
+        # only a course of her own pathway (another pathway's is for her facilitator to add).
+        return render_template(
+            "learner/course_outside_plan.html",
+            course=other,
+            may_add=learning.may_add_from_link(j, course_id),
+            j=j,
+        )
     return render_template(
         "learner/course.html",
         j=j,
@@ -237,7 +309,15 @@ def add_course(course_id: str) -> ResponseReturnValue:
         return redirect(url_for("learner.intake"))
     if course_id not in j.catalogue.courses:
         abort(404)
-    learning.add_course_from_link(j, course_id)
+    try:
+        learning.add_course_from_link(j, course_id)
+    except learning.UnrelatedCourse:
+        return render_template(
+            "learner/course_outside_plan.html",
+            course=j.catalogue.courses[course_id],
+            may_add=False,
+            j=j,
+        ), 400
     flash(_("The course was added to your plan."), "ok")
     return redirect(url_for("learner.course", course_id=course_id))
 

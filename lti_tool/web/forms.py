@@ -162,6 +162,8 @@ class ConfirmSchema(FormSchema):
 
 class ChoosePathwaySchema(FormSchema):
     pathway = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    level = fields.String(load_default=None, validate=validate.OneOf(("basic", "advanced")))
+    confirm = fields.Boolean(load_default=False)
 
 
 class FollowUpContactSchema(FormSchema):

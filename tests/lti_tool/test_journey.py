@@ -44,7 +44,14 @@ def test_intake_places_her_and_explains_why(launcher: Launcher) -> None:
 def test_she_can_choose_the_other_pathway(launcher: Launcher) -> None:
     launcher.launch("participant")
     intake(launcher.client, {"goal": "own-business", "has-business": "yes"})
-    post(launcher.client, "/pathway", {"pathway": "employment"})
+    # One tap changes nothing: it shows what would change.
+    tap = post(launcher.client, "/pathway", {"pathway": "employment"})
+    assert tap.status_code == 303 and tap.headers["Location"].startswith("/plan/change?")
+    assert db.session.scalar(select(Enrolment.pathway_id)) == "entrepreneurship"
+    page = text(launcher.client.get(tap.headers["Location"]))
+    assert "¿Cambiar mi plan?" in page and "Sí, cambiar mi plan" in page
+    post(launcher.client, "/pathway", {"pathway": "employment", "confirm": "true"})
+    db.session.expire_all()
     enrolment = db.session.scalar(select(Enrolment))
     assert enrolment is not None and enrolment.pathway_id == "employment"
     assert enrolment.placed_by == "participant"
@@ -323,7 +330,7 @@ def test_activities_outside_her_plan_are_not_found(launcher: Launcher) -> None:
     assert launcher.client.get("/activities/no-such-thing").status_code == 404
     # A course of the programme outside her plan is offered, never added by opening it.
     offer = launcher.client.get("/courses/emp-diag")
-    assert offer.status_code == 200 and "no es parte de tu plan" in text(offer)
+    assert offer.status_code == 200 and "pertenece a otra ruta" in text(offer)
     enrolment = db.session.scalar(select(Enrolment))
     assert enrolment is not None and "emp-diag" not in enrolment.course_ids
 
@@ -333,14 +340,15 @@ def test_a_course_link_outside_her_plan_adds_it_only_when_she_says_so(
 ) -> None:
     launcher.launch("participant")
     intake(launcher.client)
+    # A course of her pathway's other level.
     response = launcher.launch(
-        "participant", **{LTI + "custom": {"senda_target": "course:emp-diag"}}
+        "participant", **{LTI + "custom": {"senda_target": "course:ent-plan"}}
     )
-    assert response.headers["Location"] == "/courses/emp-diag"
-    assert "¿Quieres agregarlo?" in text(launcher.client.get("/courses/emp-diag"))
-    post(launcher.client, "/courses/emp-diag/add", token_from="/courses/emp-diag")
+    assert response.headers["Location"] == "/courses/ent-plan"
+    assert "¿Quieres agregarlo?" in text(launcher.client.get("/courses/ent-plan"))
+    post(launcher.client, "/courses/ent-plan/add", token_from="/courses/ent-plan")
     enrolment = db.session.scalar(select(Enrolment))
-    assert enrolment is not None and enrolment.course_ids[-1] == "emp-diag"
+    assert enrolment is not None and enrolment.course_ids[-1] == "ent-plan"
     assert enrolment.placed_by == "link"
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from lti_tool.models import ActivityProgress, db
+from lti_tool.models import ActivityProgress, Enrolment, ResourceLink, db
+from lti_tool.models.private import Demographics
+from lti_tool.services import learning
 from tests.conftest import row_counts
 from tests.support.journey import complete_course, csrf, intake, post
-from tests.support.lti import Launcher
+from tests.support.lti import LTI, Launcher
 
 
 def text(response: object) -> str:
@@ -263,3 +265,114 @@ def test_her_progress_reads_the_same_on_her_plan_in_the_grade_and_its_comment(
     assert score is not None
     assert (score.score_given, score.score_maximum) == (33.0, 100.0)
     assert "3/9 (33 %)" in score.comment
+
+
+# ------------------------------------------------------------- her plan never changes silently
+def enrolment() -> Enrolment:
+    db.session.expire_all()
+    found = db.session.scalar(select(Enrolment))
+    assert found is not None
+    return found
+
+
+def test_intake_sent_again_keeps_staff_added_courses_and_her_answers(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client, consent="true", region="araucania", migrant="yes")
+    placed = enrolment()
+    assert placed.course_ids == ["ls", "ent-idea", "ent-online"]
+    # Her facilitator adds a course.
+    learning.change_plan(placed, "basic", [*placed.course_ids, "ent-plan"], by="facilitator")
+    # The form, as the Back button shows it, keeps her optional answers checked.
+    form = text(launcher.client.get("/intake"))
+    assert re.search(r'name="migrant" value="yes" checked', form)
+    assert re.search(r'name="consent" value="true" checked', form)
+    # Sent again, the same answers: the plan stays, with the facilitator's course.
+    again = intake(launcher.client, consent="true", region="araucania", migrant="yes")
+    assert again.headers["Location"] == "/plan"
+    kept = enrolment()
+    assert kept.course_ids == ["ls", "ent-idea", "ent-online", "ent-plan"]
+    assert kept.placed_by == "facilitator"
+    assert "Tus respuestas se guardaron. Tu plan sigue igual." in text(launcher.client.get("/plan"))
+    stored = db.session.scalar(select(Demographics))
+    assert stored is not None and stored.migrant == "yes"
+    # New answers that suggest another pathway: saved, the plan unchanged, the change offered.
+    other = intake(launcher.client, {"goal": "job", "formal-work": "yes"})
+    assert other.headers["Location"].startswith("/plan/change?pathway=employment")
+    after = enrolment()
+    assert after.answers == {"goal": ["job"], "formal-work": ["yes"]}
+    assert (after.pathway_id, after.course_ids) == (
+        "entrepreneurship",
+        ["ls", "ent-idea", "ent-online", "ent-plan"],
+    )
+
+
+def test_a_change_of_pathway_or_level_asks_first_and_keeps_staff_courses(
+    launcher: Launcher,
+) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    placed = enrolment()
+    learning.change_plan(placed, "basic", [*placed.course_ids, "emp-diag"], by="facilitator")
+    before = row_counts()
+    page = launcher.client.get("/plan/change?pathway=entrepreneurship&level=advanced")
+    body = text(page)
+    assert page.status_code == 200
+    assert "Sí, cambiar mi plan" in body and "No, dejar mi plan como está" in body
+    assert "agregado por tu facilitadora, se mantiene" in body
+    assert row_counts() == before  # looking changes nothing
+    assert launcher.client.get("/plan/change?pathway=nope").status_code == 400
+    assert launcher.client.get("/plan/change?pathway=employment&level=expert").status_code == 400
+    post(
+        launcher.client,
+        "/pathway",
+        {"pathway": "entrepreneurship", "level": "advanced", "confirm": "true"},
+    )
+    changed = enrolment()
+    assert (changed.pathway_id, changed.level) == ("entrepreneurship", "advanced")
+    assert changed.course_ids == ["ls", "ent-plan", "emp-diag"]
+    assert changed.placed_by == "participant"
+    plan = text(launcher.client.get("/plan"))
+    assert "Tu plan cambió" in plan and "Elegiste esta ruta y este nivel tú misma." in plan
+
+
+def test_a_placed_course_link_does_not_add_an_unrelated_course(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)  # entrepreneurship
+    launcher.launch("participant", **{LTI + "custom": {"senda_target": "course:emp-diag"}})
+    page = text(launcher.client.get("/courses/emp-diag"))
+    assert "pertenece a otra ruta" in page and "Agregarlo a mi plan" not in page
+    before = row_counts()
+    refused = post(launcher.client, "/courses/emp-diag/add", token_from="/courses/emp-diag")
+    assert refused.status_code == 400
+    assert row_counts() == before
+    assert "emp-diag" not in enrolment().course_ids
+
+
+def test_an_override_never_lowers_her_lms_score(launcher: Launcher) -> None:
+    from lti_tool.models import ScoreOutbox
+    from lti_tool.services import grades
+
+    launcher.launch("participant", **{AGS: {"scope": [SCORE], "lineitem": LINEITEM}})
+    intake(launcher.client)  # ls (5 steps), ent-idea (3), ent-online (1)
+    complete_course("user-1", "ls")
+    db.session.expire_all()
+    earned = db.session.scalar(select(func.max(ScoreOutbox.score_given)))
+    assert earned == 56.0  # 5 of 9 steps
+    placed = enrolment()
+    # The facilitator adds two courses: 5 of 12 steps would be 42.
+    learning.change_plan(
+        placed, "basic", [*placed.course_ids, "ent-plan", "emp-diag"], "facilitator"
+    )
+    db.session.expire_all()
+    latest = db.session.scalar(select(ScoreOutbox).order_by(ScoreOutbox.id.desc()))
+    assert latest is not None and latest.score_given == 56.0
+    assert "5/12 (42 %)" in latest.comment  # the comment says where she is
+    # What a worker would send now, from committed progress: not lower either.
+    link = db.session.scalar(select(ResourceLink))
+    assert link is not None
+    fresh = grades.fresh_score(enrolment().user_id, link)
+    assert fresh is not None and fresh.given == 56.0
+    # She chooses another pathway herself (confirmed): not lower either.
+    post(launcher.client, "/pathway", {"pathway": "employment", "confirm": "true"})
+    db.session.expire_all()
+    assert min(s for s in db.session.scalars(select(ScoreOutbox.score_given))) >= 56.0
