@@ -114,9 +114,18 @@ def place(
 
 
 def related_courses(catalogue: Catalogue, pathway_id: str) -> frozenset[str]:
-    """The courses of every level of her pathway: the ones she may add from a link."""
+    """The courses of every level of her pathway."""
     pathway = catalogue.pathways[pathway_id]
     return frozenset(c for level in pathway.levels for c in level.course_ids)
+
+
+def link_may_add(catalogue: Catalogue, pathway_id: str, course_id: str) -> bool:
+    """Whether a link her teacher placed may add this course to her plan (when she says so):
+    a course of her pathway, or one of no pathway (the gender training); never a course of
+    another pathway, which her facilitator or a change of pathway decides."""
+    if course_id in related_courses(catalogue, pathway_id):
+        return True
+    return not any(course_id in related_courses(catalogue, p) for p in catalogue.pathway_ids)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from courses import progression
 from courses.model import Activity, Catalogue
-from courses.placement import Placement, PlanChange, place, related_courses, replan
+from courses.placement import Placement, PlanChange, link_may_add, place, replan
 from courses.progression import ActivityState, QuizResult
 from lti_tool.actor import Actor
 from lti_tool.models import ActivityProgress, Enrolment, WorkshopSession, db, utcnow
@@ -528,8 +528,8 @@ class UnrelatedCourse(LookupError):
 
 
 def may_add_from_link(j: Journey, course_id: str) -> bool:
-    """A course outside her plan that she may add herself: one of her pathway's levels."""
-    return course_id in related_courses(j.catalogue, j.enrolment.pathway_id)
+    """A course outside her plan that she may add herself (courses.placement.link_may_add)."""
+    return link_may_add(j.catalogue, j.enrolment.pathway_id, course_id)
 
 
 def add_course_from_link(j: Journey, course_id: str) -> None:

@@ -13,7 +13,7 @@ from courses.authoring.errors import blocking
 from courses.authoring.tree import compile_tree
 from courses.catalogue import build_catalogue
 from courses.model import Catalogue
-from courses.placement import place, related_courses, replan
+from courses.placement import link_may_add, place, related_courses, replan
 
 TEST_CONTENT = Path(__file__).parent.parent / "data" / "content"
 REAL_CONTENT = Path(__file__).parent.parent.parent / "content"
@@ -70,6 +70,9 @@ def test_placement_uses_what_she_wants_to_learn(catalogue: Catalogue) -> None:
 def test_a_link_may_add_only_a_course_of_her_pathway(catalogue: Catalogue) -> None:
     assert "ent-plan" in related_courses(catalogue, "entrepreneurship")
     assert "emp-diag" not in related_courses(catalogue, "entrepreneurship")
+    assert link_may_add(catalogue, "entrepreneurship", "ent-plan")
+    assert not link_may_add(catalogue, "entrepreneurship", "emp-diag")
+    assert link_may_add(catalogue, "entrepreneurship", "ts-lead")  # of no pathway
 
 
 def test_an_informal_business_gets_the_basics_of_formalising_first(real: Catalogue) -> None:
