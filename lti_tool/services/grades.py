@@ -201,7 +201,7 @@ def fresh_score(user_id: int, link: ResourceLink) -> LinkScore | None:
 def fresh_scores(
     wanted: Sequence[tuple[int, ResourceLink]],
 ) -> dict[tuple[int, int], LinkScore | None]:
-    """`fresh_score` of many (participant, link) pairs in two queries, keyed by (user id, link
+    """`fresh_score` of many (participant, link) pairs in three queries, keyed by (user id, link
     id): a worker's batch."""
     users = {user_id for user_id, _link in wanted}
     contexts = {link.context_id for _user, link in wanted if link.context_id is not None}
