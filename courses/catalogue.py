@@ -149,6 +149,7 @@ def _placement(data: Mapping[str, Any]) -> PlacementRules:
                 help=_text_or_none(q.get("help")),
                 choice=q["choice"],
                 options=tuple((o["id"], Text.of(o["text"])) for o in q["options"]),
+                required=bool(q.get("required", False)),
             )
             for q in data["questions"]
         ),

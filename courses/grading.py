@@ -1,9 +1,11 @@
 """The score an LMS link receives for her progress: pure, so it is the same in the outbox, in
 tests and on her page.
 
-- a link to a course: the share of the course's graded activities she completed (all its
-  non-optional ones if none is graded), out of the course's `score_maximum`;
-- a link to her pathway, or a plain link: the same share over all her courses, out of 100;
+- a link to a course: her progress in the course, the whole percent of its steps (non-optional
+  activities) she completed, out of the course's `score_maximum`;
+- a link to her pathway, or a plain link: the same over all her courses, out of 100;
+so the grade reads as her plan page does ("35 %" there is 35 of 100 here, and the comment says
+"7/20 (35 %)").
 - the intake and links to a course outside her plan or another pathway: no score.
 activityProgress is InProgress until the course or pathway is complete, then Completed.
 """
@@ -34,8 +36,12 @@ class LinkScore:
     def activity_progress(self) -> str:
         return "Completed" if self.completed else "InProgress"
 
+    @property
+    def percent(self) -> int:
+        return progression.percent(self.done, self.total)
+
     def comment(self, activity: Activity | None = None) -> str:
-        text = f"{self.label}: {self.done}/{self.total}"
+        text = f"{self.label}: {self.done}/{self.total} ({self.percent} %)"
         if activity is not None:
             text += f" · {activity.title.es}"
         return text[:1000]
@@ -67,7 +73,7 @@ def link_score(
     activity_ids = graded_activities(target, catalogue, pathway_id, course_ids)
     if activity_ids is None:
         return None
-    fraction = min(progression.score_fraction(catalogue, activity_ids, progress), 1.0)
+    done, total = progression.steps_done(catalogue, activity_ids, progress)
     if target.kind == TargetKind.COURSE:
         course = catalogue.courses[target.id]
         maximum = course.score_maximum
@@ -79,12 +85,11 @@ def link_score(
             progression.plan(catalogue, pathway_id, course_ids, progress)
         )
         label = catalogue.pathways[pathway_id].title.es
-    done = sum(1 for a in activity_ids if progression.is_done(a, progress))
     return LinkScore(
-        given=round(fraction * maximum, 4),
+        given=round(maximum * progression.percent(done, total) / 100, 4),
         maximum=maximum,
         completed=completed,
         done=done,
-        total=len(activity_ids),
+        total=total,
         label=label,
     )

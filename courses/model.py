@@ -212,6 +212,7 @@ class PlacementQuestion:
     help: Text | None
     choice: str  # single | multiple
     options: tuple[tuple[str, Text], ...]
+    required: bool = False  # the intake is refused until she answers it
 
 
 @dataclass(frozen=True)

@@ -127,23 +127,32 @@ def next_activity(
     return waiting
 
 
-def pathway_percent(courses: list[CourseProgress]) -> int:
-    total = sum(c.total for c in courses)
-    done = sum(c.done for c in courses)
+def percent(done: int, total: int) -> int:
+    """Her progress as she reads it, in the gradebook too: whole percent of steps done."""
     return round(100 * done / total) if total else 0
+
+
+def pathway_percent(courses: list[CourseProgress]) -> int:
+    return percent(sum(c.done for c in courses), sum(c.total for c in courses))
+
+
+def steps_done(
+    catalogue: Catalogue, activity_ids: Iterable[str], progress: Progress
+) -> tuple[int, int]:
+    """(done, total) of the steps that count (what `_required` counts: every non-optional
+    activity, required workshops included), exactly as her plan page counts them, so her page,
+    the LMS grade and its comment read the same."""
+    required = [
+        catalogue.activities[a]
+        for a in activity_ids
+        if a in catalogue.activities
+        and (catalogue.activities[a].required or not catalogue.activities[a].optional)
+    ]
+    return sum(1 for a in required if is_done(a.id, progress)), len(required)
 
 
 def pathway_complete(courses: list[CourseProgress]) -> bool:
     return bool(courses) and all(c.status == DONE for c in courses)
-
-
-def score_fraction(catalogue: Catalogue, activity_ids: Iterable[str], progress: Progress) -> float:
-    """The share of graded activities completed (all non-optional ones if none is graded)."""
-    activities = [catalogue.activities[a] for a in activity_ids if a in catalogue.activities]
-    graded = [a for a in activities if a.graded] or [a for a in activities if not a.optional]
-    if not graded:
-        return 0.0
-    return sum(1 for a in graded if is_done(a.id, progress)) / len(graded)
 
 
 @dataclass(frozen=True)

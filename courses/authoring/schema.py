@@ -293,6 +293,8 @@ class PlacementQuestionSchema(StrictSchema):
     options = fields.List(
         fields.Nested(ChoiceSchema), required=True, validate=validate.Length(min=2)
     )
+    # The intake is refused (with a message on the question) until she answers it.
+    required = fields.Boolean(load_default=False)
 
 
 class PlaceSchema(StrictSchema):

@@ -63,6 +63,10 @@ class ActivityProgress(db.Model):  # type: ignore[name-defined]
     # The activity's content fingerprint when she completed it (kept across version migrations
     # only if the activity did not change).
     fingerprint: Mapped[str] = mapped_column(String(32), default="")
+    # How many times what she wrote was saved: every save says which revision it started from,
+    # and one from an older revision (a refreshed old form, another window) is refused, so a
+    # stale save never overwrites newer text.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -8,7 +8,7 @@ receives is the domain's rule (`courses/grading.py`). A worker delivers them lat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -63,6 +63,40 @@ class PlanState:
     progress: Progress
 
 
+def _floors(wanted: Sequence[tuple[int, ResourceLink]]) -> dict[tuple[int, int], float]:
+    """For each (participant, link): the highest share of the maximum already queued or sent,
+    in one query, keyed by (user id, link id)."""
+    users = {user_id for user_id, _link in wanted}
+    links = {link.id for _user, link in wanted}
+    if not users or not links:
+        return {}
+    return {
+        (row.user_id, row.resource_link_id): float(row.best or 0.0)
+        for row in db.session.execute(
+            select(
+                ScoreOutbox.user_id,
+                ScoreOutbox.resource_link_id,
+                func.max(ScoreOutbox.score_given / ScoreOutbox.score_maximum).label("best"),
+            )
+            .where(
+                ScoreOutbox.user_id.in_(users),
+                ScoreOutbox.resource_link_id.in_(links),
+                ScoreOutbox.score_maximum > 0,
+            )
+            .group_by(ScoreOutbox.user_id, ScoreOutbox.resource_link_id)
+        )
+    }
+
+
+def never_lower(score: LinkScore, floor: float) -> LinkScore:
+    """Her grade never goes down: a change of plan (a facilitator's override, a pathway or
+    level she chose, a course added) makes more steps to do, and a lower share, but what she
+    earned stays in the gradebook until her progress passes it (`floor`: the best share of the
+    maximum already queued or sent). The comment still says where she is."""
+    given = round(floor * score.maximum, 4)
+    return replace(score, given=given) if given > score.given else score
+
+
 def enqueue_progress(state: PlanState, comment_activity: Activity | None) -> int:
     """Queue the scores this change causes; returns how many. Does not commit."""
     links = graded_links(state.context_id)
@@ -72,6 +106,7 @@ def enqueue_progress(state: PlanState, comment_activity: Activity | None) -> int
         select(Deployment.platform_id).where(Deployment.id == links[0].deployment_id)
     )
     assert platform_id is not None
+    floors = _floors([(state.user_id, link) for link in links])
     queued = 0
     for link in links:
         target = LinkTarget.parse(link.target)
@@ -84,6 +119,7 @@ def enqueue_progress(state: PlanState, comment_activity: Activity | None) -> int
         )
         if score is None:
             continue
+        score = never_lower(score, floors.get((state.user_id, link.id), 0.0))
         _upsert(
             platform_id=platform_id,
             link_id=link.id,
@@ -165,7 +201,7 @@ def fresh_score(user_id: int, link: ResourceLink) -> LinkScore | None:
 def fresh_scores(
     wanted: Sequence[tuple[int, ResourceLink]],
 ) -> dict[tuple[int, int], LinkScore | None]:
-    """`fresh_score` of many (participant, link) pairs in two queries, keyed by (user id, link
+    """`fresh_score` of many (participant, link) pairs in three queries, keyed by (user id, link
     id): a worker's batch."""
     users = {user_id for user_id, _link in wanted}
     contexts = {link.context_id for _user, link in wanted if link.context_id is not None}
@@ -208,7 +244,11 @@ def fresh_scores(
                 progress[found.id],
             )
         )
-    return result
+    floors = _floors(wanted)
+    return {
+        key: (never_lower(score, floors.get(key, 0.0)) if score is not None else None)
+        for key, score in result.items()
+    }
 
 
 # ---------------------------------------------------------------------- the grades page

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from courses import progression
 from courses.model import Activity, Catalogue
-from courses.placement import Placement, place
+from courses.placement import Placement, PlanChange, link_may_add, place, replan
 from courses.progression import ActivityState, QuizResult
 from lti_tool.actor import Actor
 from lti_tool.models import ActivityProgress, Enrolment, WorkshopSession, db, utcnow
@@ -126,13 +126,20 @@ def enrol(
     demographics: Mapping[str, Any] | None,
 ) -> Enrolment:
     """Save the intake: her answers, her plan, and (only with consent) her demographics.
-    A second intake in the same course replaces the plan but keeps her progress."""
+    A second intake in the same course (the Back button, or she changed her answers) keeps her
+    plan as it is, with the courses staff added: only her answers change, and a different
+    suggestion is offered to her (`new_suggestion`), never applied silently."""
     assert actor.context_id is not None
-    version_id, placement = suggest(answers, choose_pathway)
     enrolment = enrolment_of(actor)
-    if enrolment is None:
-        enrolment = Enrolment(user_id=actor.user_id, context_id=actor.context_id)
-        db.session.add(enrolment)
+    if enrolment is not None:
+        enrolment.answers = {k: list(v) for k, v in answers.items()}
+        enrolment.updated_at = utcnow()
+        privacy.record_demographics(actor, demographics, why="participant-intake")
+        db.session.commit()
+        return enrolment
+    version_id, placement = suggest(answers, choose_pathway)
+    enrolment = Enrolment(user_id=actor.user_id, context_id=actor.context_id)
+    db.session.add(enrolment)
     enrolment.content_version_id = version_id
     enrolment.pathway_id = placement.pathway_id
     enrolment.level = placement.level
@@ -147,27 +154,64 @@ def enrol(
 
 
 class UnknownPathway(LookupError):
-    """Not a pathway of her content version."""
+    """Not a pathway (or level) of her content version."""
 
 
-def change_pathway(actor: Actor, pathway_id: str) -> Enrolment:
-    """She prefers another pathway: the rules still suggest the level and courses from her
-    intake answers. Her demographics are not touched."""
+def new_suggestion(actor: Actor) -> Placement | None:
+    """The pathway and level her current answers suggest, when they differ from her plan's."""
+    enrolment = enrolment_of(actor)
+    if enrolment is None:
+        return None
+    catalogue = content.catalogue(enrolment.content_version_id)
+    placement = place(enrolment.answers, catalogue)
+    if (placement.pathway_id, placement.level) == (enrolment.pathway_id, enrolment.level):
+        return None
+    return placement
+
+
+def _replan(enrolment: Enrolment, pathway_id: str, level: str | None) -> PlanChange:
+    catalogue = content.catalogue(enrolment.content_version_id)
+    pathway = catalogue.pathways.get(pathway_id)
+    if pathway is None or (level is not None and level not in {x.id for x in pathway.levels}):
+        raise UnknownPathway(pathway_id)
+    return replan(
+        enrolment.answers,
+        catalogue,
+        enrolment.pathway_id,
+        enrolment.level,
+        enrolment.course_ids,
+        pathway_id,
+        level,
+    )
+
+
+def plan_change(
+    actor: Actor, pathway_id: str, level: str | None = None
+) -> tuple[Journey, PlanChange]:
+    """What moving to this pathway (and level) would change, to show her first. Writes nothing."""
     enrolment = enrolment_of(actor)
     if enrolment is None:
         raise NotEnrolled
-    if pathway_id not in content.catalogue(enrolment.content_version_id).pathways:
-        raise UnknownPathway(pathway_id)
-    version_id, placement = suggest(enrolment.answers, pathway_id)
-    enrolment.content_version_id = version_id
-    enrolment.pathway_id = placement.pathway_id
-    enrolment.level = placement.level
-    enrolment.course_ids = list(placement.course_ids)
-    enrolment.placement_rule = placement.rule_id
+    return journey_of(enrolment), _replan(enrolment, pathway_id, level)
+
+
+def change_pathway(actor: Actor, pathway_id: str, level: str | None = None) -> PlanChange:
+    """She confirmed another pathway or level: the rules still choose the courses from her
+    intake answers (the level too, unless she chose it); courses staff added stay; her progress
+    and demographics are not touched. Her grade never goes down for it (grades.py)."""
+    enrolment = enrolment_of(actor)
+    if enrolment is None:
+        raise NotEnrolled
+    change = _replan(enrolment, pathway_id, level)
+    enrolment.pathway_id = change.placement.pathway_id
+    enrolment.level = change.placement.level
+    enrolment.course_ids = list(change.course_ids)
+    enrolment.placement_rule = change.placement.rule_id
     enrolment.placed_by = "participant"
     enrolment.updated_at = utcnow()
+    outbox.enqueue_progress(journey_of(enrolment).plan_state, comment_activity=None)
     db.session.commit()
-    return enrolment
+    return change
 
 
 def change_plan(enrolment: Enrolment, level: str, course_ids: list[str], by: str) -> None:
@@ -260,11 +304,66 @@ def mark_viewed(j: Journey, activity: Activity) -> None:
     _finish(j, activity, changed)
 
 
-def submit_quiz(j: Journey, activity: Activity, answers: Mapping[str, list[str]]) -> QuizResult:
+class Unanswered(ValueError):
+    """A quiz sent with questions left blank: nothing is graded or written."""
+
+    def __init__(self, question_ids: list[str]) -> None:
+        super().__init__(", ".join(question_ids))
+        self.question_ids = question_ids
+
+
+class EmptyAnswer(ValueError):
+    """A reflection sent empty: nothing is written and the step stays as it was."""
+
+
+class StaleSave(Exception):
+    """A save that started from an older revision of what she wrote (an old form sent again by
+    a refresh or the Back button, or another window): refused, the newer text is kept."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"stale save, current revision {current}")
+        self.current = current
+
+
+def _check_revision(row: ActivityProgress, revision: int | None) -> None:
+    """A save names the revision it started from; one older than the stored one is stale.
+    None: a caller that holds no revision (the services' own callers, an older page)."""
+    if revision is not None and revision < (row.revision or 0):
+        raise StaleSave(row.revision or 0)
+
+
+def revision_of(j: Journey, activity: Activity) -> int:
+    """The revision a page shows, for its next save to name."""
+    row = j.rows.get(activity.id)
+    return (row.revision or 0) if row else 0
+
+
+def submit_quiz(
+    j: Journey,
+    activity: Activity,
+    answers: Mapping[str, list[str]],
+    attempt: int | None = None,
+) -> QuizResult:
+    """Grade her answers and keep her best score. Every question must be answered (else
+    Unanswered, nothing written). `attempt` is how many attempts the page she answered on had
+    seen: the same answers sent again from an older page (a refresh, the Back button) are not
+    a new attempt and change nothing."""
+    blank = [q.id for q in activity.questions if not answers.get(q.id)]
+    if blank:
+        raise Unanswered(blank)
     result = progression.grade_quiz(activity, answers)
+    mine = {k: sorted(v) for k, v in answers.items()}
+    row = j.rows.get(activity.id)
+    if (
+        row is not None
+        and attempt is not None
+        and attempt < (row.attempts or 0)
+        and {k: sorted(v) for k, v in (row.data or {}).get("answers", {}).items()} == mine
+    ):
+        return result
     row = _row(j, activity)
     row.attempts = (row.attempts or 0) + 1
-    row.data = {"answers": {k: list(v) for k, v in answers.items()}, "last_score": result.score}
+    row.data = {"answers": mine, "last_score": result.score}
     row.score = max(row.score or 0.0, result.score)
     row.updated_at = utcnow()
     j.progress[activity.id] = ActivityState(row.completed, row.score)
@@ -274,13 +373,31 @@ def submit_quiz(j: Journey, activity: Activity, answers: Mapping[str, list[str]]
     return result
 
 
-def save_worksheet(j: Journey, activity: Activity, values: Mapping[str, str], submit: bool) -> bool:
-    """Save what she typed (autosave or submit). Returns True when the worksheet is complete."""
+def last_quiz_result(j: Journey, activity: Activity) -> QuizResult | None:
+    """Her last attempt, graded again from what was stored (the page after a submit)."""
+    row = j.rows.get(activity.id)
+    answers = (row.data or {}).get("answers") if row else None
+    if not answers:
+        return None
+    return progression.grade_quiz(activity, answers)
+
+
+def save_worksheet(
+    j: Journey,
+    activity: Activity,
+    values: Mapping[str, str],
+    submit: bool,
+    revision: int | None = None,
+) -> bool:
+    """Save what she typed (autosave or submit). Returns True when the worksheet is complete.
+    A save from an older `revision` raises StaleSave and writes nothing."""
     row = _row(j, activity)
+    _check_revision(row, revision)
     allowed = {f.id for f in activity.fields}
     saved = dict(row.data.get("values", {}))
     saved.update({k: v[:5000] for k, v in values.items() if k in allowed})
     row.data = {**row.data, "values": saved}
+    row.revision = (row.revision or 0) + 1
     row.updated_at = utcnow()
     complete = progression.worksheet_complete(activity, saved)
     changed = False
@@ -290,11 +407,19 @@ def save_worksheet(j: Journey, activity: Activity, values: Mapping[str, str], su
     return complete
 
 
-def save_reflection(j: Journey, activity: Activity, text: str) -> None:
+def save_reflection(j: Journey, activity: Activity, text: str, revision: int | None = None) -> None:
+    """Save her answer and complete the step. Empty text raises EmptyAnswer and a save from an
+    older `revision` StaleSave; neither writes anything."""
+    if not text.strip():
+        raise EmptyAnswer(activity.id)
+    existing = j.rows.get(activity.id)
+    if existing is not None:
+        _check_revision(existing, revision)
     row = _row(j, activity)
     row.data = {"text": text[:10000]}
+    row.revision = (row.revision or 0) + 1
     row.updated_at = utcnow()
-    changed = bool(text.strip()) and _complete(j, activity, row)
+    changed = _complete(j, activity, row)
     _finish(j, activity, changed)
 
 
@@ -398,10 +523,22 @@ def workshop_calendar(
     return calendar.to_ical(), f"senda-{locale}-workshop-{session.id}.ics"
 
 
+class UnrelatedCourse(LookupError):
+    """A course of another pathway: a link never adds it to her plan."""
+
+
+def may_add_from_link(j: Journey, course_id: str) -> bool:
+    """A course outside her plan that she may add herself (courses.placement.link_may_add)."""
+    return link_may_add(j.catalogue, j.enrolment.pathway_id, course_id)
+
+
 def add_course_from_link(j: Journey, course_id: str) -> None:
-    """She opened a link to a course outside her plan and chose to add it."""
+    """She opened a link to a course outside her plan and chose to add it. A course of another
+    pathway is refused (UnrelatedCourse): her facilitator or a change of pathway decides that."""
     if course_id not in j.catalogue.courses or course_id in j.enrolment.course_ids:
         return
+    if not may_add_from_link(j, course_id):
+        raise UnrelatedCourse(course_id)
     change_plan(j.enrolment, j.enrolment.level, [*j.enrolment.course_ids, course_id], "link")
 
 

@@ -30,7 +30,7 @@ from marshmallow import ValidationError
 from courses import progression
 from courses.links import LinkTarget, TargetKind
 from courses.model import Activity, Catalogue
-from courses.placement import invalid_answers
+from courses.placement import REQUIRED, invalid_answers, place
 from lti_tool.actor import Role
 from lti_tool.services import content, documents, learning, plan, privacy, tutoring
 from lti_tool.web.forms import (
@@ -79,9 +79,11 @@ def home() -> ResponseReturnValue:
     except learning.NotEnrolled:
         return redirect(url_for("learner.intake"))
     j, courses = page.journey, page.courses
-    placement = next(
-        (r for r in j.catalogue.placement.rules if r.id == j.enrolment.placement_rule), None
-    )
+    # Why: the rule and every adjustment her answers made (what she wants to learn, a business
+    # not yet formal), for her pathway and level as they are now.
+    placement = place(j.enrolment.answers, j.catalogue, j.enrolment.pathway_id, j.enrolment.level)
+    chose = placement.rule_id == "chosen"
+    pathway = j.catalogue.pathways[j.enrolment.pathway_id]
     return render_template(
         "learner/home.html",
         j=j,
@@ -93,9 +95,12 @@ def home() -> ResponseReturnValue:
         reminders=learning.reminders(page.sessions, datetime.now(UTC)),
         # Mentoring sessions (a reminder on every launch) and the schools.
         after=page.after,
-        pathway=j.catalogue.pathways[j.enrolment.pathway_id],
-        reason=placement.reason if placement else j.catalogue.placement.fallback.reason,
+        pathway=pathway,
+        reasons=placement.reasons[1:] if chose else placement.reasons,
+        chose=chose or j.enrolment.placed_by == "participant",
+        by_staff=j.enrolment.placed_by == "facilitator",
         other_pathways=[p for p in j.catalogue.pathway_ids if p != j.enrolment.pathway_id],
+        other_levels=[lv for lv in pathway.levels if lv.id != j.enrolment.level],
         started=bool(j.enrolment.last_activity_id),
         tutoring=page.tutoring,
     )
@@ -138,8 +143,29 @@ def intake() -> ResponseReturnValue:
             if chosen not in catalogue.pathways:
                 chosen = None
             learning.open_or_enrol(actor, answers, chosen, privacy.demographics_values(demo))
-            flash(_("Your plan is ready."), "ok")
-            return redirect(url_for("learner.home", placed=1))
+            if existing is None:
+                flash(_("Your plan is ready."), "ok")
+                return redirect(url_for("learner.home", placed=1))
+            # Sent again (the Back button, or new answers): her plan stays as it is.
+            suggestion = learning.new_suggestion(actor)
+            if suggestion is None:
+                flash(_("Your answers were saved. Your plan stays as it is."), "ok")
+                return redirect(url_for("learner.home"))
+            flash(
+                _(
+                    "Your answers were saved and your plan stays as it is. With these answers "
+                    "we would suggest another pathway or level: see what would change before "
+                    "you decide."
+                ),
+                "ok",
+            )
+            return redirect(
+                url_for(
+                    "learner.change_plan",
+                    pathway=suggestion.pathway_id,
+                    level=suggestion.level,
+                )
+            )
     return render_template(
         "learner/intake.html",
         questions=questions,
@@ -148,24 +174,65 @@ def intake() -> ResponseReturnValue:
         regions=REGIONS,
         demo=demo,
         stored=stored,
+        required_problem=REQUIRED,
     ), (400 if errors else 200)
+
+
+@bp.get("/plan/change")
+@participant
+def change_plan() -> ResponseReturnValue:
+    """Before her pathway or level changes: what she would have, what stays, and a button."""
+    try:
+        data = ChoosePathwaySchema().load(request.args)
+    except ValidationError:
+        abort(400)
+    try:
+        j, change = learning.plan_change(current_actor(), data["pathway"], data.get("level"))
+    except learning.NotEnrolled:
+        return redirect(url_for("learner.intake"))
+    except learning.UnknownPathway:
+        abort(400)
+    pathway = j.catalogue.pathways[change.placement.pathway_id]
+    return render_template(
+        "learner/change_plan.html",
+        j=j,
+        change=change,
+        pathway=pathway,
+        level=pathway.level(change.placement.level),
+        same=(change.placement.pathway_id, change.placement.level)
+        == (j.enrolment.pathway_id, j.enrolment.level),
+    )
 
 
 @bp.post("/pathway")
 @participant
 def choose_pathway() -> ResponseReturnValue:
-    """She prefers the other pathway: the rules still suggest the level and courses."""
+    """She confirmed another pathway or level on the page that showed what changes. Without
+    the confirmation (an old button, a tap), nothing changes: she is shown that page."""
     try:
         data = ChoosePathwaySchema().load(request.form)
     except ValidationError:
         abort(400)
+    if not data.get("confirm"):
+        return redirect(
+            url_for("learner.change_plan", pathway=data["pathway"], level=data.get("level")),
+            code=303,
+        )
     try:
-        learning.change_pathway(current_actor(), data["pathway"])
+        change = learning.change_pathway(current_actor(), data["pathway"], data.get("level"))
     except learning.NotEnrolled:
         return redirect(url_for("learner.intake"))
     except learning.UnknownPathway:
         abort(400)
-    flash(_("Your pathway was changed."), "ok")
+    flash(
+        _(
+            "Your plan changed. Everything you already did is kept, and so are the courses your "
+            "facilitator added."
+        )
+        if change.kept
+        else _("Your plan changed. Everything you already did is kept."),
+        "ok",
+    )
     return redirect(url_for("learner.home"))
 
 
@@ -217,8 +284,14 @@ def course(course_id: str) -> ResponseReturnValue:
         other = j.catalogue.courses.get(course_id)
         if other is None:
             abort(404)
-        # A link her teacher placed opens a course outside her plan: ask before adding it.
-        return render_template("learner/course_outside_plan.html", course=other)
+        # A link her teacher placed opens a course outside her plan: ask before adding it, and
+        # only a course of her own pathway (another pathway's is for her facilitator to add).
+        return render_template(
+            "learner/course_outside_plan.html",
+            course=other,
+            may_add=learning.may_add_from_link(j, course_id),
+            j=j,
+        )
     return render_template(
         "learner/course.html",
         j=j,
@@ -236,7 +309,15 @@ def add_course(course_id: str) -> ResponseReturnValue:
         return redirect(url_for("learner.intake"))
     if course_id not in j.catalogue.courses:
         abort(404)
-    learning.add_course_from_link(j, course_id)
+    try:
+        learning.add_course_from_link(j, course_id)
+    except learning.UnrelatedCourse:
+        return render_template(
+            "learner/course_outside_plan.html",
+            course=j.catalogue.courses[course_id],
+            may_add=False,
+            j=j,
+        ), 400
     flash(_("The course was added to your plan."), "ok")
     return redirect(url_for("learner.course", course_id=course_id))
 
@@ -293,13 +374,50 @@ def render_activity(
 @bp.get("/activities/<activity_id>")
 @participant
 def activity(activity_id: str) -> ResponseReturnValue:
+    """An activity of her plan. After a quiz's submit (`?checked=1`) her last attempt is shown
+    with its feedback; after a worksheet submitted with blanks (`?missing=1`), what is missing.
+    Both are read from what was saved, so a refresh shows the same and sends nothing."""
     j = _journey()
     if j is None:
         return redirect(url_for("learner.intake"))
     activity = _activity_or_404(j, activity_id)
+    extra: dict[str, Any] = {}
+    if activity.kind == "quiz" and request.args.get("checked"):
+        result = learning.last_quiz_result(j, activity)
+        if result is not None:
+            attempts = j.rows[activity.id].attempts or 1
+            extra.update(
+                # The order she answered in, so each comment sits by its option.
+                attempt=attempts - 1,
+                result=result,
+                chosen={r.question_id: r.chosen for r in result.questions},
+                next_up=_next_in_course(j, activity),
+            )
+    if activity.kind == "worksheet" and request.args.get("missing"):
+        row = j.rows.get(activity.id)
+        values = (row.data.get("values", {}) if row else {}) or {}
+        extra["missing"] = _missing(activity, values)
     return render_activity(
-        j.catalogue, activity, j, cv_panel=tutoring.cv_panel(current_actor(), activity)
+        j.catalogue, activity, j, cv_panel=tutoring.cv_panel(current_actor(), activity), **extra
     )
+
+
+def _missing(activity: Activity, values: dict[str, str]) -> list[Any]:
+    return [f.label for f in activity.fields if f.required and not values.get(f.id, "").strip()]
+
+
+def _number(raw: Any) -> int | None:
+    """A count a form names (the quiz attempts its page had seen); None if it names none (a
+    page from before); anything else is a 400."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        abort(400)
+    if value < 0 or value > 10**9:
+        abort(400)
+    return value
 
 
 def _work_on(activity_id: str, *kinds: str) -> tuple[learning.Journey, Activity]:
@@ -354,23 +472,26 @@ def done(activity_id: str) -> ResponseReturnValue:
 @bp.post("/activities/<activity_id>/quiz")
 @participant
 def quiz(activity_id: str) -> ResponseReturnValue:
+    """Grades her answers, then shows them on a page of its own (post, redirect, get): a
+    refresh never sends them again. Questions left blank: 400, nothing written."""
     j, activity = _work_on(activity_id, "quiz")
     answers = {q.id: request.form.getlist(q.id) for q in activity.questions}
     try:
         answers = QuizAnswersSchema().load({"answers": answers})["answers"]
     except ValidationError:
         abort(400)
-    result = learning.submit_quiz(j, activity, answers)
-    attempts = j.rows[activity.id].attempts or 1
-    return render_activity(
-        j.catalogue,
-        activity,
-        j,
-        attempt=attempts - 1,  # the order she answered in, so each comment sits by its option
-        result=result,
-        chosen={r.question_id: r.chosen for r in result.questions},
-        next_up=_next_in_course(j, activity),
-    )
+    attempt = _number(request.form.get("attempt"))
+    try:
+        learning.submit_quiz(j, activity, answers, attempt=attempt)
+    except learning.Unanswered as exc:
+        return render_activity(
+            j.catalogue,
+            activity,
+            j,
+            chosen={k: frozenset(v) for k, v in answers.items()},
+            unanswered=set(exc.question_ids),
+        ), 400
+    return redirect(url_for("learner.activity", activity_id=activity.id, checked=1), code=303)
 
 
 @bp.post("/activities/<activity_id>/reflection")
@@ -381,7 +502,13 @@ def reflection(activity_id: str) -> ResponseReturnValue:
         data = ReflectionSchema().load(request.form)
     except ValidationError as exc:
         return render_activity(j.catalogue, activity, j, errors=errors_of(exc)), 400
-    learning.save_reflection(j, activity, data["text"])
+    try:
+        learning.save_reflection(j, activity, data["text"], revision=data.get("revision"))
+    except learning.EmptyAnswer:
+        errors = {"text": _("Write your answer before saving. Nothing was saved.")}
+        return render_activity(j.catalogue, activity, j, errors=errors), 400
+    except learning.StaleSave:
+        return render_activity(j.catalogue, activity, j, stale={"text": data["text"]}), 409
     flash(_("Saved. Only you can see this answer."), "ok")
     return _after(j, activity)
 
@@ -389,7 +516,9 @@ def reflection(activity_id: str) -> ResponseReturnValue:
 @bp.post("/activities/<activity_id>/worksheet")
 @participant
 def worksheet(activity_id: str) -> ResponseReturnValue:
-    """Saves a worksheet: as JSON while she types (autosave), or as a form (Save / Submit)."""
+    """Saves a worksheet: as JSON while she types (autosave), or as a form (Save / Submit).
+    Every save names the revision it started from; an older one (an old form sent again) is
+    refused with 409 and the newer text stays. A form always ends in a redirect to the page."""
     j, activity = _work_on(activity_id, "worksheet")
     as_json = request.is_json
     if as_json:
@@ -399,27 +528,33 @@ def worksheet(activity_id: str) -> ResponseReturnValue:
             "values": {f.id: request.form.get(f.id, "") for f in activity.fields},
             "submit": request.form.get("action") == "submit",
         }
+        if request.form.get("revision") is not None:
+            body["revision"] = request.form.get("revision")
     # "Download as PDF" saves first, so the file holds what she has just typed.
     as_pdf = not as_json and request.form.get("action") == "pdf"
     try:
         data = WorksheetSchema().load(body)
     except ValidationError as exc:
         if as_json:
-            return jsonify(ok=False, errors=errors_of(exc)), 400
+            return jsonify(ok=False, reason="invalid", errors=errors_of(exc)), 400
         return render_activity(j.catalogue, activity, j, errors=errors_of(exc)), 400
-    complete = learning.save_worksheet(j, activity, data["values"], data["submit"])
+    try:
+        complete = learning.save_worksheet(
+            j, activity, data["values"], data["submit"], revision=data.get("revision")
+        )
+    except learning.StaleSave as exc:
+        if as_json:
+            return jsonify(ok=False, reason="stale", revision=exc.current), 409
+        return render_activity(j.catalogue, activity, j, stale=data["values"]), 409
+    revision = learning.revision_of(j, activity)
     if as_pdf:
         row = j.rows[activity.id]
         return _pdf_of(j, activity, dict(row.data.get("values", {})))
     if as_json:
-        return jsonify(ok=True, complete=complete)
+        return jsonify(ok=True, complete=complete, revision=revision)
     if data["submit"] and not complete:
-        missing = [
-            f.label
-            for f in activity.fields
-            if f.required and not data["values"].get(f.id, "").strip()
-        ]
-        return render_activity(j.catalogue, activity, j, missing=missing), 400
+        flash(_("Your answers are saved, but the worksheet is not submitted yet."), "error")
+        return redirect(url_for("learner.activity", activity_id=activity.id, missing=1), code=303)
     flash(_("Saved."), "ok")
     if data["submit"]:
         return _after(j, activity)

@@ -97,12 +97,17 @@ class WorksheetSchema(Schema):
         required=True,
     )
     submit = fields.Boolean(load_default=False)
+    # The revision of her work the page started from (learning.save_worksheet).
+    revision = fields.Integer(
+        load_default=None, allow_none=True, strict=False, validate=validate.Range(0, 10**9)
+    )
 
 
 class ReflectionSchema(FormSchema):
     text = fields.String(
         required=True, validate=validate.Length(max=10000, error=N_("This answer is too long."))
     )
+    revision = fields.Integer(load_default=None, validate=validate.Range(0, 10**9))
 
 
 class PlanOverrideSchema(FormSchema):
@@ -157,6 +162,8 @@ class ConfirmSchema(FormSchema):
 
 class ChoosePathwaySchema(FormSchema):
     pathway = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    level = fields.String(load_default=None, validate=validate.OneOf(("basic", "advanced")))
+    confirm = fields.Boolean(load_default=False)
 
 
 class FollowUpContactSchema(FormSchema):

@@ -13,7 +13,7 @@ from courses.authoring.errors import blocking
 from courses.authoring.tree import compile_tree
 from courses.catalogue import build_catalogue
 from courses.model import Activity, Catalogue, Option, Question, Text
-from courses.placement import invalid_answers, place
+from courses.placement import REQUIRED, invalid_answers, place
 from courses.progression import ActivityState
 
 CONTENT = Path(__file__).parent.parent / "data" / "content"
@@ -83,7 +83,13 @@ def test_invalid_answers_are_named(catalogue: Catalogue) -> None:
         "goal": "choose one option"
     }
     assert invalid_answers({"goal": ["nope"]}, rules) == {"goal": "unknown option"}
-    assert invalid_answers({"admin": ["yes"]}, rules) == {"admin": "unknown question"}
+    assert invalid_answers({"goal": ["job"], "admin": ["yes"]}, rules) == {
+        "admin": "unknown question"
+    }
+    # A required question left unanswered: an empty intake places nobody.
+    assert invalid_answers({}, rules) == {"goal": REQUIRED}
+    assert invalid_answers({"goal": []}, rules) == {"goal": REQUIRED}
+    assert invalid_answers({"has-business": ["no"]}, rules) == {"goal": REQUIRED}
 
 
 # --------------------------------------------------------------------------- progression
@@ -168,12 +174,15 @@ def test_a_required_workshop_holds_the_course_until_she_attends(catalogue: Catal
     assert not progression.course_complete(both, "ls", done(*rest))
 
 
-def test_score_counts_graded_activities(catalogue: Catalogue) -> None:
-    ids = catalogue.courses["ent-idea"].activity_ids  # intro (ungraded), bmc and check (graded)
-    assert progression.score_fraction(catalogue, ids, {}) == 0.0
-    assert progression.score_fraction(catalogue, ids, done("ent-idea-intro")) == 0.0
-    assert progression.score_fraction(catalogue, ids, done("ent-idea-bmc")) == 0.5
-    assert progression.score_fraction(catalogue, ids, done("ent-idea-bmc", "ent-idea-check")) == 1.0
+def test_steps_done_counts_what_her_plan_page_counts(catalogue: Catalogue) -> None:
+    ids = catalogue.courses["ent-idea"].activity_ids  # intro, bmc and check: all count
+    assert progression.steps_done(catalogue, ids, {}) == (0, 3)
+    assert progression.steps_done(catalogue, ids, done("ent-idea-intro")) == (1, 3)
+    assert progression.steps_done(catalogue, ids, done("ent-idea-bmc", "ent-idea-check")) == (2, 3)
+    assert progression.percent(2, 3) == 67 and progression.percent(0, 0) == 0
+    # The same count as her plan page's course line.
+    plan = progression.plan(catalogue, "entrepreneurship", ["ent-idea"], done("ent-idea-intro"))
+    assert (plan[0].done, plan[0].total) == (1, 3)
 
 
 def test_quiz_grading(catalogue: Catalogue) -> None:

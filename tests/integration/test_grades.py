@@ -105,14 +105,15 @@ def test_a_participants_progress_arrives_in_the_gradebook(app: Flask, lms: Lms) 
 
     scores = lms_rows(lms, DemoScore)
     assert [(s.user_id, s.score_given, s.score_maximum) for s in scores] == [
-        ("u-carmen", 0.0, 100.0),  # a lesson is done, the graded quiz not yet
-        ("u-carmen", 100.0, 100.0),  # the only graded activity of the test course
+        ("u-carmen", 20.0, 100.0),  # 1 of the course's 5 steps: her page reads 20 %
+        ("u-carmen", 40.0, 100.0),  # and the quiz: 2 of 5, 40 %
     ]
     assert [(s.activity_progress, s.grading_progress) for s in scores] == [
         ("InProgress", "FullyGraded"),
         ("InProgress", "FullyGraded"),  # the workshop and others are still to do
     ]
     assert "Bienvenida" in scores[0].comment and "Prueba" in scores[1].comment
+    assert "2/5 (40 %)" in scores[1].comment
     assert scores[0].timestamp < scores[1].timestamp
     assert (
         db.session.scalar(select(ScoreOutbox.status).order_by(ScoreOutbox.id.desc())) == "delivered"

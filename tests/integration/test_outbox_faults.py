@@ -156,7 +156,8 @@ def test_lms_down_then_recovering_delivers_every_change_once_in_order(
         assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
     # The latest value of everyone is in the gradebook.
     latest = lms.latest()
-    assert latest[("learner-0", "1")].score_given == pytest.approx(100.0)  # its one graded quiz
+    # 4 of the course's 5 steps, as her course page reads it (the workshop is left).
+    assert latest[("learner-0", "1")].score_given == pytest.approx(80.0)
 
 
 def test_worker_killed_between_send_and_commit_loses_and_doubles_nothing(
@@ -194,8 +195,8 @@ def test_a_newer_change_waits_for_the_one_in_flight(
     assert worker.deliver(first) == "delivered"
     drain()
     # Both went out, in order; the first already carried her committed progress (sent at that
-    # moment, not as queued), and the LMS ends with 100.
-    assert [a.score_given for a in lms.accepted] == [100.0, 100.0]
+    # moment, not as queued), and the LMS ends with 2 of the course's 5 steps.
+    assert [a.score_given for a in lms.accepted] == [40.0, 40.0]
     stamps = [a.timestamp for a in lms.accepted]
     assert stamps == sorted(stamps) and len(set(stamps)) == 2
 
@@ -326,18 +327,18 @@ def test_gradebook_never_keeps_a_wrong_score_when_two_activities_finish_at_once(
     app: Flask, lms: FlakyLms, course: dict[str, int]
 ) -> None:
     """Two requests complete the course's last two activities at the same moment: each computed
-    its score without the other's progress (50 %), and the later one overwrote the waiting
-    score. The score is computed again from committed progress when it is sent."""
+    its score without the other's progress (3 of 5 steps), and the later one overwrote the
+    waiting score. The score is computed again from committed progress when it is sent."""
     j = participant(course, lms, 1)
     progress(j, "ls-welcome", "ls-story")
     drain()
     # Both requests loaded her journey before either saved.
     one = learning.journey_of(j.enrolment)
     other = learning.journey_of(j.enrolment)
-    progress(one, "ls-check")  # the graded quiz: the course's score becomes 100
-    progress(other, "ls-strengths")  # stale: computes 0 and overwrites the waiting score
+    progress(one, "ls-check")  # 3 of 5 steps, then 4 with the other's
+    progress(other, "ls-strengths")  # stale: computes 3 of 5 and overwrites the waiting score
     drain()
-    assert lms.latest()[("learner-1", "1")].score_given == 100.0
+    assert lms.latest()[("learner-1", "1")].score_given == 80.0
 
 
 def test_a_slow_lms_never_receives_a_score_twice(

@@ -44,7 +44,14 @@ def test_intake_places_her_and_explains_why(launcher: Launcher) -> None:
 def test_she_can_choose_the_other_pathway(launcher: Launcher) -> None:
     launcher.launch("participant")
     intake(launcher.client, {"goal": "own-business", "has-business": "yes"})
-    post(launcher.client, "/pathway", {"pathway": "employment"})
+    # One tap changes nothing: it shows what would change.
+    tap = post(launcher.client, "/pathway", {"pathway": "employment"})
+    assert tap.status_code == 303 and tap.headers["Location"].startswith("/plan/change?")
+    assert db.session.scalar(select(Enrolment.pathway_id)) == "entrepreneurship"
+    page = text(launcher.client.get(tap.headers["Location"]))
+    assert "¿Cambiar mi plan?" in page and "Sí, cambiar mi plan" in page
+    post(launcher.client, "/pathway", {"pathway": "employment", "confirm": "true"})
+    db.session.expire_all()
     enrolment = db.session.scalar(select(Enrolment))
     assert enrolment is not None and enrolment.pathway_id == "employment"
     assert enrolment.placed_by == "participant"
@@ -128,14 +135,19 @@ def test_quiz_feedback_retry_and_pass(launcher: Launcher) -> None:
     wrong = post(
         launcher.client, "/activities/ls-check/quiz", {"q1": "b"}, token_from="/activities/ls-check"
     )
-    page = text(wrong)
+    # Post, redirect, get: the result is a page of its own, so a refresh sends nothing again.
+    assert wrong.status_code == 303
+    assert wrong.headers["Location"] == "/activities/ls-check?checked=1"
+    page = text(launcher.client.get(wrong.headers["Location"]))
     assert "Respondiste bien 0 de 1." in page and "No del todo: No." in page
+    assert text(launcher.client.get(wrong.headers["Location"])) == page  # a refresh
     right = text(
         post(
             launcher.client,
             "/activities/ls-check/quiz",
             {"q1": "a"},
             token_from="/activities/ls-check",
+            follow_redirects=True,
         )
     )
     assert "¡Muy bien! Aprobaste esta prueba." in right and "Correcto: ¡Bien!" in right
@@ -163,6 +175,7 @@ def test_quiz_options_keep_their_order_on_refresh_and_change_between_attempts(
             "/activities/ls-check/quiz",
             {"q1": "b"},
             token_from="/activities/ls-check",
+            follow_redirects=True,  # the result is a page of its own (post, redirect, get)
         )
     )
     # The result shows the order she answered in, her answer kept, its comment, and a new try
@@ -179,6 +192,7 @@ def test_quiz_options_keep_their_order_on_refresh_and_change_between_attempts(
             "/activities/ls-check/quiz",
             {"q1": "a"},
             token_from="/activities/ls-check",
+            follow_redirects=True,
         )
     )
     assert "Aprobaste" in right and _option_order(right) == second
@@ -206,7 +220,7 @@ def test_worksheet_autosave_submit_and_print(launcher: Launcher) -> None:
         json={"values": {"customers": "Vecinas del barrio"}},
         headers={"X-CSRFToken": token},
     )
-    assert saved.get_json() == {"ok": True, "complete": True}
+    assert saved.get_json() == {"ok": True, "complete": True, "revision": 1}
     assert "Vecinas del barrio" in text(launcher.client.get("/activities/ent-idea-bmc"))
     # Unknown fields or a posted score never get in.
     refused = launcher.client.post(
@@ -274,8 +288,13 @@ def test_submitting_an_incomplete_worksheet_says_what_is_missing(launcher: Launc
         {"customers": "", "action": "submit"},
         token_from="/activities/ent-idea-bmc",
     )
-    assert response.status_code == 400
-    assert "Para enviar, completa" in text(response) and "Tus clientes" in text(response)
+    # What she wrote is saved, and the page that says what is missing is a GET (a refresh
+    # never sends the form again).
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/activities/ent-idea-bmc?missing=1"
+    page = text(launcher.client.get(response.headers["Location"]))
+    assert "Para enviar, completa" in page and "Tus clientes" in page
+    assert "no está enviada" in page
 
 
 def test_every_text_offers_listening_only_when_the_browser_can_speak(launcher: Launcher) -> None:
@@ -311,7 +330,7 @@ def test_activities_outside_her_plan_are_not_found(launcher: Launcher) -> None:
     assert launcher.client.get("/activities/no-such-thing").status_code == 404
     # A course of the programme outside her plan is offered, never added by opening it.
     offer = launcher.client.get("/courses/emp-diag")
-    assert offer.status_code == 200 and "no es parte de tu plan" in text(offer)
+    assert offer.status_code == 200 and "pertenece a otra ruta" in text(offer)
     enrolment = db.session.scalar(select(Enrolment))
     assert enrolment is not None and "emp-diag" not in enrolment.course_ids
 
@@ -321,14 +340,15 @@ def test_a_course_link_outside_her_plan_adds_it_only_when_she_says_so(
 ) -> None:
     launcher.launch("participant")
     intake(launcher.client)
+    # A course of her pathway's other level.
     response = launcher.launch(
-        "participant", **{LTI + "custom": {"senda_target": "course:emp-diag"}}
+        "participant", **{LTI + "custom": {"senda_target": "course:ent-plan"}}
     )
-    assert response.headers["Location"] == "/courses/emp-diag"
-    assert "¿Quieres agregarlo?" in text(launcher.client.get("/courses/emp-diag"))
-    post(launcher.client, "/courses/emp-diag/add", token_from="/courses/emp-diag")
+    assert response.headers["Location"] == "/courses/ent-plan"
+    assert "¿Quieres agregarlo?" in text(launcher.client.get("/courses/ent-plan"))
+    post(launcher.client, "/courses/ent-plan/add", token_from="/courses/ent-plan")
     enrolment = db.session.scalar(select(Enrolment))
-    assert enrolment is not None and enrolment.course_ids[-1] == "emp-diag"
+    assert enrolment is not None and enrolment.course_ids[-1] == "ent-plan"
     assert enrolment.placed_by == "link"
 
 
