@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -277,36 +278,43 @@ def test_nginx_in_an_lms_iframe_chromium_keeps_the_partitioned_cookie(production
     """As the browser sees them: Chromium opens the LMS's course page (another site), which
     launches Senda through nginx in an iframe; the session cookie is stored SameSite=None,
     Secure and partitioned under the LMS's site, and it comes back on her next page."""
-    from playwright.sync_api import sync_playwright
 
-    https = production.nginx.https
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                f"--host-resolver-rules=MAP {stack.HOST} 127.0.0.1",
-            ],
-        )
-        try:
-            context = browser.new_context(ignore_https_errors=True)
-            page = context.new_page()
-            page.goto(f"{production.issuer}/course?tool={https}&sub=u1")
-            frame = page.frame_locator('iframe[name="tool"]')
-            frame.locator("main").wait_for(timeout=30_000)
-            tool = next(f for f in page.frames if f.url.startswith(https))
-            assert urlsplit(tool.url).path == "/plan"
-            cookies = [c for c in context.cookies(https) if c["name"] == "senda_session"]
-            assert len(cookies) == 1
-            cookie = cookies[0]
-            assert cookie["sameSite"] == "None"
-            assert cookie["secure"] is True
-            assert cookie["httpOnly"] is True
-            assert cookie.get("partitionKey", "").startswith("http://127.0.0.1")
-            # Her next page inside the frame: the cookie came back, she is still herself.
-            response = tool.goto(https + "/plan")
-            assert response is not None and response.status == 200
-            assert "Participante" in tool.content()
-        finally:
-            browser.close()
+    # Playwright's sync API refuses a thread where an asyncio loop runs (the browser tests' own
+    # Playwright, earlier in the same pytest process): this browser gets a thread of its own.
+    def in_chromium() -> None:
+        from playwright.sync_api import sync_playwright
+
+        https = production.nginx.https
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    f"--host-resolver-rules=MAP {stack.HOST} 127.0.0.1",
+                ],
+            )
+            try:
+                context = browser.new_context(ignore_https_errors=True)
+                page = context.new_page()
+                page.goto(f"{production.issuer}/course?tool={https}&sub=u1")
+                frame = page.frame_locator('iframe[name="tool"]')
+                frame.locator("main").wait_for(timeout=30_000)
+                tool = next(f for f in page.frames if f.url.startswith(https))
+                assert urlsplit(tool.url).path == "/plan"
+                cookies = [c for c in context.cookies(https) if c["name"] == "senda_session"]
+                assert len(cookies) == 1
+                cookie = cookies[0]
+                assert cookie["sameSite"] == "None"
+                assert cookie["secure"] is True
+                assert cookie["httpOnly"] is True
+                assert cookie.get("partitionKey", "").startswith("http://127.0.0.1")
+                # Her next page inside the frame: the cookie came back, she is still herself.
+                response = tool.goto(https + "/plan")
+                assert response is not None and response.status == 200
+                assert "Participante" in tool.content()
+            finally:
+                browser.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(in_chromium).result(timeout=120)
