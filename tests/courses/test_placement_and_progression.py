@@ -156,6 +156,22 @@ def test_quiz_grading(catalogue: Catalogue) -> None:
     assert not progression.grade_quiz(quiz, {}).passed
 
 
+def test_quiz_pass_mark_below_100_counts_right_answers(catalogue: Catalogue) -> None:
+    """Three questions, pass mark 67 (as the real content's checks): two right passes, one
+    right does not, none right does not."""
+    quiz = catalogue.activities["ent-idea-check"]
+    assert quiz.pass_mark == 67 and len(quiz.questions) == 3
+    every = progression.grade_quiz(quiz, {"q1": ["a"], "q2": ["a"], "q3": ["a"]})
+    assert every.passed and every.score == 1.0
+    two = progression.grade_quiz(quiz, {"q1": ["a"], "q2": ["b"], "q3": ["a"]})
+    assert two.passed and two.score == pytest.approx(2 / 3)
+    assert [q.correct for q in two.questions] == [True, False, True]
+    one = progression.grade_quiz(quiz, {"q1": ["a"], "q2": ["b"], "q3": ["b"]})
+    assert not one.passed and one.score == pytest.approx(1 / 3)
+    none = progression.grade_quiz(quiz, {"q1": ["b"], "q2": ["b"], "q3": ["b"]})
+    assert not none.passed and none.score == 0.0
+
+
 def test_worksheet_completion_needs_required_fields(catalogue: Catalogue) -> None:
     sheet = catalogue.activities["ent-idea-bmc"]
     assert not progression.worksheet_complete(sheet, {"offer": "pan"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy import text as sql
@@ -141,6 +142,43 @@ def test_quiz_feedback_retry_and_pass(launcher: Launcher) -> None:
         select(ActivityProgress).where(ActivityProgress.activity_id == "ls-check")
     )
     assert row is not None and row.completed and row.attempts == 2 and row.score == 1.0
+
+
+def test_a_quiz_with_a_pass_mark_of_67_passes_two_of_three_and_fails_one(
+    launcher: Launcher,
+) -> None:
+    """The real content's checks have three questions and a pass mark of 67, 70 or 75: one
+    right answer of three is not a pass (the check stays open, no score moves), two are."""
+    launcher.launch("participant")
+    intake(launcher.client)
+    complete_course("user-1", "ls")
+
+    def answer(**answers: str) -> str:
+        return text(
+            post(
+                launcher.client,
+                "/activities/ent-idea-check/quiz",
+                answers,
+                token_from="/activities/ent-idea-check",
+            )
+        )
+
+    def check_row() -> ActivityProgress | None:
+        db.session.expire_all()
+        return db.session.scalar(
+            select(ActivityProgress).where(ActivityProgress.activity_id == "ent-idea-check")
+        )
+
+    one = answer(q1="a", q2="b", q3="b")
+    assert "Respondiste bien 1 de 3." in one and "Aprobaste" not in one
+    assert "Lee los comentarios" in one
+    row = check_row()
+    assert row is not None and not row.completed and row.score == pytest.approx(1 / 3)
+
+    two = answer(q1="a", q2="a", q3="b")
+    assert "Respondiste bien 2 de 3." in two and "¡Muy bien! Aprobaste esta prueba." in two
+    row = check_row()
+    assert row is not None and row.completed and row.score == pytest.approx(2 / 3)
 
 
 def test_reflection_is_private_and_saved(launcher: Launcher) -> None:
