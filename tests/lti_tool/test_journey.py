@@ -220,7 +220,29 @@ def test_worksheet_autosave_submit_and_print(launcher: Launcher) -> None:
     )
     assert submitted.status_code == 302
     printable = text(launcher.client.get("/activities/ent-idea-bmc/print"))
-    assert ("Pan amasado" in printable and "Guardar como PDF" in printable) or "PDF" in printable
+    # Each field's heading is followed by her answer to it, not a placeholder.
+    printed = dict(
+        re.findall(r'<h2>([^<]+)</h2>\s*<p class="pre">([^<]*)</p>', printable, flags=re.S)
+    )
+    assert printed == {"Tus clientes": "Vecinas", "Tu propuesta": "Pan amasado"}
+    assert "—" not in printable
+
+
+def test_worksheet_print_marks_only_the_fields_she_left_empty(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    complete_course("user-1", "ls")
+    post(
+        launcher.client,
+        "/activities/ent-idea-bmc/worksheet",
+        {"customers": "Vecinas de la población\nque trabajan", "offer": ""},
+        token_from="/activities/ent-idea-bmc",
+    )
+    printable = text(launcher.client.get("/activities/ent-idea-bmc/print"))
+    printed = dict(
+        re.findall(r'<h2>([^<]+)</h2>\s*<p class="pre">([^<]*)</p>', printable, flags=re.S)
+    )
+    assert printed == {"Tus clientes": "Vecinas de la población\nque trabajan", "Tu propuesta": "—"}
 
 
 def test_worksheet_needs_a_csrf_token(launcher: Launcher) -> None:
