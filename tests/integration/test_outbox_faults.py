@@ -193,6 +193,30 @@ def test_lms_down_then_recovering_delivers_every_change_once_in_order(
     assert lms.token_requests == 2 + 1 + 1
 
 
+def test_a_pending_score_takes_the_newer_progress_and_the_lms_receives_it_once(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    """Progress 0, then 100 before the worker runs: the one waiting score holds 100 and the
+    time of the newer progress; the LMS receives exactly that, once."""
+    j = participant(course, lms, 1)
+    progress(j, "ls-welcome")  # 0: the course's graded quiz is not done
+    [waiting] = delivered_scores()
+    assert waiting.score_given == 0.0
+    first_event = waiting.event_at
+    progress(j, "ls-check")  # 100, before any delivery
+    db.session.expire_all()
+    [waiting] = delivered_scores()
+    assert waiting.score_given == 100.0 and waiting.activity_progress == "InProgress"
+    assert waiting.event_at > first_event
+    assert "Check" in waiting.comment or "Prueba" in waiting.comment
+    newer_event = waiting.event_at.isoformat(timespec="milliseconds")
+    drain()
+    assert lms.history() == {("learner-1", "1"): [100.0]}
+    assert [(r.score_given, r.timestamp, r.status) for r in lms.received] == [
+        (100.0, newer_event, 200)
+    ]
+
+
 def test_worker_killed_between_send_and_commit_loses_and_doubles_nothing(
     app: Flask, lms: FlakyLms, course: dict[str, int]
 ) -> None:
