@@ -28,8 +28,9 @@ from lti_tool.models import (
     db,
     utcnow,
 )
-from lti_tool.services import learning, roster
+from lti_tool.services import grades, learning, roster
 from lti_tool.services.cohort import CourseScope
+from lti_tool.services.errors import ScoreNotFound
 from tests.conftest import override_settings
 from tests.factories import (
     CourseFactory,
@@ -553,3 +554,39 @@ def test_token_endpoint_faults_delay_scores_and_never_send_without_a_token(
     assert lms.token_requests == 4
     assert lms.history() == {(f"learner-{n}", "1"): [100.0] for n in range(3)}
     assert [r.status for r in lms.received] == [200, 200, 200]
+
+
+def test_outbox_commands_count_exactly_and_the_facilitators_retry_is_scoped(
+    app: Flask, lms: FlakyLms, course: dict[str, int]
+) -> None:
+    """What the `outbox` commands and the facilitator's retry button rely on: a claim takes the
+    batch size asked for, counts are per status, the parked list is bounded, and a facilitator
+    retries only her own course's parked scores."""
+    for n in range(4):
+        progress(participant(course, lms, n), "ls-check")
+    assert len(worker.claim(3)) == 3  # the batch asked for, not the configured one
+    db.session.execute(update(ScoreOutbox).values(locked_until=None, claim=None))
+    lms.fail(SCORES, "400", "400")
+    drain()
+    assert grades.status_counts() == {"delivered": 2, "parked": 2}
+    assert len(grades.parked(limit=1)) == 1 and len(grades.parked()) == 2
+    parked_ids = grades.parked_ids()
+    assert len(parked_ids) == 2
+
+    mine = Actor(0, course["platform"], 1, course["context"], course["link"], Role.FACILITATOR, "")
+    other_course = CourseFactory(deployment_id=course["deployment"])
+    stranger = Actor(0, course["platform"], 1, other_course.id, None, Role.FACILITATOR, "")
+    with pytest.raises(ScoreNotFound):
+        grades.retry(parked_ids[0], stranger)  # another course's score: not found
+    delivered = db.session.scalar(select(ScoreOutbox.id).where(ScoreOutbox.status == "delivered"))
+    assert delivered is not None and grades.retry(delivered, mine) is False  # not parked
+    assert grades.retry(parked_ids[0], mine) is True
+    row = db.session.get(ScoreOutbox, parked_ids[0])
+    assert row is not None and (row.status, row.attempts) == ("pending", 0)
+    assert grades.status_counts() == {"delivered": 2, "parked": 1, "pending": 1}
+
+
+def test_backoff_without_retry_after_stays_within_its_bounds(app: Flask) -> None:
+    override_settings(app, outbox={"backoff_base_seconds": 0.2, "backoff_max_seconds": 1.0})
+    assert all(0.1 <= worker.backoff(1) <= 0.2 for _ in range(20))
+    assert worker.backoff(1, retry_after=0.0) <= 0.2
