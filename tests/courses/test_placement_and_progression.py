@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,35 @@ def test_next_activity_is_the_first_unfinished_and_skips_waiting_workshops(
     plan = progression.plan(catalogue, "entrepreneurship", courses, progress)
     next_up = progression.next_activity(catalogue, plan, progress)
     assert next_up is not None and next_up.id == "ls-workshop"  # only the workshop is left
+
+
+def test_a_workshop_waits_and_the_step_after_it_comes_first(catalogue: Catalogue) -> None:
+    """A workshop in the middle of a course waits for its session: the next step is the activity
+    after it, in the same course, not the next course; the workshop is next only when nothing
+    else is left."""
+    ls = catalogue.courses["ls"]
+    reordered = replace(
+        ls,
+        modules=(
+            replace(ls.modules[0], activity_ids=("ls-welcome", "ls-workshop", "ls-story")),
+            replace(ls.modules[1], activity_ids=("ls-strengths", "ls-check")),
+        ),
+    )
+    shuffled = replace(catalogue, courses={**catalogue.courses, "ls": reordered})
+    courses = ["ls", "ent-idea"]
+    progress = done("ls-welcome")
+    plan = progression.plan(shuffled, "entrepreneurship", courses, progress)
+    next_up = progression.next_activity(shuffled, plan, progress)
+    assert next_up is not None and next_up.id == "ls-story"
+    progress = done("ls-welcome", "ls-story", "ls-strengths", "ls-check")
+    plan = progression.plan(shuffled, "entrepreneurship", courses, progress)
+    next_up = progression.next_activity(shuffled, plan, progress)
+    assert next_up is not None and next_up.id == "ls-workshop"
+    assert progression.next_activity(shuffled, [], {}) is None
+
+
+def test_pathway_percent_of_nothing_is_zero() -> None:
+    assert progression.pathway_percent([]) == 0
 
 
 def test_course_and_pathway_completion_and_percent(catalogue: Catalogue) -> None:
