@@ -200,6 +200,10 @@ def test_quiz_pass_mark_below_100_counts_right_answers(catalogue: Catalogue) -> 
     assert not one.passed and one.score == pytest.approx(1 / 3)
     none = progression.grade_quiz(quiz, {"q1": ["b"], "q2": ["b"], "q3": ["b"]})
     assert not none.passed and none.score == 0.0
+    # Her percent is whole and exact: one of three is 33 %, short of a pass mark of 34.
+    at_34 = replace(quiz, pass_mark=34)
+    assert not progression.grade_quiz(at_34, {"q1": ["a"], "q2": ["b"], "q3": ["b"]}).passed
+    assert progression.grade_quiz(replace(quiz, pass_mark=33), {"q1": ["a"]}).passed
 
 
 def test_worksheet_completion_needs_required_fields(catalogue: Catalogue) -> None:

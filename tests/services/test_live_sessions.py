@@ -68,3 +68,23 @@ def test_a_deactivated_platform_ends_its_sessions(app: Flask, imported: int) -> 
     assert not launches.session_is_current(
         person.id, person.platform_id, course.id, Role.PARTICIPANT, long_ago
     )
+
+
+def test_a_session_is_read_for_her_alone_in_her_own_course(app: Flask, imported: int) -> None:
+    """Another person of the same platform, a member of another course, does not lend her a
+    role in this one."""
+    course = CourseFactory()
+    her = member(course, Role.PARTICIPANT)
+    other_course = CourseFactory(deployment_id=course.deployment_id)
+    someone = member(other_course, Role.PARTICIPANT)
+    launches.forget_live_sessions()
+    long_ago = time.time() - 3600
+    assert launches.session_is_current(
+        her.id, her.platform_id, course.id, Role.PARTICIPANT, long_ago
+    )
+    assert not launches.session_is_current(
+        someone.id, someone.platform_id, course.id, Role.PARTICIPANT, long_ago
+    )
+    assert launches.session_is_current(
+        someone.id, someone.platform_id, other_course.id, Role.PARTICIPANT, long_ago
+    )
