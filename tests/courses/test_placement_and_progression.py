@@ -151,6 +151,11 @@ def test_a_workshop_waits_and_the_step_after_it_comes_first(catalogue: Catalogue
     next_up = progression.next_activity(shuffled, plan, progress)
     assert next_up is not None and next_up.id == "ls-workshop"
     assert progression.next_activity(shuffled, [], {}) is None
+    # A finished first course: the next step is in the course after it.
+    every = done(*catalogue.courses["ls"].activity_ids)
+    plan = progression.plan(catalogue, "entrepreneurship", courses, every)
+    next_up = progression.next_activity(catalogue, plan, every)
+    assert next_up is not None and next_up.id == "ent-idea-intro"
 
 
 def test_pathway_percent_of_nothing_is_zero() -> None:
