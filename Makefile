@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lint typecheck validate bench translations clean browser nginx worker audit load soak
+.PHONY: run test install lint typecheck validate bench translations clean browser nginx worker audit load soak mutate
 
 # ---------------------------------------------------------------- install
 $(BIN)/python:
@@ -73,6 +73,16 @@ COVERAGE_FLOOR ?= 88
 test: install browser nginx lint typecheck validate audit
 	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
+# Mutation testing (README, "Tests"): mutmut breaks the domain and the grade and launch paths one
+# change at a time and runs, for each mutant, the fast tests that reach the changed function
+# (config: [tool.mutmut] in pyproject.toml). Slow (tens of minutes), so not part of `make test`.
+# Results are kept in mutants/ and re-used: a second run tries only what changed.
+MUTATE_CHILDREN ?= 2
+
+mutate: install
+	$(BIN)/mutmut run --max-children $(MUTATE_CHILDREN) > $(VENV)/mutmut.log 2>&1 || (tail -40 $(VENV)/mutmut.log; exit 1)
+	$(BIN)/python -m tests.support.mutation_report
+
 bench: install
 	$(BIN)/python -m tests.bench_launch
 	$(BIN)/python -m tests.bench
@@ -88,4 +98,4 @@ soak: install nginx
 	$(BIN)/python -m tests.load soak
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache mutants

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,40 @@ def test_next_activity_is_the_first_unfinished_and_skips_waiting_workshops(
     assert next_up is not None and next_up.id == "ls-workshop"  # only the workshop is left
 
 
+def test_a_workshop_waits_and_the_step_after_it_comes_first(catalogue: Catalogue) -> None:
+    """A workshop in the middle of a course waits for its session: the next step is the activity
+    after it, in the same course, not the next course; the workshop is next only when nothing
+    else is left."""
+    ls = catalogue.courses["ls"]
+    reordered = replace(
+        ls,
+        modules=(
+            replace(ls.modules[0], activity_ids=("ls-welcome", "ls-workshop", "ls-story")),
+            replace(ls.modules[1], activity_ids=("ls-strengths", "ls-check")),
+        ),
+    )
+    shuffled = replace(catalogue, courses={**catalogue.courses, "ls": reordered})
+    courses = ["ls", "ent-idea"]
+    progress = done("ls-welcome")
+    plan = progression.plan(shuffled, "entrepreneurship", courses, progress)
+    next_up = progression.next_activity(shuffled, plan, progress)
+    assert next_up is not None and next_up.id == "ls-story"
+    progress = done("ls-welcome", "ls-story", "ls-strengths", "ls-check")
+    plan = progression.plan(shuffled, "entrepreneurship", courses, progress)
+    next_up = progression.next_activity(shuffled, plan, progress)
+    assert next_up is not None and next_up.id == "ls-workshop"
+    assert progression.next_activity(shuffled, [], {}) is None
+    # A finished first course: the next step is in the course after it.
+    every = done(*catalogue.courses["ls"].activity_ids)
+    plan = progression.plan(catalogue, "entrepreneurship", courses, every)
+    next_up = progression.next_activity(catalogue, plan, every)
+    assert next_up is not None and next_up.id == "ent-idea-intro"
+
+
+def test_pathway_percent_of_nothing_is_zero() -> None:
+    assert progression.pathway_percent([]) == 0
+
+
 def test_course_and_pathway_completion_and_percent(catalogue: Catalogue) -> None:
     every = [a for c in ("ent-plan",) for a in catalogue.courses[c].activity_ids]
     ls = catalogue.courses["ls"].activity_ids
@@ -244,6 +279,26 @@ def test_quiz_option_order_is_fixed_per_attempt_and_changes_between_attempts() -
     )  # each woman her own order
     single = Question("q2", Text("?", "?"), options[:1])
     assert progression.option_order(single, "7:quiz", 3) == options[:1]
+
+
+def test_quiz_pass_mark_below_100_counts_right_answers(catalogue: Catalogue) -> None:
+    """Three questions, pass mark 67 (as the real content's checks): two right passes, one
+    right does not, none right does not."""
+    quiz = catalogue.activities["ent-idea-check"]
+    assert quiz.pass_mark == 67 and len(quiz.questions) == 3
+    every = progression.grade_quiz(quiz, {"q1": ["a"], "q2": ["a"], "q3": ["a"]})
+    assert every.passed and every.score == 1.0
+    two = progression.grade_quiz(quiz, {"q1": ["a"], "q2": ["b"], "q3": ["a"]})
+    assert two.passed and two.score == pytest.approx(2 / 3)
+    assert [q.correct for q in two.questions] == [True, False, True]
+    one = progression.grade_quiz(quiz, {"q1": ["a"], "q2": ["b"], "q3": ["b"]})
+    assert not one.passed and one.score == pytest.approx(1 / 3)
+    none = progression.grade_quiz(quiz, {"q1": ["b"], "q2": ["b"], "q3": ["b"]})
+    assert not none.passed and none.score == 0.0
+    # Her percent is whole and exact: one of three is 33 %, short of a pass mark of 34.
+    at_34 = replace(quiz, pass_mark=34)
+    assert not progression.grade_quiz(at_34, {"q1": ["a"], "q2": ["b"], "q3": ["b"]}).passed
+    assert progression.grade_quiz(replace(quiz, pass_mark=33), {"q1": ["a"]}).passed
 
 
 def test_worksheet_completion_needs_required_fields(catalogue: Catalogue) -> None:

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Frame, Locator, Page, sync_playwright
 
 from lti_tool.demo.setup import register_demo_platform
 from lti_tool.services import content
@@ -111,6 +115,83 @@ def launch(page: Page, site: Site, person_name: str, activity: str = "Senda") ->
     return frame
 
 
+# Pages that post themselves on at once when JavaScript runs (the demo LMS's auto-posting forms
+# and the cookieless launch's storage pages): nobody sees them, so there is nothing to check. With
+# JavaScript off they stay on screen with a button, and must pass axe like any page.
+SELF_POSTING_PATHS = ("/demo/launch", "/demo/auth", "/lti/login", "/lti/launch")
+# The demo LMS stands in for the LMS around Senda (its course page, its gradebook frame that
+# refreshes itself): not Senda's pages, so not required, though tests may check them.
+LMS_PATHS = ("/demo",)
+
+
+@dataclass
+class Audit:
+    """Every document a browser test loads from the site, and whether axe checked it: a test
+    that uses this fails when it visited a page (an error state included) without checking it."""
+
+    site_url: str
+    javascript: bool = True
+    loaded: list[tuple[int, str]] = field(default_factory=list)
+    checked: set[int] = field(default_factory=set)
+    current: dict[Frame, tuple[int, str]] = field(default_factory=dict)
+    exempt: set[Page] = field(default_factory=set)  # pages that only photograph or weigh
+
+    def watch(self, context: BrowserContext) -> BrowserContext:
+        for page in context.pages:
+            page.on("framenavigated", self._navigated)
+        context.on("page", lambda page: page.on("framenavigated", self._navigated))
+        return context
+
+    def _navigated(self, frame: Frame) -> None:
+        if frame.page in self.exempt or not frame.url.startswith(self.site_url):
+            return
+        previous = self.current.get(frame)
+        if previous and "#" in frame.url and previous[1] == frame.url.split("#")[0]:
+            return  # a jump within the same document (the skip link)
+        serial = len(self.loaded) + 1
+        self.current[frame] = (serial, frame.url.split("#")[0])
+        self.loaded.append((serial, frame.url))
+
+    def mark(self, frame: Frame) -> None:
+        entry = self.current.get(frame)
+        if entry is not None:
+            self.checked.add(entry[0])
+
+    def unchecked(self) -> list[str]:
+        missing = []
+        for serial, url in self.loaded:
+            path = urlsplit(url).path
+            if serial in self.checked or (self.javascript and path.startswith(SELF_POSTING_PATHS)):
+                continue
+            if path.startswith(LMS_PATHS) and not path.startswith(SELF_POSTING_PATHS):
+                continue
+            missing.append(url)
+        return missing
+
+
+_AUDITS: list[Audit] = []
+
+
+@contextmanager
+def auditing(site_url: str, javascript: bool = True) -> Iterator[Audit]:
+    """Watch contexts with `audit.watch(context)`; at the end, every page they loaded from the
+    site must have been checked with axe."""
+    found = Audit(site_url, javascript)
+    _AUDITS.append(found)
+    try:
+        yield found
+    finally:
+        _AUDITS.remove(found)
+    missing = found.unchecked()
+    assert not missing, f"pages visited without an axe check: {missing}"
+
+
+@pytest.fixture
+def audit(site: Site) -> Iterator[Audit]:
+    with auditing(site.url) as found:
+        yield found
+
+
 def screenshot(target: Page | Frame, name: str) -> None:
     """A full-page, 360-px wide screenshot. For Senda's iframe, the same page is opened on its
     own in the same browser session, so the whole page shows, not just the visible part."""
@@ -118,6 +199,8 @@ def screenshot(target: Page | Frame, name: str) -> None:
     path = str(SCREENSHOTS / f"{name}.png")
     if isinstance(target, Frame):
         page = target.page.context.new_page()
+        for audit in _AUDITS:
+            audit.exempt.add(page)  # the same page again, only photographed
         page.goto(target.url)
         page.screenshot(path=path, full_page=True)
         page.close()
@@ -125,34 +208,113 @@ def screenshot(target: Page | Frame, name: str) -> None:
         target.screenshot(path=path, full_page=True)
 
 
-def check_accessibility(frame: Frame, name: str) -> None:
-    """Zero axe-core violations (WCAG 2.2 A and AA) on the page in the frame."""
-    results = Axe().run(frame, options=WCAG)  # type: ignore[arg-type]
+_NO_JAVASCRIPT: list[BrowserContext] = []
+
+
+def context_without_javascript(browser: Browser, **options: Any) -> BrowserContext:
+    """A browser context with JavaScript off, whose pages check_accessibility knows how to
+    check (axe cannot run in them: it needs timers, which are off with JavaScript)."""
+    context = browser.new_context(java_script_enabled=False, **options)
+    _NO_JAVASCRIPT.append(context)
+    context.on("close", lambda closed: _NO_JAVASCRIPT.remove(closed))
+    return context
+
+
+def _axe_on_a_copy(frame: Frame) -> Any:
+    """axe on exactly what a browser without JavaScript shows: the document as it stands,
+    <noscript> content shown, served again at its own URL (so its CSS loads) in a page where
+    no script of the site runs."""
+    html = re.sub(r"</?noscript>", "", frame.content())
+    url = frame.url
+    browser = frame.page.context.browser
+    assert browser is not None
+    context = browser.new_context(viewport=PHONE)
+
+    def serve(route: Any) -> None:
+        request = route.request
+        if request.resource_type == "script":
+            route.abort()
+        elif request.resource_type == "document" and request.url == url:
+            route.fulfill(body=html, content_type="text/html; charset=utf-8")
+        else:
+            route.continue_()
+
+    try:
+        context.route("**/*", serve)
+        page = context.new_page()
+        page.goto(url)
+        return Axe().run(page, options=WCAG)  # type: ignore[arg-type]
+    finally:
+        context.close()
+
+
+def check_accessibility(target: Frame | Page, name: str) -> None:
+    """Zero axe-core violations (WCAG 2.2 A and AA) on the page (or the page in the frame),
+    with JavaScript on or off."""
+    frame = target.main_frame if isinstance(target, Page) else target
+    if frame.page.context in _NO_JAVASCRIPT:
+        results = _axe_on_a_copy(frame)
+    else:
+        results = Axe().run(frame, options=WCAG)  # type: ignore[arg-type]
     assert results.violations_count == 0, f"{name}:\n{results.generate_report()}"
+    for audit in _AUDITS:
+        audit.mark(frame)
+
+
+def tab_to(page: Page, target: Locator, limit: int = 60) -> None:
+    """Press Tab, as a person does, until `target` has the focus; fail if it never gets it
+    (an element taken out of the tab order, tabindex="-1", cannot be reached)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{target} cannot be reached with the Tab key")
 
 
 def measure_weight(page: Page, site: Site, path: str, name: str) -> int:
-    """Bytes a participant's phone downloads for a page, gzip-compressed as any production
-    proxy serves it, excluding media. Opened top-level in the same browser session."""
-    total = 0
-    bodies: list[bytes] = []
+    """Bytes a participant's phone downloads for a page — the document and everything it loads
+    (CSS, JavaScript, fonts, images), gzip-compressed as any production proxy serves it,
+    excluding media. Opened top-level in the same browser session, with the cache off so
+    every resource is counted. A response whose body cannot be read fails the measurement."""
+    for audit in _AUDITS:
+        audit.exempt.add(page)  # a page already checked, opened again only to be weighed
+    try:
+        return _weigh(page, site, path, name)
+    finally:
+        for audit in _AUDITS:
+            audit.exempt.discard(page)
+
+
+def _weigh(page: Page, site: Site, path: str, name: str) -> int:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    responses: list[Any] = []
 
     def collect(response: Any) -> None:
-        if response.url.startswith(site.url) and "/media/" not in response.url:
-            try:
-                bodies.append(response.body())
-            except Exception:  # redirects have no body
-                return
+        responses.append(response)
 
     page.on("response", collect)
     page.goto(site.url + path)
     page.wait_for_load_state("networkidle")
     page.remove_listener("response", collect)
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
+    cdp.detach()
+    bodies: list[bytes] = []
+    kinds: Counter[str] = Counter()
+    for response in responses:
+        if "/media/" in response.url or 300 <= response.status < 400:
+            continue  # media are outside the budget; a redirect has no body
+        bodies.append(response.body())
+        kinds[response.request.resource_type] += 1
+    assert kinds["document"] == 1 and kinds["stylesheet"] >= 1, (name, dict(kinds))
     total = sum(len(gzip.compress(body)) for body in bodies)
     site.weights[name] = total
-    (ARTIFACTS / "page-weights.txt").parent.mkdir(parents=True, exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with (ARTIFACTS / "page-weights.txt").open("a") as report:
+        counted = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
         report.write(
-            f"{name}\t{path}\t{total} bytes gzip\t{sum(len(b) for b in bodies)} bytes raw\n"
+            f"{name}\t{path}\t{total} bytes gzip\t{sum(len(b) for b in bodies)} bytes raw"
+            f"\t{counted}\n"
         )
     return total

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import event, func, select
@@ -198,6 +199,44 @@ def test_quiz_options_keep_their_order_on_refresh_and_change_between_attempts(
     assert "Aprobaste" in right and _option_order(right) == second
 
 
+def test_a_quiz_with_a_pass_mark_of_67_passes_two_of_three_and_fails_one(
+    launcher: Launcher,
+) -> None:
+    """The real content's checks have three questions and a pass mark of 67, 70 or 75: one
+    right answer of three is not a pass (the check stays open, no score moves), two are."""
+    launcher.launch("participant")
+    intake(launcher.client)
+    complete_course("user-1", "ls")
+
+    def answer(**answers: str) -> str:
+        return text(
+            post(
+                launcher.client,
+                "/activities/ent-idea-check/quiz",
+                answers,
+                token_from="/activities/ent-idea-check",
+                follow_redirects=True,  # the result is a page of its own
+            )
+        )
+
+    def check_row() -> ActivityProgress | None:
+        db.session.expire_all()
+        return db.session.scalar(
+            select(ActivityProgress).where(ActivityProgress.activity_id == "ent-idea-check")
+        )
+
+    one = answer(q1="a", q2="b", q3="b")
+    assert "Respondiste bien 1 de 3." in one and "Aprobaste" not in one
+    assert "Lee los comentarios" in one
+    row = check_row()
+    assert row is not None and not row.completed and row.score == pytest.approx(1 / 3)
+
+    two = answer(q1="a", q2="a", q3="b")
+    assert "Respondiste bien 2 de 3." in two and "¡Muy bien! Aprobaste esta prueba." in two
+    row = check_row()
+    assert row is not None and row.completed and row.score == pytest.approx(2 / 3)
+
+
 def test_reflection_is_private_and_saved(launcher: Launcher) -> None:
     launcher.launch("participant")
     intake(launcher.client)
@@ -266,6 +305,23 @@ def test_worksheet_autosave_submit_and_print(launcher: Launcher) -> None:
 def pdf_text(data: bytes) -> str:
     reader = PdfReader(io.BytesIO(data))
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_worksheet_pdf_marks_only_the_fields_she_left_empty(launcher: Launcher) -> None:
+    launcher.launch("participant")
+    intake(launcher.client)
+    complete_course("user-1", "ls")
+    post(
+        launcher.client,
+        "/activities/ent-idea-bmc/worksheet",
+        {"customers": "Vecinas de la población", "offer": ""},
+        token_from="/activities/ent-idea-bmc",
+    )
+    words = pdf_text(launcher.client.get("/activities/ent-idea-bmc/worksheet.pdf").data)
+    # Her answer under its heading, and the dash only where she wrote nothing.
+    assert re.search(r"Tus clientes\s+Vecinas de la población", words), words
+    assert re.search(r"Tu propuesta\s+—", words), words
+    assert words.count("—") == 1
 
 
 def test_worksheet_needs_a_csrf_token(launcher: Launcher) -> None:
