@@ -147,14 +147,14 @@ def test_lms_down_then_recovering_delivers_every_change_once_in_order(
 ) -> None:
     journeys = [participant(course, lms, n) for n in range(20)]
     for j in journeys:
-        progress(j, "ls-welcome", "ls-story")  # coalesced into one waiting score: 0 so far
+        progress(j, "ls-welcome", "ls-story")  # coalesced into one waiting score: 2 of 5 steps
     assert len(delivered_scores()) == 20
 
     lms.stop()  # the gradebook goes down
     result = worker.run_once()
     assert result.retried == 20 and result.delivered == 0
 
-    for j in journeys[:10]:  # learning goes on while it is down: the graded quiz, 100
+    for j in journeys[:10]:  # learning goes on while it is down: the quiz, 3 of 5 steps
         progress(j, "ls-check")
 
     lms.start()
@@ -169,19 +169,23 @@ def test_lms_down_then_recovering_delivers_every_change_once_in_order(
     rows = delivered_scores()
     assert {r.status for r in rows} == {"delivered"}
     assert len(rows) == 30  # 20 first scores + 10 later changes, none merged into an in-flight one
-    # What each column of the gradebook held, in order: the first ten went 100 then 100 (the
+    # What each column of the gradebook held, in order: the first ten went 60 then 60 (the
     # first score is sent with her committed progress at the moment of sending, the quiz
-    # included), the others 0.
+    # included: 3 of the course's 5 steps), the others 40 (2 of 5).
     history = lms.history()
     assert history == {
-        **{(f"learner-{n}", "1"): [100.0, 100.0] for n in range(10)},
-        **{(f"learner-{n}", "1"): [0.0] for n in range(10, 20)},
+        **{(f"learner-{n}", "1"): [60.0, 60.0] for n in range(10)},
+        **{(f"learner-{n}", "1"): [40.0] for n in range(10, 20)},
     }
     # Exactly once: each change was applied once, and the only POSTs beyond one per change are
     # the ones a fault answered (each sent again once). Sending a score twice would show here.
     applied = [(r.user_id, r.timestamp) for r in lms.received if r.status == 200]
     assert len(applied) == len(set(applied)) == 30
-    assert len(lms.received) == 30 + len(score_faults)
+    refused = [r for r in lms.received if r.status != 200]
+    assert len(lms.received) == 30 + len(refused)  # every other POST was refused, none applied
+    # Beyond the scripted faults, only the scores in flight when the LMS revoked its tokens
+    # (401, several at once with many in flight) and the resend of the late one (409).
+    assert all(r.status in (401, 409) for r in refused if not r.fault)
     assert sorted(r.fault for r in lms.received if r.fault) == sorted(score_faults)
     # The POST answered too late was applied by the LMS; its resend met a 409 and no other did.
     refused = [r for r in lms.received if r.status == 409]
@@ -197,24 +201,24 @@ def test_lms_down_then_recovering_delivers_every_change_once_in_order(
 def test_a_pending_score_takes_the_newer_progress_and_the_lms_receives_it_once(
     app: Flask, lms: FlakyLms, course: dict[str, int]
 ) -> None:
-    """Progress 0, then 100 before the worker runs: the one waiting score holds 100 and the
+    """Progress 20, then 40 before the worker runs: the one waiting score holds 40 and the
     time of the newer progress; the LMS receives exactly that, once."""
     j = participant(course, lms, 1)
-    progress(j, "ls-welcome")  # 0: the course's graded quiz is not done
+    progress(j, "ls-welcome")  # 1 of the course's 5 steps: 20
     [waiting] = delivered_scores()
-    assert waiting.score_given == 0.0
+    assert waiting.score_given == 20.0
     first_event = waiting.event_at
-    progress(j, "ls-check")  # 100, before any delivery
+    progress(j, "ls-check")  # 2 of 5: 40, before any delivery
     db.session.expire_all()
     [waiting] = delivered_scores()
-    assert waiting.score_given == 100.0 and waiting.activity_progress == "InProgress"
+    assert waiting.score_given == 40.0 and waiting.activity_progress == "InProgress"
     assert waiting.event_at > first_event
     assert "Check" in waiting.comment or "Prueba" in waiting.comment
     newer_event = waiting.event_at.isoformat(timespec="milliseconds")
     drain()
-    assert lms.history() == {("learner-1", "1"): [100.0]}
+    assert lms.history() == {("learner-1", "1"): [40.0]}
     assert [(r.score_given, r.timestamp, r.status) for r in lms.received] == [
-        (100.0, newer_event, 200)
+        (40.0, newer_event, 200)
     ]
 
 
@@ -254,8 +258,8 @@ def test_a_newer_change_waits_for_the_one_in_flight(
     assert worker.deliver(first) == "delivered"
     drain()
     # Both went out, in order; the first already carried her committed progress (sent at that
-    # moment, not as queued), and the LMS ends with 100.
-    assert [a.score_given for a in lms.accepted] == [100.0, 100.0]
+    # moment, not as queued), and the LMS ends with 2 of the course's 5 steps.
+    assert [a.score_given for a in lms.accepted] == [40.0, 40.0]
     stamps = [a.timestamp for a in lms.accepted]
     assert stamps == sorted(stamps) and len(set(stamps)) == 2
 
@@ -382,7 +386,7 @@ def test_scores_never_exceed_the_maximum_and_carry_utc_times(
     j = participant(course, lms, 1)
     progress(j, "ls-check", "ls-welcome")
     drain()
-    assert [(a.score_given, a.score_maximum) for a in lms.accepted] == [(100.0, 100.0)]
+    assert [(a.score_given, a.score_maximum) for a in lms.accepted] == [(40.0, 100.0)]
     assert all(a.timestamp.endswith("+00:00") for a in lms.accepted)
     assert lms.token_requests == 1  # this LMS's own count, not a counter shared across tests
 
@@ -391,18 +395,18 @@ def test_gradebook_never_keeps_a_wrong_score_when_two_activities_finish_at_once(
     app: Flask, lms: FlakyLms, course: dict[str, int]
 ) -> None:
     """Two requests complete the course's last two activities at the same moment: each computed
-    its score without the other's progress (50 %), and the later one overwrote the waiting
-    score. The score is computed again from committed progress when it is sent."""
+    its score without the other's progress (3 of 5 steps), and the later one overwrote the
+    waiting score. The score is computed again from committed progress when it is sent."""
     j = participant(course, lms, 1)
     progress(j, "ls-welcome", "ls-story")
     drain()
     # Both requests loaded her journey before either saved.
     one = learning.journey_of(j.enrolment)
     other = learning.journey_of(j.enrolment)
-    progress(one, "ls-check")  # the graded quiz: the course's score becomes 100
-    progress(other, "ls-strengths")  # stale: computes 0 and overwrites the waiting score
+    progress(one, "ls-check")  # 3 of 5 steps, then 4 with the other's
+    progress(other, "ls-strengths")  # stale: computes 3 of 5 and overwrites the waiting score
     drain()
-    assert lms.latest()[("learner-1", "1")].score_given == 100.0
+    assert lms.latest()[("learner-1", "1")].score_given == 80.0
 
 
 def test_a_slow_lms_never_receives_a_score_twice(
@@ -460,16 +464,18 @@ def test_tenants_do_not_hurt_each_other_a_hung_lms_delays_only_its_own_grades(
         context = CourseFactory(deployment=DeploymentFactory(platform=platform))
         link = LinkFactory(course=context, lineitem_url=f"{other.url}/lineitems/1")
         fast = {"platform": platform.id, "context": context.id, "link": link.id}
-        for n in range(6):
+        for n in range(12):
             progress(participant(course, lms, n), "ls-check")  # the hung tenant's first
-        for n in range(6, 9):
+        for n in range(12, 15):
             progress(participant(fast, other, n), "ls-check")
         lms.latency = 3.0  # each score times out (0.5 s here, 5 s by default)
         started = time.monotonic()
         result = worker.run_once()
-        assert (result.delivered, result.retried) == (3, 6)
+        assert (result.delivered, result.retried) == (3, 12)
         assert len(other.accepted) == 3
-        assert max(a.received for a in other.accepted) - started < 1.0
+        # Behind the hung tenant, one after the other, they would wait 12 x 0.5 s = 6 s; the
+        # bound leaves room for a loaded machine.
+        assert max(a.received for a in other.accepted) - started < 3.0
         # The hung tenant's scores are not lost: they wait for their next attempt.
         waiting = db.session.scalars(select(ScoreOutbox).where(ScoreOutbox.status == "pending"))
         assert {r.platform_id for r in waiting} == {course["platform"]}
@@ -504,14 +510,14 @@ def test_line_item_service_faults_are_retried_and_create_the_item_once(
     db.session.expire_all()
     saved = db.session.get(ResourceLink, link.id)
     assert saved is not None and saved.lineitem_url == item["id"]
-    assert lms.history() == {("learner-1", "1"): [100.0], ("learner-1", "101"): [100.0]}
+    assert lms.history() == {("learner-1", "1"): [20.0], ("learner-1", "101"): [20.0]}
     # Her next change goes straight to the item found: no new search.
     progress(j, "ls-welcome")
     drain()
     assert lms.lineitem_requests == ["GET", "GET", "POST", "GET", "POST"]
     assert lms.history() == {
-        ("learner-1", "1"): [100.0, 100.0],
-        ("learner-1", "101"): [100.0, 100.0],
+        ("learner-1", "1"): [20.0, 40.0],
+        ("learner-1", "101"): [20.0, 40.0],
     }
 
 
@@ -572,7 +578,7 @@ def test_token_endpoint_faults_delay_scores_and_never_send_without_a_token(
     assert lms.received == []  # no score POST went out without a token
     drain()
     assert lms.token_requests == 4
-    assert lms.history() == {(f"learner-{n}", "1"): [100.0] for n in range(3)}
+    assert lms.history() == {(f"learner-{n}", "1"): [20.0] for n in range(3)}
     assert [r.status for r in lms.received] == [200, 200, 200]
 
 
