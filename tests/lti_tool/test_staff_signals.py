@@ -269,16 +269,16 @@ RAW_KEYS = re.compile(
             "es-CL",
             (
                 "Se completa cuando hace sus 3 actividades obligatorias.",
-                "Eso incluye aprobar la prueba “Prueba” con 100 % o más.",
-                "Cuando la aprueba con 100 % o más.",
+                "Eso incluye aprobar la prueba “Prueba” con 67 % o más.",
+                "Cuando la aprueba con 67 % o más.",
             ),
         ),
         (
             "en-US",
             (
                 "Complete when she has done all 3 of its required activities.",
-                "This includes passing the knowledge check “Check” with 100% or more.",
-                "When she passes it with 100% or more.",
+                "This includes passing the knowledge check “Check” with 67% or more.",
+                "When she passes it with 67% or more.",
             ),
         ),
     ],
