@@ -36,8 +36,6 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support import stack  # noqa: E402
 from tests.support.stack import (  # noqa: E402
-    CLIENT_ID,
-    DEPLOYMENT,
     Clock,
     gunicorn,
     id_token,
@@ -215,13 +213,7 @@ def peer_launch(base: str, issuer: str, session: requests.Session, sub: str) -> 
     target = base + "/launch/"
     login = session.post(
         base + "/login/",
-        data={
-            "iss": issuer,
-            "login_hint": sub,
-            "target_link_uri": target,
-            "client_id": CLIENT_ID,
-            "lti_deployment_id": DEPLOYMENT,
-        },
+        data=stack.login_form(issuer, sub, target),
         allow_redirects=False,
     )
     query = parse_qs(urlsplit(login.headers["Location"]).query)
@@ -350,13 +342,7 @@ def per_request_cpu(base: str, issuer: str, clock: Clock, rounds: int = 200) -> 
             "login",
             lambda sub=sub, target=target: session.post(
                 base + "/lti/login",
-                data={
-                    "iss": issuer,
-                    "login_hint": sub,
-                    "target_link_uri": target,
-                    "client_id": CLIENT_ID,
-                    "lti_deployment_id": DEPLOYMENT,
-                },
+                data=stack.login_form(issuer, sub, target),
                 allow_redirects=False,
             ),
         )

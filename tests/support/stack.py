@@ -160,13 +160,7 @@ def simulator(latency: float = 0.0) -> Iterator[str]:
     @app.get("/course")
     def course() -> str:
         tool = request.args["tool"]
-        login = {
-            "iss": issuer,
-            "login_hint": request.args["sub"],
-            "target_link_uri": tool + "/lti/launch",
-            "client_id": CLIENT_ID,
-            "lti_deployment_id": DEPLOYMENT,
-        }
+        login = login_form(issuer, request.args["sub"], tool + "/lti/launch")
         return '<!doctype html><title>Curso</title><iframe name="tool" title="Senda" ' + (
             'width="360" height="700"></iframe>' + autopost(tool + "/lti/login", login, "tool")
         )
@@ -210,6 +204,17 @@ def id_token(issuer: str, sub: str, nonce: str, target: str) -> str:
     return jwt.encode(claims, KEY.private, algorithm="RS256", headers={"kid": KEY.kid})
 
 
+def login_form(issuer: str, sub: str, target: str) -> dict[str, str]:
+    """What the LMS posts to a tool's OIDC login for her launch of `target`."""
+    return {
+        "iss": issuer,
+        "login_hint": sub,
+        "target_link_uri": target,
+        "client_id": CLIENT_ID,
+        "lti_deployment_id": DEPLOYMENT,
+    }
+
+
 def senda_launch(
     base: str, issuer: str, session: requests.Session, sub: str
 ) -> tuple[int, int, requests.Response]:
@@ -218,13 +223,7 @@ def senda_launch(
     target = base + "/lti/launch"
     login = session.post(
         base + "/lti/login",
-        data={
-            "iss": issuer,
-            "login_hint": sub,
-            "target_link_uri": target,
-            "client_id": CLIENT_ID,
-            "lti_deployment_id": DEPLOYMENT,
-        },
+        data=login_form(issuer, sub, target),
         allow_redirects=False,
     )
     if login.status_code != 302:
