@@ -77,6 +77,44 @@ def _tune_engine(app: Flask) -> None:
     event.listen(engine, "connect", used_now)
     event.listen(engine, "checkin", used_now)
     event.listen(engine, "checkout", check_if_idle)
+    if engine.dialect.driver == "psycopg":
+        _end_reads_with_commit(engine)
+
+
+def _end_reads_with_commit(engine: Any) -> None:
+    """A transaction that only read ends with COMMIT rather than ROLLBACK (the same for data
+    that only was read). psycopg forgets every prepared statement of a connection when it rolls
+    back, so with every request ending in a rollback no statement was ever prepared: PostgreSQL
+    planned each of a page's queries anew, about 0.8 ms of its CPU for her plan's. A transaction
+    that wrote, failed or ran anything but a SELECT still rolls back."""
+    from psycopg.pq import TransactionStatus
+    from sqlalchemy import event
+    from sqlalchemy.engine import Connection
+
+    def began(connection: Connection) -> None:
+        connection.info["senda_read_only"] = True
+
+    def executing(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if connection.info.get("senda_read_only") and not _is_select(statement):
+            connection.info["senda_read_only"] = False
+
+    def rolling_back(connection: Connection) -> None:
+        read_only = connection.info.pop("senda_read_only", False)
+        dbapi = connection.connection.dbapi_connection
+        # INTRANS: a transaction open and healthy (not failed, not already over).
+        if dbapi is None:
+            return
+        if read_only and dbapi.info.transaction_status == TransactionStatus.INTRANS:
+            dbapi.commit()  # psycopg's rollback that follows finds nothing to roll back
+
+    event.listen(engine, "begin", began)
+    event.listen(engine, "before_cursor_execute", executing)
+    event.listen(engine, "rollback", rolling_back)
+    event.listen(engine, "commit", lambda connection: connection.info.pop("senda_read_only", None))
+
+
+def _is_select(statement: str) -> bool:
+    return statement.lstrip()[:6].upper() == "SELECT"
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
