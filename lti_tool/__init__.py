@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -99,13 +100,16 @@ def _end_reads_with_commit(engine: Any) -> None:
             connection.info["senda_read_only"] = False
 
     def rolling_back(connection: Connection) -> None:
-        read_only = connection.info.pop("senda_read_only", False)
-        dbapi = connection.connection.dbapi_connection
-        # INTRANS: a transaction open and healthy (not failed, not already over).
-        if dbapi is None:
+        if connection.closed or connection.invalidated or not connection.connection.is_valid:
+            return  # a broken connection: the pool's own handling, unchanged
+        pooled = connection.connection
+        dbapi = pooled.dbapi_connection
+        if not pooled.info.pop("senda_read_only", False) or dbapi is None:
             return
-        if read_only and dbapi.info.transaction_status == TransactionStatus.INTRANS:
-            dbapi.commit()  # psycopg's rollback that follows finds nothing to roll back
+        # INTRANS: a transaction open and healthy (not failed, not already over).
+        if dbapi.info.transaction_status == TransactionStatus.INTRANS:
+            with suppress(Exception):  # the rollback that follows deals with a failure
+                dbapi.commit()  # and then finds nothing to roll back
 
     event.listen(engine, "begin", began)
     event.listen(engine, "before_cursor_execute", executing)

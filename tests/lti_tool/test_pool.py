@@ -105,3 +105,19 @@ def test_pool_a_failed_read_rolls_back_and_the_next_request_works(app: Flask) ->
     with app.app_context():
         assert db.session.scalar(text("SELECT 2")) == 2
         db.session.remove()
+
+
+def test_pool_a_connection_killed_during_a_read_is_replaced(app: Flask) -> None:
+    """The server goes away in the middle of a request that only read: ending the request fails
+    as it always did (the page was already sent), and the next request gets a new connection."""
+    from sqlalchemy.exc import DBAPIError
+
+    with app.app_context():
+        pid = int(db.session.scalar(text("SELECT pg_backend_pid()")) or 0)
+        admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+        with pytest.raises(DBAPIError):
+            db.session.remove()  # the end of the request
+    assert _backend_pid(app) != pid
