@@ -68,6 +68,8 @@ def test_facilitator_overrides_level_and_courses(launcher: Launcher) -> None:
     launcher.launch("facilitator", sub="paula")
     page = text(launcher.client.get(f"/cohort/participants/{user_id}"))
     assert "Cambiar su nivel o sus cursos" in page
+    # Before she changes anything, the facilitator reads that the LMS grade is kept.
+    assert "Su nota en el LMS nunca baja" in page
     post(
         launcher.client,
         f"/cohort/participants/{user_id}/plan",
