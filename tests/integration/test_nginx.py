@@ -233,6 +233,25 @@ def test_nginx_refuses_a_name_it_does_not_serve(production: Stack) -> None:
         browser.get(f"https://127.0.0.1:{production.nginx.https_port}/health", timeout=10)
 
 
+def test_nginx_with_senda_down_says_so_in_both_languages(tmp_path: Path) -> None:
+    """gunicorn stopped or restarting: nginx answers 502 with Senda's short bilingual page (and
+    its stylesheet, served by nginx itself), never its own English error page."""
+    from tests.support.servers import free_port
+
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with stack.nginx(down, tmp_path / "nginx") as proxy:
+        browser = phone("127.0.0.10", proxy.certificate)
+        page = browser.get(proxy.https + "/plan")
+        css = browser.get(proxy.https + "/static/css/senda.css")
+    assert page.status_code == 502
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "Senda no está disponible en este momento" in page.text
+    assert '<section class="card" lang="en">' in page.text
+    assert "Senda is unavailable right now" in page.text
+    assert "nginx" not in page.text.lower()
+    assert css.status_code == 200
+
+
 @pytest.mark.skipif(
     shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed here"
 )
