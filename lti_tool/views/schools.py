@@ -131,10 +131,17 @@ def _render_activity(
 @school_bp.get("/<school_id>/activities/<activity_id>")
 @participant
 def activity(school_id: str, activity_id: str) -> ResponseReturnValue:
+    """A step of her school. After a quiz's submit (`?checked=1`) her last attempt is shown
+    with its feedback, graded again from what was saved: a refresh shows the same and sends
+    nothing."""
     mine = schools.my_school(current_actor(), school_id, details=False)
     found = mine.activity(activity_id)
     if found is None:
         abort(404)
+    if found.kind == "quiz" and request.args.get("checked"):
+        result = schools.last_quiz_result(mine, found)
+        if result is not None:
+            return _quiz_result(mine, found, result)
     return _render_activity(mine, found)
 
 
@@ -189,12 +196,14 @@ def quiz(school_id: str, activity_id: str) -> ResponseReturnValue:
     except ValidationError:
         abort(400)
     try:
-        mine, activity_, result = schools.submit_quiz(
-            current_actor(), school_id, activity_id, answers
-        )
+        schools.submit_quiz(current_actor(), school_id, activity_id, answers)
     except schools.NotOpen:
         return _not_open(school_id, activity_id)
-    return _quiz_result(mine, activity_, result)
+    # Post, redirect, get: her result is a page of its own, and a refresh never sends again.
+    return redirect(
+        url_for("school.activity", school_id=school_id, activity_id=activity_id, checked=1),
+        code=303,
+    )
 
 
 def _quiz_result(

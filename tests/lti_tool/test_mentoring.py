@@ -660,14 +660,22 @@ def test_her_school_activities_through_the_pages(launcher: Launcher) -> None:
         {"q1": "b"},
         token_from=f"{school}/ts-lead-check",
     )
-    assert "Respondiste bien 0 de 1." in text(wrong)
+    # Her result is a page of its own (post, redirect, get): a refresh shows it again and
+    # sends nothing, so it is not a second attempt.
+    checked = f"{school}/ts-lead-check?checked=1"
+    assert wrong.status_code == 303 and wrong.headers["Location"] == checked
+    assert "Respondiste bien 0 de 1." in text(launcher.client.get(checked))
+    assert "Respondiste bien 0 de 1." in text(launcher.client.get(checked))
+    mine = schools.my_school(actor_of(user("carmen"), context()), "test-school")
+    assert mine.rows["ts-lead-check"].attempts == 1
     right = post(
         launcher.client,
         f"{school}/ts-lead-check/quiz",
         {"q1": "a"},
         token_from=f"{school}/ts-lead-check",
     )
-    assert "¡Muy bien! Aprobaste esta prueba." in text(right)
+    assert right.headers["Location"] == checked
+    assert "¡Muy bien! Aprobaste esta prueba." in text(launcher.client.get(checked))
     # Her reflection is saved and stays hers.
     post(
         launcher.client,
