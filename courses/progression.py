@@ -182,6 +182,15 @@ def grade_quiz(activity: Activity, answers: Mapping[str, Iterable[str]]) -> Quiz
     return QuizResult(score, percent >= activity.pass_mark, tuple(results))
 
 
+def last_attempt(activity: Activity, saved: Mapping[str, object] | None) -> QuizResult | None:
+    """Her last attempt at a quiz, graded again from what was saved with it (the page after a
+    submit); None before any."""
+    answers = (saved or {}).get("answers")
+    if not isinstance(answers, Mapping) or not answers:
+        return None
+    return grade_quiz(activity, answers)
+
+
 def option_order(question: Question, key: str, attempt: int) -> tuple[Option, ...]:
     """The options of `question` in the order shown for her attempt number `attempt` (0 for her
     first). The same key and attempt always give the same order (a refresh shows what she saw);

@@ -991,10 +991,7 @@ def submit_quiz(
 def last_quiz_result(mine: MySchool, activity: Activity) -> QuizResult | None:
     """Her last attempt at a quiz of her school, graded again from what was saved."""
     row = mine.rows.get(activity.id)
-    answers = (row.data or {}).get("answers") if row else None
-    if not answers:
-        return None
-    return progression.grade_quiz(activity, answers)
+    return progression.last_attempt(activity, row.data if row else None)
 
 
 def save_worksheet(

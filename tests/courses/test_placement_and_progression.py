@@ -230,6 +230,17 @@ def test_quiz_grading(catalogue: Catalogue) -> None:
     assert not progression.grade_quiz(quiz, {}).passed
 
 
+def test_her_last_attempt_is_graded_again_from_what_was_saved(catalogue: Catalogue) -> None:
+    quiz = catalogue.activities["ls-check"]
+    saved = progression.last_attempt(quiz, {"answers": {"q1": ["b"]}, "last_score": 0.0})
+    assert saved is not None and not saved.passed
+    assert saved.questions[0].chosen == frozenset({"b"})
+    assert progression.last_attempt(quiz, {"answers": {"q1": ["a"]}}).passed  # type: ignore[union-attr]
+    # Nothing saved yet, or a row without answers (a quiz viewed only): no result to show.
+    for nothing in (None, {}, {"answers": {}}, {"answers": None}, {"values": {"x": "y"}}):
+        assert progression.last_attempt(quiz, nothing) is None
+
+
 @pytest.mark.parametrize(
     ("right", "total", "pass_mark", "passed"),
     [(2, 3, 67, True), (1, 3, 67, False), (2, 3, 68, False), (3, 4, 75, True), (2, 4, 67, False)],
