@@ -166,6 +166,9 @@ class SchoolProgress(db.Model):  # type: ignore[name-defined]
     score: Mapped[float | None] = mapped_column(nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     data: Mapped[dict[str, Any]] = mapped_column(EncryptedJson, default=dict)
+    # As `ActivityProgress.revision`: a save from an older revision (an old form, another
+    # window) is refused, so newer text is never overwritten.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -23,7 +23,14 @@ from courses.model import Activity, Catalogue
 from courses.placement import Placement, PlanChange, link_may_add, place, replan
 from courses.progression import ActivityState, QuizResult
 from lti_tool.actor import Actor
-from lti_tool.models import ActivityProgress, Enrolment, WorkshopSession, db, utcnow
+from lti_tool.models import (
+    ActivityProgress,
+    Enrolment,
+    SchoolProgress,
+    WorkshopSession,
+    db,
+    utcnow,
+)
 from lti_tool.services import content, followup, privacy
 from lti_tool.services import grades as outbox
 from lti_tool.services.errors import NoContent, SessionNotFound
@@ -325,7 +332,7 @@ class StaleSave(Exception):
         self.current = current
 
 
-def _check_revision(row: ActivityProgress, revision: int | None) -> None:
+def check_revision(row: ActivityProgress | SchoolProgress, revision: int | None) -> None:
     """A save names the revision it started from; one older than the stored one is stale.
     None: a caller that holds no revision (the services' own callers, an older page)."""
     if revision is not None and revision < (row.revision or 0):
@@ -389,7 +396,7 @@ def save_worksheet(
     """Save what she typed (autosave or submit). Returns True when the worksheet is complete.
     A save from an older `revision` raises StaleSave and writes nothing."""
     row = _row(j, activity)
-    _check_revision(row, revision)
+    check_revision(row, revision)
     allowed = {f.id for f in activity.fields}
     saved = dict(row.data.get("values", {}))
     saved.update({k: v[:5000] for k, v in values.items() if k in allowed})
@@ -411,7 +418,7 @@ def save_reflection(j: Journey, activity: Activity, text: str, revision: int | N
         raise EmptyAnswer(activity.id)
     existing = j.rows.get(activity.id)
     if existing is not None:
-        _check_revision(existing, revision)
+        check_revision(existing, revision)
     row = _row(j, activity)
     row.data = {"text": text[:10000]}
     row.revision = (row.revision or 0) + 1

@@ -47,7 +47,7 @@ from lti_tool.models import (
     db,
     utcnow,
 )
-from lti_tool.services import content, mentoring, programme
+from lti_tool.services import content, learning, mentoring, programme
 from lti_tool.services.errors import (
     CohortNotFound,
     NoContent,
@@ -995,15 +995,23 @@ def last_quiz_result(mine: MySchool, activity: Activity) -> QuizResult | None:
 
 
 def save_worksheet(
-    actor: Actor, school_id: str, activity_id: str, values: Mapping[str, str], submit: bool
+    actor: Actor,
+    school_id: str,
+    activity_id: str,
+    values: Mapping[str, str],
+    submit: bool,
+    revision: int | None = None,
 ) -> tuple[MySchool, Activity, bool]:
-    """Save her homework as she types, or submit it. (school, activity, complete)"""
+    """Save her homework as she types, or submit it. (school, activity, complete) A save from
+    an older `revision` raises learning.StaleSave and writes nothing."""
     mine, activity = work_on(actor, school_id, activity_id, ("worksheet",))
     row = _row(mine, activity)
+    learning.check_revision(row, revision)
     allowed = {f.id for f in activity.fields}
     saved = dict(row.data.get("values", {}))
     saved.update({k: v[:5000] for k, v in values.items() if k in allowed})
     row.data = {**row.data, "values": saved}
+    row.revision = (row.revision or 0) + 1
     row.updated_at = utcnow()
     complete = progression.worksheet_complete(activity, saved)
     if submit and (complete or activity.completion == "viewed"):
@@ -1012,10 +1020,16 @@ def save_worksheet(
     return mine, activity, complete
 
 
-def save_reflection(actor: Actor, school_id: str, activity_id: str, text: str) -> MySchool:
+def save_reflection(
+    actor: Actor, school_id: str, activity_id: str, text: str, revision: int | None = None
+) -> MySchool:
+    """Save her answer; one from an older `revision` raises learning.StaleSave, nothing
+    written."""
     mine, activity = work_on(actor, school_id, activity_id, ("reflection",))
     row = _row(mine, activity)
+    learning.check_revision(row, revision)
     row.data = {"text": text[:10000]}
+    row.revision = (row.revision or 0) + 1
     row.updated_at = utcnow()
     if text.strip():
         _complete(mine, activity, row)

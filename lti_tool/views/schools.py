@@ -33,7 +33,7 @@ from marshmallow import ValidationError
 from courses.model import Activity
 from courses.progression import QuizResult
 from lti_tool.actor import Role
-from lti_tool.services import mentoring, schools
+from lti_tool.services import learning, mentoring, schools
 from lti_tool.services.errors import Refused
 from lti_tool.web.forms import (
     AnswerSchema,
@@ -119,6 +119,7 @@ def _render_activity(
         activity=activity,
         course=mine.catalogue.courses[activity.course_id],
         data=(row.data if row else {}) or {},
+        revision=(row.revision or 0) if row else 0,  # what the next save names
         done=bool(row and row.completed)
         or bool(mine.progress.get(activity.id) and mine.progress[activity.id].completed),
         is_open=mine.open(activity),
@@ -170,6 +171,16 @@ def _not_open(school_id: str, activity_id: str) -> ResponseReturnValue:
     if found is None:
         abort(404)
     return _render_activity(mine, found, 403, error=refusal("not-open"))
+
+
+def _stale(school_id: str, activity_id: str, sent: dict[str, str]) -> ResponseReturnValue:
+    """A save from an older page (another window saved since): 409, the newer text kept and
+    shown, and what she sent shown beside it to copy, so nothing she wrote is lost."""
+    mine = schools.my_school(current_actor(), school_id, details=False)
+    found = mine.activity(activity_id)
+    if found is None:
+        abort(404)
+    return _render_activity(mine, found, 409, stale=sent)
 
 
 @school_bp.post("/<school_id>/activities/<activity_id>/done")
@@ -230,9 +241,13 @@ def reflection(school_id: str, activity_id: str) -> ResponseReturnValue:
             abort(404)
         return _render_activity(mine, found, 400, errors=errors_of(exc))
     try:
-        mine = schools.save_reflection(current_actor(), school_id, activity_id, data["text"])
+        mine = schools.save_reflection(
+            current_actor(), school_id, activity_id, data["text"], revision=data.get("revision")
+        )
     except schools.NotOpen:
         return _not_open(school_id, activity_id)
+    except learning.StaleSave:
+        return _stale(school_id, activity_id, {"text": data["text"]})
     flash(_("Saved. Only you can see this answer."), "ok")
     return _after(mine, mine.catalogue.activities[activity_id])
 
@@ -246,14 +261,20 @@ def worksheet(school_id: str, activity_id: str) -> ResponseReturnValue:
         body = request.get_json(silent=True) or {}
     else:
         body = {
-            "values": {k: v for k, v in request.form.items() if k not in ("csrf_token", "action")},
+            "values": {
+                k: v
+                for k, v in request.form.items()
+                if k not in ("csrf_token", "action", "revision")
+            },
             "submit": request.form.get("action") == "submit",
         }
+        if request.form.get("revision") is not None:
+            body["revision"] = request.form.get("revision")
     try:
         data = WorksheetSchema().load(body)
     except ValidationError as exc:
         if as_json:
-            return jsonify(ok=False, errors=errors_of(exc)), 400
+            return jsonify(ok=False, reason="invalid", errors=errors_of(exc)), 400
         mine = schools.my_school(current_actor(), school_id, details=False)
         found = mine.activity(activity_id)
         if found is None:
@@ -261,14 +282,24 @@ def worksheet(school_id: str, activity_id: str) -> ResponseReturnValue:
         return _render_activity(mine, found, 400, errors=errors_of(exc))
     try:
         mine, activity_, complete = schools.save_worksheet(
-            current_actor(), school_id, activity_id, data["values"], data["submit"]
+            current_actor(),
+            school_id,
+            activity_id,
+            data["values"],
+            data["submit"],
+            revision=data.get("revision"),
         )
     except schools.NotOpen:
         if as_json:
             return jsonify(ok=False), 403
         return _not_open(school_id, activity_id)
+    except learning.StaleSave as exc:
+        if as_json:
+            return jsonify(ok=False, reason="stale", revision=exc.current), 409
+        return _stale(school_id, activity_id, data["values"])
     if as_json:
-        return jsonify(ok=True, complete=complete)
+        row = mine.rows.get(activity_id)
+        return jsonify(ok=True, complete=complete, revision=row.revision if row else 0)
     if data["submit"] and not complete:
         missing = [
             f.label

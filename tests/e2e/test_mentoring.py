@@ -316,6 +316,8 @@ def test_leadership_school_mentor_reads_her_mentee_homework(
     first = homework.fields[0].label.get(locale)
     page.get_by_label(first).focus()
     page.keyboard.type(answer)
+    # It saves as she types, a second after she stops, and says so (the plan's autosave).
+    expect(page.locator("#saved")).to_have_text("Guardado" if locale == "es" else "Saved")
     tab_to(page, "Guardar" if locale == "es" else "Save")
     press_enter(page)
     # Lucía, her mentor, reads it and writes a note.

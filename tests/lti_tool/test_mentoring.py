@@ -27,6 +27,7 @@ from lti_tool.models import (
     MentoringSignUp,
     MentorNote,
     SchoolMember,
+    SchoolProgress,
     db,
     utcnow,
 )
@@ -34,7 +35,7 @@ from lti_tool.services import mentoring, schools
 from tests.conftest import row_counts
 from tests.factories import GrantFactory, actor_of
 from tests.support import mentoring as world
-from tests.support.journey import complete_course, intake, post
+from tests.support.journey import complete_course, csrf, intake, post
 from tests.support.lti import LTI, Launcher
 
 SCOPE = LTI + "role_scope_mentor"
@@ -448,7 +449,7 @@ def test_leadership_school_cohort_invitation_homework_and_mentor_notes(launcher:
         json={"values": {"story": "Organicé la olla común."}, "submit": False},
         headers={"X-CSRFToken": token.group(1)},
     )
-    assert autosave.get_json() == {"ok": True, "complete": True}
+    assert autosave.get_json() == {"ok": True, "complete": True, "revision": 1}
     post(
         launcher.client,
         activity + "/worksheet",
@@ -695,6 +696,88 @@ def test_her_school_activities_through_the_pages(launcher: Launcher) -> None:
         "ts-lead-check",
         "ts-lead-diary",
     }
+
+
+def _school_row(activity_id: str) -> SchoolProgress:
+    db.session.expire_all()
+    found = db.session.scalar(
+        select(SchoolProgress).where(SchoolProgress.activity_id == activity_id)
+    )
+    assert found is not None
+    return found
+
+
+def test_her_school_homework_saves_as_she_types_and_never_over_newer_text(
+    launcher: Launcher,
+) -> None:
+    """The school's homework page runs the same autosave as her plan's worksheets: each save
+    names the revision it started from, and an older tab or page is refused (409) with the
+    newer text kept."""
+    member = _invited(launcher, "carmen", "Carmen Soto")
+    participant(launcher, "carmen", "Carmen Soto")
+    post(launcher.client, f"/school/invitations/{member}", {"accept": "true"})
+    homework = "/school/test-school/activities/ts-lead-homework"
+    page = text(launcher.client.get(homework))
+    assert 'name="revision" value="0"' in page
+    assert 'data-stale="No se guardó: esta hoja cambió en otra ventana' in page
+    assert "se guarda mientras escribes" in page  # what the script says once it runs
+    token = csrf(launcher.client, homework)
+
+    def autosave(value: str, revision: int) -> tuple[int, dict[str, object]]:
+        response = launcher.client.post(
+            homework + "/worksheet",
+            json={"values": {"story": value}, "revision": revision},
+            headers={"X-CSRFToken": token},
+        )
+        return response.status_code, response.get_json()
+
+    assert autosave("Hablé en la junta.", 0) == (200, {"ok": True, "complete": True, "revision": 1})
+    assert autosave("Hablé en la junta de vecinos.", 1)[1]["revision"] == 2
+    assert autosave("Hablé en la junta.", 1) == (
+        409,
+        {"ok": False, "reason": "stale", "revision": 2},
+    )
+    assert (
+        _school_row("ts-lead-homework").data["values"]["story"] == "Hablé en la junta de vecinos."
+    )
+    # The old page's form sent again (Back, then Save): 409, both texts on the page, newer kept.
+    again = post(
+        launcher.client,
+        homework + "/worksheet",
+        {"story": "Hablé.", "revision": "1", "action": "save"},
+        token_from=homework,
+    )
+    assert again.status_code == 409
+    assert "Hablé en la junta de vecinos." in text(again) and "Hablé." in text(again)
+    saved = _school_row("ts-lead-homework")
+    assert saved.revision == 2 and saved.data["values"]["story"] == "Hablé en la junta de vecinos."
+    # The revision is bookkeeping, never one of her answers.
+    assert set(saved.data["values"]) == {"story"}
+
+
+def test_her_school_reflection_from_an_older_page_is_refused(launcher: Launcher) -> None:
+    member = _invited(launcher, "carmen", "Carmen Soto")
+    participant(launcher, "carmen", "Carmen Soto")
+    post(launcher.client, f"/school/invitations/{member}", {"accept": "true"})
+    diary = "/school/test-school/activities/ts-lead-diary"
+    for sent, revision in (("Primero.", "0"), ("Primero, y luego más.", "1")):
+        saved = post(
+            launcher.client,
+            diary + "/reflection",
+            {"text": sent, "revision": revision},
+            token_from=diary,
+        )
+        assert saved.status_code == 302
+    stale = post(
+        launcher.client,
+        diary + "/reflection",
+        {"text": "Primero.", "revision": "1"},
+        token_from=diary,
+    )
+    assert stale.status_code == 409
+    assert "Primero, y luego más." in text(stale) and "Primero." in text(stale)
+    row = _school_row("ts-lead-diary")
+    assert row.data == {"text": "Primero, y luego más."} and row.revision == 2
 
 
 def test_she_may_decline_an_invitation(launcher: Launcher) -> None:
