@@ -4,6 +4,7 @@ icalendar library as a calendar application would."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from icalendar import Calendar
 
@@ -14,6 +15,19 @@ from lti_tool.services.calendar import single_event_calendar
 # must also describe the summer time (UTC-3) of the weeks before.
 START = datetime(2026, 4, 6, 22, 30, tzinfo=UTC)
 MEETING = "https://meet.example.org/taller?pwd=a,b;c"
+UPDATED = datetime(2026, 3, 30, 12, 0, tzinfo=UTC)
+# A workshop session with every field the helper takes.
+WORKSHOP: dict[str, Any] = {
+    "product": "Workshops",
+    "uid": "senda-workshop-7@senda.example.org",
+    "start": START,
+    "end": START + timedelta(minutes=90),
+    "summary": "Taller: Cómo ponerle precio a tu trabajo",
+    "description": "Trae papel y lápiz.\n" + MEETING,
+    "url": MEETING,
+    "location": MEETING,
+    "last_modified": UPDATED,
+}
 
 
 def read(body: bytes) -> Calendar:
@@ -21,18 +35,7 @@ def read(body: bytes) -> Calendar:
 
 
 def test_one_event_in_chile_time_with_every_field() -> None:
-    updated = datetime(2026, 3, 30, 12, 0, tzinfo=UTC)
-    body = single_event_calendar(
-        product="Workshops",
-        uid="senda-workshop-7@senda.example.org",
-        start=START,
-        end=START + timedelta(minutes=90),
-        summary="Taller: Cómo ponerle precio a tu trabajo",
-        description="Trae papel y lápiz.\n" + MEETING,
-        url=MEETING,
-        location=MEETING,
-        last_modified=updated,
-    )
+    body = single_event_calendar(**WORKSHOP)
     text = body.decode()
     # Local wall-clock time with its zone, not UTC: 22:30 UTC is 18:30 in Chile's winter.
     assert "DTSTART;TZID=America/Santiago:20260406T183000" in text
@@ -54,22 +57,22 @@ def test_one_event_in_chile_time_with_every_field() -> None:
     assert str(event["url"]) == MEETING
     assert str(event["location"]) == MEETING  # unescaped again
     assert str(event["description"]) == "Trae papel y lápiz.\n" + MEETING
-    assert event.decoded("last-modified") == updated
+    assert event.decoded("last-modified") == UPDATED
     stamp = event.decoded("dtstamp")
     assert stamp.tzinfo is not None and abs(datetime.now(UTC) - stamp) < timedelta(minutes=1)
 
 
 def test_a_place_without_a_link_and_the_optional_fields_left_out() -> None:
     start = datetime(2027, 1, 15, 18, 0, tzinfo=CHILE)  # summer time (UTC-3)
-    body = single_event_calendar(
-        product="Mentoring",
-        uid="senda-mentoring-1-3@h",
-        start=start,
-        end=start + timedelta(hours=2),
-        summary="Mentoría: Financiamiento",
-        description="Lucía Fernández",
-        location="Sede Temuco, sala 2",
-    )
+    kept = {k: v for k, v in WORKSHOP.items() if k not in ("url", "last_modified")}
+    session = kept | {
+        "product": "Mentoring",
+        "start": start,
+        "end": start + timedelta(hours=2),
+        "summary": "Mentoría: Financiamiento",
+        "location": "Sede Temuco, sala 2",
+    }
+    body = single_event_calendar(**session)
     assert "DTSTART;TZID=America/Santiago:20270115T180000" in body.decode()
     calendar = read(body)
     assert str(calendar["prodid"]) == "-//Senda//Mentoring//ES"
