@@ -11,9 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -33,9 +31,8 @@ from lti_tool.models import (
 )
 from lti_tool.services import content, followup, privacy
 from lti_tool.services import grades as outbox
+from lti_tool.services.calendar import single_event_calendar
 from lti_tool.services.errors import NoContent, SessionNotFound
-
-CHILE = ZoneInfo("America/Santiago")
 
 
 class NotEnrolled(LookupError):
@@ -502,29 +499,19 @@ def workshop_calendar(
     activity = j.activity(session.activity_id) if session else None
     if session is None or activity is None or activity.kind != "workshop":
         raise SessionNotFound(session_id)
-    start = session.starts_at.astimezone(CHILE)
-    calendar = Calendar()
-    calendar.add("prodid", "-//Senda//Workshops//ES")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    event = Event()
-    event.add("uid", f"senda-workshop-{session.id}@{host}")
-    event.add("dtstamp", utcnow())
-    event.add("dtstart", start)
-    event.add("dtend", start + timedelta(minutes=activity.duration_minutes or activity.minutes))
-    if session.updated_at is not None:
-        event.add("last-modified", session.updated_at)
-    event.add("summary", summary(activity.title.get(locale)))
-    lines = [line for line in (session.note, session.meeting_url) if line]
-    if session.meeting_url:
-        event.add("url", session.meeting_url)
-        event.add("location", session.meeting_url)
-    event.add("description", "\n".join(lines))
-    calendar.add_component(event)
-    calendar.add_missing_timezones(
-        first_date=start.date() - timedelta(days=200), last_date=start.date() + timedelta(days=200)
+    start = session.starts_at
+    body = single_event_calendar(
+        product="Workshops",
+        uid=f"senda-workshop-{session.id}@{host}",
+        start=start,
+        end=start + timedelta(minutes=activity.duration_minutes or activity.minutes),
+        summary=summary(activity.title.get(locale)),
+        description="\n".join(line for line in (session.note, session.meeting_url) if line),
+        url=session.meeting_url,
+        location=session.meeting_url,
+        last_modified=session.updated_at,
     )
-    return calendar.to_ical(), f"senda-{locale}-workshop-{session.id}.ics"
+    return body, f"senda-{locale}-workshop-{session.id}.ics"
 
 
 class UnrelatedCourse(LookupError):

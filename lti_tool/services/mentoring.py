@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from icalendar import Calendar, Event
 from sqlalchemy import ScalarSelect, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -51,6 +50,7 @@ from lti_tool.models import (
     utcnow,
 )
 from lti_tool.services import cohort, content, programme
+from lti_tool.services.calendar import single_event_calendar
 from lti_tool.services.cohort import CourseScope, Member
 from lti_tool.services.errors import (
     Forbidden,
@@ -638,34 +638,20 @@ def calendar_file(
     card = page.card
     if card.mine != "booked" or card.status == CANCELLED:
         raise MentoringSessionNotFound(session_id)
-    start = card.starts_at.astimezone(CHILE)
-    calendar = Calendar()
-    calendar.add("prodid", "-//Senda//Mentoring//ES")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    event = Event()
-    event.add("uid", f"senda-mentoring-{actor.programme_id}-{card.id}@{host}")
-    event.add("dtstamp", utcnow())
-    event.add("dtstart", start)
-    event.add("dtend", card.ends_at.astimezone(CHILE))
     catalogue = _catalogue()
     topic = catalogue.mentoring.topic(card.topic_id) if catalogue and catalogue.mentoring else None
-    event.add("summary", summary(topic.title.get(locale) if topic else card.topic_id))
-    lines = [card.mentor_name]
-    if card.details:
-        lines.append(card.details)
-    if card.meeting_url:
-        lines.append(card.meeting_url)
-        event.add("url", card.meeting_url)
-        event.add("location", card.meeting_url)
-    elif card.place:
-        event.add("location", card.place)
-    event.add("description", "\n".join(lines))
-    calendar.add_component(event)
-    calendar.add_missing_timezones(
-        first_date=start.date() - timedelta(days=200), last_date=start.date() + timedelta(days=200)
+    lines = [card.mentor_name, *(line for line in (card.details, card.meeting_url) if line)]
+    body = single_event_calendar(
+        product="Mentoring",
+        uid=f"senda-mentoring-{actor.programme_id}-{card.id}@{host}",
+        start=card.starts_at,
+        end=card.ends_at,
+        summary=summary(topic.title.get(locale) if topic else card.topic_id),
+        description="\n".join(lines),
+        url=card.meeting_url,
+        location=card.meeting_url or card.place,
     )
-    return calendar.to_ical(), f"senda-{locale}-{card.id}.ics"
+    return body, f"senda-{locale}-{card.id}.ics"
 
 
 # ------------------------------------------------------------------------- her plan's card

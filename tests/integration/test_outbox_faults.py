@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from lti_tool.actor import Actor, Role
 from lti_tool.jobs import grade_delivery as worker
-from lti_tool.lti import ags, keys
+from lti_tool.lti import ags
 from lti_tool.models import (
     LmsContext,
     LtiUser,
@@ -34,13 +34,12 @@ from lti_tool.services.errors import ScoreNotFound
 from tests.conftest import override_settings
 from tests.factories import (
     CourseFactory,
-    DeploymentFactory,
     LinkFactory,
     MembershipFactory,
-    PlatformFactory,
     UserFactory,
 )
 from tests.support.flaky_lms import LINEITEMS, MEMBERSHIPS, SCORES, TOKEN, FlakyLms
+from tests.support.graded_course import graded_course
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
@@ -69,23 +68,7 @@ def lms() -> Iterator[FlakyLms]:
 
 @pytest.fixture
 def course(app: Flask, lms: FlakyLms, imported: int) -> dict[str, int]:
-    keys.ensure_current_key()
-    platform = PlatformFactory(
-        issuer="https://flaky.example.edu",
-        client_id="c-1",
-        auth_login_url=lms.url + "/auth",
-        auth_token_url=lms.url + "/token",
-        key_set_url=lms.url + "/jwks",
-    )
-    context = CourseFactory(deployment=DeploymentFactory(platform=platform, deployment_id="d-1"))
-    # One graded activity in the LMS course, as a deep-linked "course:ls" would be.
-    link = LinkFactory(course=context, lineitem_url=f"{lms.url}/lineitems/1")
-    return {
-        "platform": platform.id,
-        "deployment": context.deployment_id,
-        "context": context.id,
-        "link": link.id,
-    }
+    return graded_course(lms.url)
 
 
 def participant(course: dict[str, int], lms: FlakyLms, n: int) -> learning.Journey:
@@ -454,16 +437,7 @@ def test_tenants_do_not_hurt_each_other_a_hung_lms_delays_only_its_own_grades(
     other = FlakyLms(free_port())
     other.start()
     try:
-        platform = PlatformFactory(
-            issuer="https://fast.example.edu",
-            client_id="c-2",
-            auth_login_url=other.url + "/auth",
-            auth_token_url=other.url + "/token",
-            key_set_url=other.url + "/jwks",
-        )
-        context = CourseFactory(deployment=DeploymentFactory(platform=platform))
-        link = LinkFactory(course=context, lineitem_url=f"{other.url}/lineitems/1")
-        fast = {"platform": platform.id, "context": context.id, "link": link.id}
+        fast = graded_course(other.url, issuer="https://fast.example.edu", client_id="c-2")
         for n in range(12):
             progress(participant(course, lms, n), "ls-check")  # the hung tenant's first
         for n in range(12, 15):

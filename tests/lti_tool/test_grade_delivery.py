@@ -15,18 +15,13 @@ from flask import Flask
 from sqlalchemy import event, select, text
 
 from lti_tool.jobs import grade_delivery as worker
-from lti_tool.lti import ags, keys
-from lti_tool.models import Platform, ResourceLink, ScoreOutbox, db
+from lti_tool.lti import ags
+from lti_tool.models import ResourceLink, ScoreOutbox, db
 from lti_tool.services import grades
-from tests.factories import (
-    CourseFactory,
-    DeploymentFactory,
-    LinkFactory,
-    PlatformFactory,
-)
 from tests.integration.test_outbox_faults import participant, progress
 from tests.support import sim_lms
 from tests.support.flaky_lms import FlakyLms
+from tests.support.graded_course import graded_course
 from tests.support.servers import free_port
 
 CONCURRENCY = 4
@@ -53,23 +48,9 @@ def lms() -> Iterator[FlakyLms]:
     gradebook.stop()
 
 
-def make_course(lms: FlakyLms, **link: Any) -> dict[str, int]:
-    keys.ensure_current_key()
-    platform = PlatformFactory(
-        issuer="https://flaky.example.edu",
-        client_id="c-1",
-        auth_login_url=lms.url + "/auth",
-        auth_token_url=lms.url + "/token",
-        key_set_url=lms.url + "/jwks",
-    )
-    context = CourseFactory(deployment=DeploymentFactory(platform=platform, deployment_id="d-1"))
-    made = LinkFactory(course=context, **({"lineitem_url": f"{lms.url}/lineitems/1"} | link))
-    return {"platform": platform.id, "context": context.id, "link": made.id}
-
-
 @pytest.fixture
 def course(app: Flask, lms: FlakyLms, imported: int) -> dict[str, int]:
-    return make_course(lms)
+    return graded_course(lms.url)
 
 
 def statuses() -> list[str]:
@@ -106,12 +87,8 @@ def kept_alive() -> Iterator[str]:
 def test_connections_and_the_token_are_kept_from_round_to_round(
     app: Flask, kept_alive: str, imported: int
 ) -> None:
-    lms = FlakyLms(0)  # only for its URL in the helpers; the gradebook is the simulated one
-    course = make_course(lms, lineitem_url=f"{kept_alive}/lineitems/1")
-    platform = db.session.get(Platform, course["platform"])
-    assert platform is not None
-    platform.auth_token_url = f"{kept_alive}/token"
-    db.session.commit()
+    lms = FlakyLms(0)  # only for participant()'s signature; the gradebook is the simulated one
+    course = graded_course(kept_alive)
     before = dict(sim_lms.STATS)
     for n in range(12):
         progress(participant(course, lms, n), "ls-check")
@@ -186,8 +163,8 @@ def test_a_claim_looks_past_scores_waiting_behind_one_in_flight(
 def test_many_scores_of_a_link_without_a_line_item_create_one_line_item(
     app: Flask, lms: FlakyLms, imported: int
 ) -> None:
-    course = make_course(
-        lms,
+    course = graded_course(
+        lms.url,
         lineitem_url=None,
         lineitems_url=f"{lms.url}/lineitems",
         ags_scopes=f"{ags.SCORE} {ags.LINEITEM}",
