@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, request
@@ -344,16 +345,63 @@ def form_data(form: Any, lists: tuple[str, ...] = ()) -> dict[str, Any]:
     return data
 
 
+# marshmallow's own messages (a field left out, a length, a choice) arrive in English with their
+# numbers already filled in: each is said again in the page's language.
+_LIBRARY_MESSAGES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (
+        re.compile(r"^(Missing data for required field|Field may not be null)\.$"),
+        lambda _m: gettext("This field is required."),
+    ),
+    (
+        re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
+        lambda m: gettext("Write between %(min)s and %(max)s characters.", min=m[1], max=m[2]),
+    ),
+    (
+        re.compile(r"^Shorter than minimum length (\d+)\.$"),
+        lambda m: gettext("Write at least %(min)s characters.", min=m[1]),
+    ),
+    (
+        re.compile(r"^Longer than maximum length (\d+)\.$"),
+        lambda m: gettext("Write at most %(max)s characters.", max=m[1]),
+    ),
+    (
+        re.compile(r"^Not a valid (integer|number)\.$"),
+        lambda _m: gettext("Write a number."),
+    ),
+    (re.compile(r"^Must be one of: "), lambda _m: gettext("Choose one of the options.")),
+    (
+        re.compile(r"^Unknown field\.$"),
+        lambda _m: gettext("This form has a field it should not have. Reload the page."),
+    ),
+)
+
+
+def _said(message: str) -> str:
+    for pattern, say in _LIBRARY_MESSAGES:
+        found = pattern.match(message)
+        if found:
+            return say(found)
+    return gettext(message)
+
+
 def errors_of(exc: ValidationError) -> dict[str, str]:
-    """First message per field, for showing next to the field."""
+    """First message per field, in the page's language, for showing next to the field."""
     result: dict[str, str] = {}
     messages = exc.normalized_messages()
     for key, value in messages.items():
-        if isinstance(value, list) and value:
-            result[str(key)] = gettext(str(value[0]))
-        elif isinstance(value, dict):
-            result[str(key)] = gettext(str(next(iter(value.values()))))
+        first = _first(value)
+        if first is not None:
+            result[str(key)] = _said(first)
     return result
+
+
+def _first(value: Any) -> str | None:
+    """The first message of a field's (a list of them, or a nested field's, by key)."""
+    while isinstance(value, list | dict):
+        if not value:
+            return None
+        value = value[0] if isinstance(value, list) else next(iter(value.values()))
+    return str(value)
 
 
 def json_body(max_bytes: int = 64 * 1024) -> dict[str, Any]:

@@ -230,3 +230,27 @@ def test_another_courses_sessions_are_not_found(launcher: Launcher) -> None:
     launcher.launch("participant", sub="rosa", name="Rosa Huenchumil", **other)
     intake(launcher.client)
     assert launcher.client.get(f"/workshops/sessions/{session.id}/calendar.ics").status_code == 404
+
+
+def test_a_scheduling_form_left_empty_says_what_is_missing_in_her_language(
+    launcher: Launcher,
+) -> None:
+    """A facilitator who sends the form without a workshop or a time gets a 400 that names
+    what is missing in Spanish (marshmallow's own English messages are said again), and nothing
+    is scheduled."""
+    launcher.launch("facilitator", sub="paula")
+    before = row_counts()
+    empty = post(
+        launcher.client,
+        "/cohort/workshops",
+        {"activity_id": "", "starts_at": "", "meeting_url": ""},
+        token_from="/cohort/workshops",
+    )
+    assert empty.status_code == 400
+    page = text(empty)
+    assert "Escribe entre 1 y 64 caracteres." in page
+    left_out = post(launcher.client, "/cohort/workshops", {}, token_from="/cohort/workshops")
+    assert left_out.status_code == 400 and "Este campo es obligatorio." in text(left_out)
+    for english in ("Length must be", "Missing data", "required field"):
+        assert english not in page and english not in text(left_out)
+    assert row_counts() == before
