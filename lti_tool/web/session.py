@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, abort, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from lti_tool.actor import Actor, Role
 from lti_tool.lti.errors import LaunchRejected
@@ -27,6 +28,8 @@ R = TypeVar("R")
 class LtiSessionInterface(SecureCookieSessionInterface):
     """Over plain HTTP (local development) Lax is the only option a browser accepts."""
 
+    _serializer: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
     def get_cookie_samesite(self, app: Flask) -> str | None:
         return "None" if request.is_secure else "Lax"
 
@@ -35,6 +38,14 @@ class LtiSessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_partitioned(self, app: Flask) -> bool:
         return request.is_secure
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        # Flask builds a new serializer twice a request (reading, then writing the cookie); it
+        # holds only the keys, so one per set of keys serves every request.
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if self._serializer is None or self._serializer[0] != keys:
+            self._serializer = (keys, super().get_signing_serializer(app))
+        return self._serializer[1]
 
 
 def start_session(actor: Actor, locale: str | None, extra: dict[str, Any] | None = None) -> None:

@@ -109,3 +109,22 @@ def test_sessions_a_relaunch_as_another_person_replaces_the_session(launcher: La
     assert second.status_code == 302
     page = text(launcher.client.get("/activities/ls-strengths", follow_redirects=True))
     assert SECRET not in page and "Hola, Carmen" not in page  # ("El Carmen" is a commune)
+
+
+def test_sessions_signed_with_a_replaced_key_end_and_a_fallback_key_keeps_them(
+    launcher: Launcher, app: Flask
+) -> None:
+    """The cookie's signer is made once per set of keys: rotating SECRET_KEY ends every
+    session, unless the old key is kept in SECRET_KEY_FALLBACKS."""
+    launcher.launch("participant")
+    assert launcher.client.get("/plan", follow_redirects=True).status_code == 200
+    old = app.secret_key
+    app.secret_key = "a-new-key-" + "x" * 40
+    try:
+        app.config["SECRET_KEY_FALLBACKS"] = [old]
+        assert launcher.client.get("/plan", follow_redirects=True).status_code == 200
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        assert launcher.client.get("/plan").status_code == 401
+    finally:
+        app.secret_key = old
+        app.config["SECRET_KEY_FALLBACKS"] = []
