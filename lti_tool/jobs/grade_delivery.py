@@ -332,6 +332,7 @@ class _Sender:
 
     client: ags.LmsClient
     pool: ThreadPoolExecutor
+    threads: int
     signature: tuple[Any, ...]
     born: float
     used: float
@@ -365,6 +366,7 @@ def _sender(app: Flask, platform: Platform) -> _Sender:
             found = _Sender(
                 ags.LmsClient(platform, timeout, connections=concurrency),
                 ThreadPoolExecutor(concurrency, thread_name_prefix=f"senda-lms-{platform.id}"),
+                concurrency,
                 signature,
                 now,
                 now,
@@ -532,31 +534,48 @@ class _LineItems:
             return url
 
 
-def _send(app: Flask, client: ags.LmsClient, job: _Job, items: _LineItems) -> _Answer:
-    """Send one score and sort out the LMS's answer (in a pool thread, or the caller's)."""
-    with app.app_context():  # settings, the SSRF guard and the token cache need one
-        try:
-            url = items.url(client, job.link, job.message.maximum)
-            client.post_score(list(job.link.scopes), url, job.message)
-        except ags.AlreadyApplied:
-            return _Answer("409")
-        except ags.Retry as exc:
-            return _Answer("retry", str(exc), exc.retry_after)
-        except ags.GiveUp as exc:
-            return _Answer("giveup", str(exc))
+def _send(client: ags.LmsClient, job: _Job, items: _LineItems) -> _Answer:
+    """Send one score and sort out the LMS's answer (in an app context: settings, the SSRF guard
+    and the token cache need one)."""
+    try:
+        url = items.url(client, job.link, job.message.maximum)
+        client.post_score(list(job.link.scopes), url, job.message)
+    except ags.AlreadyApplied:
+        return _Answer("409")
+    except ags.Retry as exc:
+        return _Answer("retry", str(exc), exc.retry_after)
+    except ags.GiveUp as exc:
+        return _Answer("giveup", str(exc))
     return _Answer("ok")
 
 
-def _send_in_pool(
-    app: Flask, client: ags.LmsClient, job: _Job, items: _LineItems, deadline: float
-) -> _Answer:
+def _send_in_pool(client: ags.LmsClient, job: _Job, items: _LineItems, deadline: float) -> _Answer:
     if time.monotonic() > deadline:
         return _Answer(RELEASED)
     try:
-        return _send(app, client, job, items)
+        return _send(client, job, items)
     except Exception:  # one broken row must not stop the others; its lease expires
         log.exception("delivery of score %s failed", job.score_id)
         return _Answer(FAILED)
+
+
+def _drain(
+    app: Flask,
+    client: ags.LmsClient,
+    work: _Round,
+    queue: deque[int],
+    deadline: float,
+) -> None:
+    """Send a platform's scores of a round, taking the next from `queue` until none is left (a
+    pool thread; the pool runs as many of these as it has threads). One app context and one task
+    for many scores: a task and a context per score cost more CPU than a score's own work."""
+    with app.app_context():
+        while True:
+            try:
+                index = queue.popleft()
+            except IndexError:
+                return
+            work.answers[index] = _send_in_pool(client, work.jobs[index], work.items, deadline)
 
 
 # ---------------------------------------------------------------------------------- record
@@ -711,11 +730,14 @@ def _refusal(job: _Job) -> _Answer | None:
 
 @dataclass
 class _Round:
-    """A claimed batch in flight: its scores queued in the platforms' pools."""
+    """A claimed batch in flight: its scores queued in the platforms' pools, each answer in
+    `answers` at its job's place once it is known."""
 
     token: str
     items: _LineItems
-    sends: list[tuple[_Job, _Answer | Future[_Answer]]]
+    jobs: list[_Job]
+    answers: list[_Answer | None]
+    drains: list[Future[None]]
 
 
 def _start_round(app: Flask, batch_size: int | None) -> _Round | None:
@@ -726,28 +748,31 @@ def _start_round(app: Flask, batch_size: int | None) -> _Round | None:
         db.session.commit()  # the waiting rows moved back, if any
         return None
     jobs, senders = _prepare(app, token, None)
-    items = _LineItems()
-    sends: list[tuple[_Job, _Answer | Future[_Answer]]] = []
-    for job in jobs:
-        refused = _refusal(job)
-        if refused is not None:
-            sends.append((job, refused))
-            continue
-        sender = senders[job.platform_id]
-        sends.append(
-            (job, sender.pool.submit(_send_in_pool, app, sender.client, job, items, deadline))
+    work = _Round(token, _LineItems(), jobs, [None] * len(jobs), [])
+    queues: dict[int, deque[int]] = {}  # by platform: the places of its jobs, in due order
+    for index, job in enumerate(jobs):
+        work.answers[index] = _refusal(job)
+        if work.answers[index] is None:
+            queues.setdefault(job.platform_id, deque()).append(index)
+    for platform_id, queue in queues.items():
+        sender = senders[platform_id]
+        work.drains.extend(
+            sender.pool.submit(_drain, app, sender.client, work, queue, deadline)
+            for _ in range(min(len(queue), sender.threads))
         )
-    return _Round(token, items, sends)
+    return work
 
 
 def _finish_round(work: _Round) -> RoundResult:
     """Wait for a round's answers and record them."""
-    answers = [
-        (job, answer if isinstance(answer, _Answer) else answer.result())
-        for job, answer in work.sends
-    ]
+    for drain in work.drains:
+        drain.result()
+    answers = []
+    for job, answer in zip(work.jobs, work.answers, strict=True):
+        assert answer is not None  # every queue was drained
+        answers.append((job, answer))
     result, _statuses = _record(work.token, answers, work.items)
-    result.claimed = len(work.sends)
+    result.claimed = len(work.jobs)
     return result
 
 
@@ -815,7 +840,8 @@ def deliver(
         return "gone"
     [job] = jobs
     items = _LineItems()
-    answer = _refusal(job) or _send(app, senders[job.platform_id].client, job, items)
+    with app.app_context():  # as in a pool thread: a context of its own
+        answer = _refusal(job) or _send(senders[job.platform_id].client, job, items)
     if after_send is not None:
         after_send()
     _result, statuses = _record(claim_token, [(job, answer)], items)
