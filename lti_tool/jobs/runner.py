@@ -4,6 +4,7 @@ process (one or several); `make run` runs one inside the web process."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -21,6 +22,14 @@ PERIODIC: tuple[tuple[str, float, Callable[[], object]], ...] = (
     ("key refresh", key_refresh.INTERVAL_SECONDS, key_refresh.run_once),
     ("retention", retention.INTERVAL_SECONDS, retention.run_once),
 )
+
+
+def settle_heap() -> None:
+    """Once, in a worker process of its own, before its loop: everything the process built to
+    start (the app, settings, models, the modules' objects) lives as long as it does, so the
+    garbage collector stops walking it. Its full collections cost the grade worker about 5 % of
+    its CPU (`make bench`, where the grade part does the same before its worker starts)."""
+    gc.freeze()
 
 
 def work(stop: threading.Event, idle_sleep: float | None = None) -> None:
