@@ -73,6 +73,9 @@ LEASE_SHARE = 0.5
 # `status = 'pending'` written out, not bound: only then may SQLite and a generic PostgreSQL
 # plan use the partial index of waiting rows (its WHERE must be seen to hold).
 WAITING = ScoreOutbox.status == literal_column(f"'{PENDING}'")
+# The statements a round runs on many rows are Core statements on the table, their lists bound as
+# one expanding parameter: no ORM bookkeeping, and no clause built per id.
+OUTBOX = ScoreOutbox.__table__
 
 # What became of one send, besides the LMS's answers.
 RELEASED = "released"  # not sent: the round's time ran out; given back for another round
@@ -141,16 +144,17 @@ def _claim(batch_size: int | None) -> str:
         return ""
     token = secrets.token_hex(8)
     db.session.execute(
-        update(ScoreOutbox)
+        OUTBOX.update()
         .where(
-            ScoreOutbox.id.in_(ids),
-            or_(ScoreOutbox.locked_until.is_(None), ScoreOutbox.locked_until < now),
+            OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
+            or_(OUTBOX.c.locked_until.is_(None), OUTBOX.c.locked_until < now),
         )
         .values(
             locked_until=now + timedelta(seconds=config.lease_seconds),
             claim=token,
             pending_key=None,  # newer progress now queues a new score behind this one
-        )
+        ),
+        {"ids": ids},
     )
     return token
 
@@ -208,10 +212,9 @@ def _oldest_of_their_key(candidates: Sequence[Any], now: datetime, lease_seconds
             until = max(until, now + timedelta(seconds=lease_seconds))
         later.append({"b_id": row.id, "b_at": until})
     if later:
-        table = ScoreOutbox.__table__
         db.session.execute(
-            table.update()
-            .where(table.c.id == bindparam("b_id"))
+            OUTBOX.update()
+            .where(OUTBOX.c.id == bindparam("b_id"))
             .values(next_attempt_at=bindparam("b_at")),
             later,
         )
@@ -254,12 +257,13 @@ def _first_waiting(keys: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
     first: dict[tuple[int, int], Any] = {}
     for row in db.session.execute(
         select(
-            ScoreOutbox.id,
-            ScoreOutbox.user_id,
-            ScoreOutbox.resource_link_id,
-            ScoreOutbox.next_attempt_at,
-            ScoreOutbox.locked_until,
-        ).where(WAITING, ScoreOutbox.user_id.in_({user for user, _link in keys}))
+            OUTBOX.c.id,
+            OUTBOX.c.user_id,
+            OUTBOX.c.resource_link_id,
+            OUTBOX.c.next_attempt_at,
+            OUTBOX.c.locked_until,
+        ).where(WAITING, OUTBOX.c.user_id.in_(bindparam("users", expanding=True))),
+        {"users": list({user for user, _link in keys})},
     ):
         key = (row.user_id, row.resource_link_id)
         if key in keys and (key not in first or row.id < first[key].id):
@@ -277,9 +281,10 @@ def _release(score_ids: list[int], token: str) -> None:
     if not score_ids:
         return
     db.session.execute(
-        update(ScoreOutbox)
-        .where(ScoreOutbox.id.in_(score_ids), ScoreOutbox.claim == token)
-        .values(locked_until=None, claim=None)
+        OUTBOX.update()
+        .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.claim == token)
+        .values(locked_until=None, claim=None),
+        {"ids": score_ids},
     )
 
 
@@ -657,17 +662,17 @@ def _record(
                 "b_delivered": now if status == DELIVERED else None,
             }
         )
-    table = ScoreOutbox.__table__
     if delivered:
         db.session.execute(
-            update(ScoreOutbox)
-            .where(ScoreOutbox.id.in_(delivered), ScoreOutbox.claim == token)
-            .values(status=DELIVERED, delivered_at=now, locked_until=None, claim=None)
+            OUTBOX.update()
+            .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.claim == token)
+            .values(status=DELIVERED, delivered_at=now, locked_until=None, claim=None),
+            {"ids": delivered},
         )
     if rows:
         db.session.execute(
-            table.update()
-            .where(table.c.id == bindparam("b_id"), table.c.claim == bindparam("b_claim"))
+            OUTBOX.update()
+            .where(OUTBOX.c.id == bindparam("b_id"), OUTBOX.c.claim == bindparam("b_claim"))
             .values(
                 score_given=bindparam("b_given"),
                 score_maximum=bindparam("b_maximum"),
@@ -688,24 +693,27 @@ def _record(
         # The rows just recorded were the oldest waiting of their key: every waiting row of the
         # key is newer. (Released rows are waiting too: due now as well.)
         db.session.execute(
-            update(ScoreOutbox)
+            OUTBOX.update()
             .where(
                 WAITING,
-                tuple_(ScoreOutbox.user_id, ScoreOutbox.resource_link_id).in_(follow_now),
-                ScoreOutbox.claim.is_(None),
-                ScoreOutbox.next_attempt_at > now,
+                tuple_(OUTBOX.c.user_id, OUTBOX.c.resource_link_id).in_(
+                    bindparam("keys", expanding=True)
+                ),
+                OUTBOX.c.claim.is_(None),
+                OUTBOX.c.next_attempt_at > now,
             )
-            .values(next_attempt_at=now)
+            .values(next_attempt_at=now),
+            {"keys": follow_now},
         )
     if follow_later:
         db.session.execute(
-            table.update()
+            OUTBOX.update()
             .where(
-                table.c.user_id == bindparam("b_user"),
-                table.c.resource_link_id == bindparam("b_link"),
-                table.c.status == PENDING,
-                table.c.id > bindparam("b_after"),
-                table.c.claim.is_(None),
+                OUTBOX.c.user_id == bindparam("b_user"),
+                OUTBOX.c.resource_link_id == bindparam("b_link"),
+                OUTBOX.c.status == PENDING,
+                OUTBOX.c.id > bindparam("b_after"),
+                OUTBOX.c.claim.is_(None),
             )
             .values(next_attempt_at=bindparam("b_at")),
             follow_later,
