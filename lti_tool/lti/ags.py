@@ -1,9 +1,12 @@
 """Talking to an LMS's services with pylti1p3: access tokens, line items, scores, rosters.
 
-pylti1p3 builds the client-credentials assertion, the score and line-item requests and follows
-NRPS paging. Senda adds: access tokens shared by all workers until shortly before they expire
-(pylti1p3's Flask connector keeps them per process), a timeout on every request, a User-Agent,
-one re-authentication on 401, and errors sorted into "try again later" and "give up".
+pylti1p3 builds the client-credentials assertion and the line-item requests and follows NRPS
+paging. The score POST, which a grade worker sends by the thousand, is built here exactly as
+pylti1p3 builds it and sent through urllib3 directly, over the same session's connections
+(`TimeoutSession.post_bytes`). Senda adds: access tokens shared by all workers until shortly
+before they expire (pylti1p3's Flask connector keeps them per process), a timeout on every
+request, a User-Agent, one re-authentication on 401, and errors sorted into "try again later"
+and "give up".
 """
 
 from __future__ import annotations
