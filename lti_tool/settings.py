@@ -68,6 +68,8 @@ class OutboxSettings:
     poll_seconds: float = 1.0
     # Score requests one worker keeps in flight to one platform (its own connections, reused).
     concurrency_per_platform: int = 48
+    # `outbox work` keeps its process on the one CPU it starts on (runner.settle).
+    one_cpu: bool = True
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,7 @@ class _OutboxSchema(Schema):
     run_in_app = fields.Boolean(load_default=False)
     poll_seconds = fields.Float(load_default=1.0, validate=validate.Range(0.05, 60))
     concurrency_per_platform = fields.Integer(load_default=48, validate=validate.Range(1, 256))
+    one_cpu = fields.Boolean(load_default=True)
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> OutboxSettings:

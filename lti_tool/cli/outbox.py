@@ -34,6 +34,7 @@ def work(once: bool) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     click.echo("outbox worker started (Ctrl-C to stop)")
+    runner.settle()
     runner.work(stop)
 
 

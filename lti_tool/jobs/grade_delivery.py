@@ -73,6 +73,9 @@ LEASE_SHARE = 0.5
 # `status = 'pending'` written out, not bound: only then may SQLite and a generic PostgreSQL
 # plan use the partial index of waiting rows (its WHERE must be seen to hold).
 WAITING = ScoreOutbox.status == literal_column(f"'{PENDING}'")
+# The statements a round runs on many rows are Core statements on the table, their lists bound as
+# one expanding parameter: no ORM bookkeeping, and no clause built per id.
+OUTBOX = ScoreOutbox.__table__
 
 # What became of one send, besides the LMS's answers.
 RELEASED = "released"  # not sent: the round's time ran out; given back for another round
@@ -141,16 +144,17 @@ def _claim(batch_size: int | None) -> str:
         return ""
     token = secrets.token_hex(8)
     db.session.execute(
-        update(ScoreOutbox)
+        OUTBOX.update()
         .where(
-            ScoreOutbox.id.in_(ids),
-            or_(ScoreOutbox.locked_until.is_(None), ScoreOutbox.locked_until < now),
+            OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
+            or_(OUTBOX.c.locked_until.is_(None), OUTBOX.c.locked_until < now),
         )
         .values(
             locked_until=now + timedelta(seconds=config.lease_seconds),
             claim=token,
             pending_key=None,  # newer progress now queues a new score behind this one
-        )
+        ),
+        {"ids": ids},
     )
     return token
 
@@ -208,10 +212,9 @@ def _oldest_of_their_key(candidates: Sequence[Any], now: datetime, lease_seconds
             until = max(until, now + timedelta(seconds=lease_seconds))
         later.append({"b_id": row.id, "b_at": until})
     if later:
-        table = ScoreOutbox.__table__
         db.session.execute(
-            table.update()
-            .where(table.c.id == bindparam("b_id"))
+            OUTBOX.update()
+            .where(OUTBOX.c.id == bindparam("b_id"))
             .values(next_attempt_at=bindparam("b_at")),
             later,
         )
@@ -254,12 +257,13 @@ def _first_waiting(keys: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
     first: dict[tuple[int, int], Any] = {}
     for row in db.session.execute(
         select(
-            ScoreOutbox.id,
-            ScoreOutbox.user_id,
-            ScoreOutbox.resource_link_id,
-            ScoreOutbox.next_attempt_at,
-            ScoreOutbox.locked_until,
-        ).where(WAITING, ScoreOutbox.user_id.in_({user for user, _link in keys}))
+            OUTBOX.c.id,
+            OUTBOX.c.user_id,
+            OUTBOX.c.resource_link_id,
+            OUTBOX.c.next_attempt_at,
+            OUTBOX.c.locked_until,
+        ).where(WAITING, OUTBOX.c.user_id.in_(bindparam("users", expanding=True))),
+        {"users": list({user for user, _link in keys})},
     ):
         key = (row.user_id, row.resource_link_id)
         if key in keys and (key not in first or row.id < first[key].id):
@@ -277,9 +281,10 @@ def _release(score_ids: list[int], token: str) -> None:
     if not score_ids:
         return
     db.session.execute(
-        update(ScoreOutbox)
-        .where(ScoreOutbox.id.in_(score_ids), ScoreOutbox.claim == token)
-        .values(locked_until=None, claim=None)
+        OUTBOX.update()
+        .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.claim == token)
+        .values(locked_until=None, claim=None),
+        {"ids": score_ids},
     )
 
 
@@ -332,6 +337,7 @@ class _Sender:
 
     client: ags.LmsClient
     pool: ThreadPoolExecutor
+    threads: int
     signature: tuple[Any, ...]
     born: float
     used: float
@@ -365,6 +371,7 @@ def _sender(app: Flask, platform: Platform) -> _Sender:
             found = _Sender(
                 ags.LmsClient(platform, timeout, connections=concurrency),
                 ThreadPoolExecutor(concurrency, thread_name_prefix=f"senda-lms-{platform.id}"),
+                concurrency,
                 signature,
                 now,
                 now,
@@ -532,31 +539,48 @@ class _LineItems:
             return url
 
 
-def _send(app: Flask, client: ags.LmsClient, job: _Job, items: _LineItems) -> _Answer:
-    """Send one score and sort out the LMS's answer (in a pool thread, or the caller's)."""
-    with app.app_context():  # settings, the SSRF guard and the token cache need one
-        try:
-            url = items.url(client, job.link, job.message.maximum)
-            client.post_score(list(job.link.scopes), url, job.message)
-        except ags.AlreadyApplied:
-            return _Answer("409")
-        except ags.Retry as exc:
-            return _Answer("retry", str(exc), exc.retry_after)
-        except ags.GiveUp as exc:
-            return _Answer("giveup", str(exc))
+def _send(client: ags.LmsClient, job: _Job, items: _LineItems) -> _Answer:
+    """Send one score and sort out the LMS's answer (in an app context: settings, the SSRF guard
+    and the token cache need one)."""
+    try:
+        url = items.url(client, job.link, job.message.maximum)
+        client.post_score(list(job.link.scopes), url, job.message)
+    except ags.AlreadyApplied:
+        return _Answer("409")
+    except ags.Retry as exc:
+        return _Answer("retry", str(exc), exc.retry_after)
+    except ags.GiveUp as exc:
+        return _Answer("giveup", str(exc))
     return _Answer("ok")
 
 
-def _send_in_pool(
-    app: Flask, client: ags.LmsClient, job: _Job, items: _LineItems, deadline: float
-) -> _Answer:
+def _send_in_pool(client: ags.LmsClient, job: _Job, items: _LineItems, deadline: float) -> _Answer:
     if time.monotonic() > deadline:
         return _Answer(RELEASED)
     try:
-        return _send(app, client, job, items)
+        return _send(client, job, items)
     except Exception:  # one broken row must not stop the others; its lease expires
         log.exception("delivery of score %s failed", job.score_id)
         return _Answer(FAILED)
+
+
+def _drain(
+    app: Flask,
+    client: ags.LmsClient,
+    work: _Round,
+    queue: deque[int],
+    deadline: float,
+) -> None:
+    """Send a platform's scores of a round, taking the next from `queue` until none is left (a
+    pool thread; the pool runs as many of these as it has threads). One app context and one task
+    for many scores: a task and a context per score cost more CPU than a score's own work."""
+    with app.app_context():
+        while True:
+            try:
+                index = queue.popleft()
+            except IndexError:
+                return
+            work.answers[index] = _send_in_pool(client, work.jobs[index], work.items, deadline)
 
 
 # ---------------------------------------------------------------------------------- record
@@ -638,17 +662,17 @@ def _record(
                 "b_delivered": now if status == DELIVERED else None,
             }
         )
-    table = ScoreOutbox.__table__
     if delivered:
         db.session.execute(
-            update(ScoreOutbox)
-            .where(ScoreOutbox.id.in_(delivered), ScoreOutbox.claim == token)
-            .values(status=DELIVERED, delivered_at=now, locked_until=None, claim=None)
+            OUTBOX.update()
+            .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.claim == token)
+            .values(status=DELIVERED, delivered_at=now, locked_until=None, claim=None),
+            {"ids": delivered},
         )
     if rows:
         db.session.execute(
-            table.update()
-            .where(table.c.id == bindparam("b_id"), table.c.claim == bindparam("b_claim"))
+            OUTBOX.update()
+            .where(OUTBOX.c.id == bindparam("b_id"), OUTBOX.c.claim == bindparam("b_claim"))
             .values(
                 score_given=bindparam("b_given"),
                 score_maximum=bindparam("b_maximum"),
@@ -669,24 +693,27 @@ def _record(
         # The rows just recorded were the oldest waiting of their key: every waiting row of the
         # key is newer. (Released rows are waiting too: due now as well.)
         db.session.execute(
-            update(ScoreOutbox)
+            OUTBOX.update()
             .where(
                 WAITING,
-                tuple_(ScoreOutbox.user_id, ScoreOutbox.resource_link_id).in_(follow_now),
-                ScoreOutbox.claim.is_(None),
-                ScoreOutbox.next_attempt_at > now,
+                tuple_(OUTBOX.c.user_id, OUTBOX.c.resource_link_id).in_(
+                    bindparam("keys", expanding=True)
+                ),
+                OUTBOX.c.claim.is_(None),
+                OUTBOX.c.next_attempt_at > now,
             )
-            .values(next_attempt_at=now)
+            .values(next_attempt_at=now),
+            {"keys": follow_now},
         )
     if follow_later:
         db.session.execute(
-            table.update()
+            OUTBOX.update()
             .where(
-                table.c.user_id == bindparam("b_user"),
-                table.c.resource_link_id == bindparam("b_link"),
-                table.c.status == PENDING,
-                table.c.id > bindparam("b_after"),
-                table.c.claim.is_(None),
+                OUTBOX.c.user_id == bindparam("b_user"),
+                OUTBOX.c.resource_link_id == bindparam("b_link"),
+                OUTBOX.c.status == PENDING,
+                OUTBOX.c.id > bindparam("b_after"),
+                OUTBOX.c.claim.is_(None),
             )
             .values(next_attempt_at=bindparam("b_at")),
             follow_later,
@@ -711,11 +738,14 @@ def _refusal(job: _Job) -> _Answer | None:
 
 @dataclass
 class _Round:
-    """A claimed batch in flight: its scores queued in the platforms' pools."""
+    """A claimed batch in flight: its scores queued in the platforms' pools, each answer in
+    `answers` at its job's place once it is known."""
 
     token: str
     items: _LineItems
-    sends: list[tuple[_Job, _Answer | Future[_Answer]]]
+    jobs: list[_Job]
+    answers: list[_Answer | None]
+    drains: list[Future[None]]
 
 
 def _start_round(app: Flask, batch_size: int | None) -> _Round | None:
@@ -726,28 +756,31 @@ def _start_round(app: Flask, batch_size: int | None) -> _Round | None:
         db.session.commit()  # the waiting rows moved back, if any
         return None
     jobs, senders = _prepare(app, token, None)
-    items = _LineItems()
-    sends: list[tuple[_Job, _Answer | Future[_Answer]]] = []
-    for job in jobs:
-        refused = _refusal(job)
-        if refused is not None:
-            sends.append((job, refused))
-            continue
-        sender = senders[job.platform_id]
-        sends.append(
-            (job, sender.pool.submit(_send_in_pool, app, sender.client, job, items, deadline))
+    work = _Round(token, _LineItems(), jobs, [None] * len(jobs), [])
+    queues: dict[int, deque[int]] = {}  # by platform: the places of its jobs, in due order
+    for index, job in enumerate(jobs):
+        work.answers[index] = _refusal(job)
+        if work.answers[index] is None:
+            queues.setdefault(job.platform_id, deque()).append(index)
+    for platform_id, queue in queues.items():
+        sender = senders[platform_id]
+        work.drains.extend(
+            sender.pool.submit(_drain, app, sender.client, work, queue, deadline)
+            for _ in range(min(len(queue), sender.threads))
         )
-    return _Round(token, items, sends)
+    return work
 
 
 def _finish_round(work: _Round) -> RoundResult:
     """Wait for a round's answers and record them."""
-    answers = [
-        (job, answer if isinstance(answer, _Answer) else answer.result())
-        for job, answer in work.sends
-    ]
+    for drain in work.drains:
+        drain.result()
+    answers = []
+    for job, answer in zip(work.jobs, work.answers, strict=True):
+        assert answer is not None  # every queue was drained
+        answers.append((job, answer))
     result, _statuses = _record(work.token, answers, work.items)
-    result.claimed = len(work.sends)
+    result.claimed = len(work.jobs)
     return result
 
 
@@ -815,7 +848,8 @@ def deliver(
         return "gone"
     [job] = jobs
     items = _LineItems()
-    answer = _refusal(job) or _send(app, senders[job.platform_id].client, job, items)
+    with app.app_context():  # as in a pool thread: a context of its own
+        answer = _refusal(job) or _send(senders[job.platform_id].client, job, items)
     if after_send is not None:
         after_send()
     _result, statuses = _record(claim_token, [(job, answer)], items)

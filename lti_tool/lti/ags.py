@@ -1,32 +1,38 @@
 """Talking to an LMS's services with pylti1p3: access tokens, line items, scores, rosters.
 
-pylti1p3 builds the client-credentials assertion, the score and line-item requests and follows
-NRPS paging. Senda adds: access tokens shared by all workers until shortly before they expire
-(pylti1p3's Flask connector keeps them per process), a timeout on every request, a User-Agent,
-one re-authentication on 401, and errors sorted into "try again later" and "give up".
+pylti1p3 builds the client-credentials assertion and the line-item requests and follows NRPS
+paging. The score POST, which a grade worker sends by the thousand, is built here exactly as
+pylti1p3 builds it and sent through urllib3 directly, over the same session's connections
+(`TimeoutSession.post_bytes`). Senda adds: access tokens shared by all workers until shortly
+before they expire (pylti1p3's Flask connector keeps them per process), a timeout on every
+request, a User-Agent, one re-authentication on 401, and errors sorted into "try again later"
+and "give up".
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import requests
+import urllib3
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException, LtiServiceException
-from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.registration import Registration
 from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
+from urllib3.connectionpool import HTTPConnectionPool
 
 from lti_tool.lti import http, keys
 from lti_tool.lti.http import USER_AGENT
@@ -35,6 +41,7 @@ from lti_tool.models import AccessToken, Platform, db, utcnow
 SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
 EXPIRY_MARGIN = timedelta(seconds=60)
 
 
@@ -77,14 +84,54 @@ class TimeoutSession(requests.Session):
         self.timeout = timeout
         self.trust_env = False
         self.headers["User-Agent"] = USER_AGENT
-        adapter = http.GuardedAdapter(pool_connections=4, pool_maxsize=max(connections, 4))
-        self.mount("https://", adapter)
-        self.mount("http://", adapter)
+        self.adapter = http.GuardedAdapter(pool_connections=4, pool_maxsize=max(connections, 4))
+        self.mount("https://", self.adapter)
+        self.mount("http://", self.adapter)
+        self._timeouts = urllib3.Timeout(connect=timeout, read=timeout)  # as requests makes it
+        self._pools: dict[str, HTTPConnectionPool] = {}  # by origin, for post_bytes
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         kwargs.setdefault("allow_redirects", False)
         return super().request(*args, **kwargs)
+
+    def post_bytes(
+        self, url: str, body: bytes, headers: Mapping[str, str]
+    ) -> urllib3.BaseHTTPResponse:
+        """POST straight through urllib3, for the requests a worker makes by the thousand (scores):
+        requests' own per-request work (preparing, hooks, cookies, settings merged, the answer
+        wrapped) costs more CPU than the request itself. Everything else stays as a request
+        through the session has it: its pool and kept-open connections, the SSRF guard,
+        certificate checks, the timeout, its User-Agent, no redirects followed, no retries. Raises
+        urllib3's errors; the answer is read whole."""
+        origin, target = _split_url(url)
+        headers = {"User-Agent": USER_AGENT, **headers}
+        try:
+            return self._pool(origin, url).urlopen(
+                "POST", target, body=body, headers=headers, redirect=False,
+                assert_same_host=False, retries=False, timeout=self._timeouts,
+            )  # fmt: skip
+        except urllib3.exceptions.ClosedPoolError:
+            # The session closed that pool (it keeps the pools of a few hosts): nothing was
+            # sent. Send through the pool it has now.
+            self._pools.pop(origin, None)
+            return self._pool(origin, url).urlopen(
+                "POST", target, body=body, headers=headers, redirect=False,
+                assert_same_host=False, retries=False, timeout=self._timeouts,
+            )  # fmt: skip
+
+    def _pool(self, origin: str, url: str) -> HTTPConnectionPool:
+        pool = self._pools.get(origin)
+        if pool is None:
+            pool = self._pools[origin] = self.adapter.pool_for(url)
+        return pool
+
+
+@functools.lru_cache(maxsize=1024)
+def _split_url(url: str) -> tuple[str, str]:
+    """A URL's origin (what picks its connection pool) and its request target (path and query)."""
+    parts = urllib3.util.parse_url(url)
+    return f"{parts.scheme}://{parts.netloc}", parts.request_uri
 
 
 _memo: dict[str, tuple[str, datetime]] = {}
@@ -99,38 +146,50 @@ class SendaServiceConnector(ServiceConnector):
     token_requests = 0  # counted for `make bench`
 
     def __init__(
-        self, registration: Registration, platform_id: int, session: requests.Session
+        self, registration: Registration, platform_id: int, session: TimeoutSession
     ) -> None:
         super().__init__(registration, session)
+        self.session = session
         self._platform_id = platform_id
         self._token_lock = threading.Lock()
+        self._scope_keys: dict[tuple[str, ...], str] = {}
 
     def get_access_token(self, scopes: Sequence[str]) -> str:
+        # The common case, a token this process holds, without waiting for the other threads.
+        found = _memo_token(self._scope_key(scopes))
+        if found:
+            return found
         with self._token_lock:
             return super().get_access_token(scopes)
 
     def _scope_key(self, scopes: Any) -> str:
-        key = "|".join(
-            [
-                str(self._platform_id),
-                str(self._registration.get_client_id()),
-                str(self._registration.get_auth_token_url()),
-                *sorted(scopes),
-            ]
-        )
-        return hashlib.sha256(key.encode()).hexdigest()
+        wanted = tuple(sorted(scopes))
+        key = self._scope_keys.get(wanted)
+        if key is None:
+            joined = "|".join(
+                [
+                    str(self._platform_id),
+                    str(self._registration.get_client_id()),
+                    str(self._registration.get_auth_token_url()),
+                    *wanted,
+                ]
+            )
+            key = self._scope_keys[wanted] = hashlib.sha256(joined.encode()).hexdigest()
+        return key
 
     def _get_cached_access_token(self, scope_key: str) -> str | None:
         now = utcnow()
-        with _memo_lock:
-            found = _memo.get(scope_key)
-        if found and found[1] - EXPIRY_MARGIN > now:
-            return found[0]
-        row = db.session.execute(
-            select(AccessToken.token, AccessToken.expires_at).where(
-                AccessToken.scope_key == scope_key
-            )
-        ).first()
+        found = _memo_token(scope_key)
+        if found:
+            return found
+        # A connection of its own, closed at once: the caller's session keeps no transaction
+        # open (a grade worker's pool thread keeps its app context for a whole round).
+        with db.engine.connect() as conn:
+            row = conn.execute(
+                select(AccessToken.token, AccessToken.expires_at).where(
+                    AccessToken.scope_key == scope_key
+                )
+            ).first()
         if row is not None and row.expires_at - EXPIRY_MARGIN > now:
             with _memo_lock:
                 _memo[scope_key] = (row.token, row.expires_at)
@@ -170,6 +229,15 @@ class SendaServiceConnector(ServiceConnector):
             conn.execute(delete(AccessToken).where(AccessToken.scope_key == scope_key))
 
 
+def _memo_token(scope_key: str) -> str | None:
+    """This process's token for `scope_key`, unless it expires within EXPIRY_MARGIN."""
+    with _memo_lock:
+        found = _memo.get(scope_key)
+    if found and found[1] - EXPIRY_MARGIN > utcnow():
+        return found[0]
+    return None
+
+
 def forget_memo() -> None:
     with _memo_lock:
         _memo.clear()
@@ -195,27 +263,42 @@ class LmsClient:
 
     def _call(self, scopes: list[str], action: Any) -> Any:
         """Run a service call; on 401 get a new token once, then sort errors out."""
+        status: int
+        headers: Mapping[str, str]
+        error: Exception
         for attempt in range(2):
             try:
                 return action()
             except LtiServiceException as exc:
-                status = exc.response.status_code
                 if exc.response.url == self.platform.auth_token_url:
                     # The token endpoint said no: a new token would be refused the same way.
-                    raise _classify(exc.response, TOKEN_REFUSED) from exc
-                if status == 401 and attempt == 0:
-                    self.connector.forget_token(scopes)
-                    continue
-                raise _classify(exc.response) from exc
+                    raise _classify(
+                        exc.response.status_code, exc.response.headers, TOKEN_REFUSED
+                    ) from exc
+                status, headers, error = exc.response.status_code, exc.response.headers, exc
+            except _Refused as exc:
+                status, headers, error = exc.status, exc.headers, exc
             except requests.Timeout as exc:
                 raise Retry("timeout") from exc
-            except requests.ConnectionError as exc:
+            except (requests.ConnectionError, urllib3.exceptions.NewConnectionError) as exc:
+                # (urllib3 counts a failed connection as a connect timeout; requests does not.)
                 if http.UNSAFE_MARK in str(exc):
                     raise GiveUp("the service URL is not a public address") from exc
+                raise Retry("connection failed") from exc
+            except urllib3.exceptions.TimeoutError as exc:
+                raise Retry("timeout") from exc
+            except urllib3.exceptions.LocationValueError as exc:
+                raise GiveUp(f"the LMS's answer could not be used ({type(exc).__name__})") from exc
+            except urllib3.exceptions.HTTPError as exc:
+                # Reset, TLS, protocol: a connection error to requests too.
                 raise Retry("connection failed") from exc
             except (LtiException, ValueError, KeyError) as exc:
                 # The LMS's own words may hold its data: keep only what kind of failure it was.
                 raise GiveUp(f"the LMS's answer could not be used ({type(exc).__name__})") from exc
+            if status == 401 and attempt == 0:
+                self.connector.forget_token(scopes)
+                continue
+            raise _classify(status, headers) from error
         raise Retry("authentication failed twice")  # pragma: no cover - loop always returns
 
     def ags(
@@ -261,18 +344,30 @@ class LmsClient:
         return result
 
     def post_score(self, scopes: list[str], lineitem_url: str, score: ScoreMessage) -> None:
-        grade = (
-            Grade()
-            .set_user_id(score.user_id)
-            .set_score_given(score.given)
-            .set_score_maximum(score.maximum)
-            .set_activity_progress(score.activity_progress)
-            .set_grading_progress(score.grading_progress)
-            .set_timestamp(score.timestamp.isoformat(timespec="milliseconds"))
-            .set_comment(score.comment)
-        )
-        service = self.ags(scopes, lineitem_url, None)
-        self._call(scopes, lambda: service.put_grade(grade))
+        """POST the score to the line item's scores endpoint as pylti1p3's `put_grade` does (the
+        same body, headers and checks), through the session's connections without requests'
+        per-request work (`TimeoutSession.post_bytes`): a worker sends thousands."""
+        body = score_body(score)
+        session = self.connector.session
+
+        def post() -> None:
+            if SCORE not in scopes:
+                raise LtiException("Can't put grade: Missing required scope")
+            if not lineitem_url:
+                raise LtiException("Can't find lineitem to put grade")
+            token = self.connector.get_access_token(scopes)
+            answer = session.post_bytes(
+                scores_url(lineitem_url),
+                body,
+                {"Authorization": f"Bearer {token}", "Accept": "application/json",
+                 "Content-Type": SCORE_MEDIA_TYPE},
+            )  # fmt: skip
+            if answer.status >= 400:
+                raise _Refused(answer.status, answer.headers)
+            if answer.data:
+                json.loads(answer.data)  # pylti1p3 reads any answer as JSON: a bad one is an error
+
+        self._call(scopes, post)
 
     def members(self, memberships_url: str) -> list[dict[str, Any]]:
         """The whole roster, following the LMS's pages (rel="next")."""
@@ -283,14 +378,44 @@ class LmsClient:
         return result
 
 
-def _classify(response: requests.Response, prefix: str = "") -> Exception:
+class _Refused(Exception):
+    """An answer of 400 or more to a request sent without requests (`post_score`)."""
+
+    def __init__(self, status: int, headers: Mapping[str, str]) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.headers = headers
+
+
+def score_body(score: ScoreMessage) -> bytes:
+    """The score as JSON (AGS 2.0 §3.4.1), exactly as pylti1p3's `Grade.get_value` writes it."""
+    return json.dumps(
+        {
+            "scoreGiven": score.given,
+            "scoreMaximum": score.maximum,
+            "activityProgress": score.activity_progress,
+            "gradingProgress": score.grading_progress,
+            "timestamp": score.timestamp.isoformat(timespec="milliseconds"),
+            "userId": score.user_id,
+            "comment": score.comment,
+        }
+    ).encode()
+
+
+def scores_url(lineitem_url: str) -> str:
+    """The line item's scores endpoint: `/scores` added to its path (before any query), as
+    pylti1p3 adds it."""
+    path, question, query = lineitem_url.partition("?")
+    return f"{path if path.endswith('/') else path + '/'}scores{question}{query}"
+
+
+def _classify(status: int, headers: Mapping[str, str], prefix: str = "") -> Exception:
     """The status says what to do; the LMS's body is never kept (it may echo names or tokens,
     and errors are shown to facilitators)."""
-    status = response.status_code
     if status == 409 and not prefix:
         return AlreadyApplied("HTTP 409")
     if status == 429 or status >= 500 or status == 401:
-        retry_after = response.headers.get("Retry-After")
+        retry_after = headers.get("Retry-After")
         seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
         return Retry(f"{prefix}HTTP {status}", seconds)
     return GiveUp(f"{prefix}HTTP {status}")

@@ -123,6 +123,17 @@ class GuardedAdapter(HTTPAdapter):
         }
         self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
 
+    def pool_for(self, url: str) -> HTTPConnectionPool:
+        """The pool `send` takes for `url` (no proxy, certificates verified against the CA bundle
+        requests uses), set up as `send` sets it up: a request sent through it directly uses the
+        session's kept-open connections and the guard."""
+        request = requests.PreparedRequest()
+        request.url = url
+        pool = self.get_connection_with_tls_context(request, verify=True)
+        assert isinstance(pool, HTTPConnectionPool)
+        self.cert_verify(pool, url, verify=True, cert=None)
+        return pool
+
 
 def guarded_session(session_class: type[requests.Session] = requests.Session) -> Any:
     """A requests session whose connections pass the guard; no proxies from the environment."""

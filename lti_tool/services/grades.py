@@ -230,7 +230,10 @@ def fresh_scores(
         ):
             progress[row.enrolment_id][row.activity_id] = ActivityState(row.completed, row.score)
     result: dict[tuple[int, int], LinkScore | None] = {}
-    targets = {link.id: LinkTarget.parse(link.target) for _user, link in wanted}
+    targets: dict[int, LinkTarget] = {}  # read once per link, not once per score
+    for _user, link in wanted:
+        if link.id not in targets:
+            targets[link.id] = LinkTarget.parse(link.target)
     for user_id, link in wanted:
         found = enrolments.get((user_id, link.context_id)) if link.context_id else None
         result[(user_id, link.id)] = (

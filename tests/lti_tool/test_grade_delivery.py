@@ -4,7 +4,9 @@ rounds overlapping. The claim's plan on a fresh, un-analysed PostgreSQL table.""
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -302,3 +304,48 @@ def test_the_worker_loop_keeps_delivering_as_progress_comes_and_stops_cleanly(
     assert set(statuses()) == {"delivered"} and len(statuses()) >= 10
     assert lms.posts == len(lms.accepted) == len(statuses())
     assert lms.max_in_flight_per_user == 1
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="one CPU here (or no affinity): nothing to keep to",
+)
+@pytest.mark.parametrize("one_cpu", [True, False])
+def test_a_worker_process_keeps_its_threads_on_the_cpu_it_starts_on(
+    app: Flask, lms: FlakyLms, course: dict[str, int], one_cpu: bool
+) -> None:
+    """`outbox work` settles its process before its loop: with `outbox.one_cpu`, on one CPU, the
+    threads that send the scores included; without it, wherever the kernel puts them. Settled
+    in a thread of its own here (affinity is per thread), so the test's own stays as it was."""
+    from lti_tool.jobs import runner
+    from tests.conftest import override_settings
+
+    override_settings(app, outbox={"one_cpu": one_cpu})
+    allowed = os.sched_getaffinity(0)
+    for n in range(8):
+        progress(participant(course, lms, n), "ls-check")
+    seen: dict[str, Any] = {}
+    before = set(threading.enumerate())
+
+    def worker_process() -> None:
+        with app.app_context():
+            seen["cpu"] = runner.settle()
+            seen["delivered"] = worker.run_once().delivered
+            seen["senders"] = [  # the threads this worker started to send its scores
+                os.sched_getaffinity(t.native_id or 0)
+                for t in set(threading.enumerate()) - before
+                if t.name.startswith("senda-lms-")
+            ]
+
+    thread = threading.Thread(target=worker_process)
+    thread.start()
+    thread.join(timeout=60)
+    gc.unfreeze()  # settle froze the test process's heap
+    assert seen["delivered"] == 8 and seen["senders"]
+    if one_cpu:
+        assert seen["cpu"] in allowed
+        assert all(cpus == {seen["cpu"]} for cpus in seen["senders"])
+    else:
+        assert seen["cpu"] is None
+        assert all(cpus == allowed for cpus in seen["senders"])
+    assert os.sched_getaffinity(0) == allowed
