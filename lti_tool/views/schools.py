@@ -135,10 +135,7 @@ def activity(school_id: str, activity_id: str) -> ResponseReturnValue:
     """A step of her school. After a quiz's submit (`?checked=1`) her last attempt is shown
     with its feedback, graded again from what was saved: a refresh shows the same and sends
     nothing."""
-    mine = schools.my_school(current_actor(), school_id, details=False)
-    found = mine.activity(activity_id)
-    if found is None:
-        abort(404)
+    mine, found = _her_step(school_id, activity_id)
     if found.kind == "quiz" and request.args.get("checked"):
         result = schools.last_quiz_result(mine, found)
         if result is not None:
@@ -165,22 +162,29 @@ def _after(mine: schools.MySchool, activity: Activity) -> ResponseReturnValue:
     return redirect(url_for("school.school", school_id=mine.school.id))
 
 
-def _not_open(school_id: str, activity_id: str) -> ResponseReturnValue:
+def _her_step(school_id: str, activity_id: str) -> tuple[schools.MySchool, Activity]:
+    """Her school and one of its activities; 404 for an activity of no school of hers."""
     mine = schools.my_school(current_actor(), school_id, details=False)
     found = mine.activity(activity_id)
     if found is None:
         abort(404)
-    return _render_activity(mine, found, 403, error=refusal("not-open"))
+    return mine, found
+
+
+def _again(school_id: str, activity_id: str, status: int, **extra: Any) -> ResponseReturnValue:
+    """The activity's page once more, with why her submit was not taken."""
+    mine, found = _her_step(school_id, activity_id)
+    return _render_activity(mine, found, status, **extra)
+
+
+def _not_open(school_id: str, activity_id: str) -> ResponseReturnValue:
+    return _again(school_id, activity_id, 403, error=refusal("not-open"))
 
 
 def _stale(school_id: str, activity_id: str, sent: dict[str, str]) -> ResponseReturnValue:
     """A save from an older page (another window saved since): 409, the newer text kept and
     shown, and what she sent shown beside it to copy, so nothing she wrote is lost."""
-    mine = schools.my_school(current_actor(), school_id, details=False)
-    found = mine.activity(activity_id)
-    if found is None:
-        abort(404)
-    return _render_activity(mine, found, 409, stale=sent)
+    return _again(school_id, activity_id, 409, stale=sent)
 
 
 @school_bp.post("/<school_id>/activities/<activity_id>/done")
@@ -197,9 +201,8 @@ def done(school_id: str, activity_id: str) -> ResponseReturnValue:
 @school_bp.post("/<school_id>/activities/<activity_id>/quiz")
 @participant
 def quiz(school_id: str, activity_id: str) -> ResponseReturnValue:
-    mine_before = schools.my_school(current_actor(), school_id, details=False)
-    found = mine_before.activity(activity_id)
-    if found is None or found.kind != "quiz":
+    _mine, found = _her_step(school_id, activity_id)
+    if found.kind != "quiz":
         abort(404)
     answers = {q.id: request.form.getlist(q.id) for q in found.questions}
     try:
@@ -235,11 +238,7 @@ def reflection(school_id: str, activity_id: str) -> ResponseReturnValue:
     try:
         data = ReflectionSchema().load(request.form)
     except ValidationError as exc:
-        mine = schools.my_school(current_actor(), school_id, details=False)
-        found = mine.activity(activity_id)
-        if found is None:
-            abort(404)
-        return _render_activity(mine, found, 400, errors=errors_of(exc))
+        return _again(school_id, activity_id, 400, errors=errors_of(exc))
     try:
         mine = schools.save_reflection(
             current_actor(), school_id, activity_id, data["text"], revision=data.get("revision")
@@ -275,11 +274,7 @@ def worksheet(school_id: str, activity_id: str) -> ResponseReturnValue:
     except ValidationError as exc:
         if as_json:
             return jsonify(ok=False, reason="invalid", errors=errors_of(exc)), 400
-        mine = schools.my_school(current_actor(), school_id, details=False)
-        found = mine.activity(activity_id)
-        if found is None:
-            abort(404)
-        return _render_activity(mine, found, 400, errors=errors_of(exc))
+        return _again(school_id, activity_id, 400, errors=errors_of(exc))
     try:
         mine, activity_, complete = schools.save_worksheet(
             current_actor(),
