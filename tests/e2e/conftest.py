@@ -292,7 +292,11 @@ def _weigh(page: Page, site: Site, path: str, name: str) -> int:
     responses: list[Any] = []
 
     def collect(response: Any) -> None:
-        responses.append(response)
+        # Only the weighed page's own answers: a request the page before it left in flight (a
+        # script in the LMS frame, say) can answer after this listener starts, and its body is
+        # gone once the navigation below replaces that frame.
+        if response.frame == page.main_frame:
+            responses.append(response)
 
     page.on("response", collect)
     page.goto(site.url + path)
