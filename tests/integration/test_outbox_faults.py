@@ -48,7 +48,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return {
-        "lti": {"allow_private_urls": True, "http_timeout_seconds": 0.5},
+        "lti": {"allow_private_urls": True, "http_timeout_seconds": 1.0},
         "outbox": {
             "backoff_base_seconds": 0.01,
             "backoff_max_seconds": 0.05,
@@ -60,7 +60,7 @@ def settings_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 def lms() -> Iterator[FlakyLms]:
-    flaky = FlakyLms(free_port(), slow_seconds=1.0)
+    flaky = FlakyLms(free_port(), slow_seconds=2.0)  # answers after the 1 s timeout, always
     flaky.start()
     yield flaky
     flaky.stop()
@@ -442,12 +442,12 @@ def test_tenants_do_not_hurt_each_other_a_hung_lms_delays_only_its_own_grades(
             progress(participant(course, lms, n), "ls-check")  # the hung tenant's first
         for n in range(12, 15):
             progress(participant(fast, other, n), "ls-check")
-        lms.latency = 3.0  # each score times out (0.5 s here, 5 s by default)
+        lms.latency = 3.0  # each score times out (1 s here, 5 s by default)
         started = time.monotonic()
         result = worker.run_once()
         assert (result.delivered, result.retried) == (3, 12)
         assert len(other.accepted) == 3
-        # Behind the hung tenant, one after the other, they would wait 12 x 0.5 s = 6 s; the
+        # Behind the hung tenant, one after the other, they would wait 12 x 1 s = 12 s; the
         # bound leaves room for a loaded machine.
         assert max(a.received for a in other.accepted) - started < 3.0
         # The hung tenant's scores are not lost: they wait for their next attempt.
