@@ -4,7 +4,6 @@ own connections, and the LMS's answers and failures sorted as before."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,13 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.grade import Grade
 
 from lti_tool.lti import ags, http, keys
 from tests.factories import PlatformFactory
-from tests.support.servers import free_port, serving
+from tests.support.flaky_lms import FlakyLms
+from tests.support.servers import free_port
 
 MESSAGE = ags.ScoreMessage(
     user_id="carmen-7",
@@ -36,41 +36,37 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @dataclass
-class Gradebook:
-    """Answers each score POST with the next scripted answer (else 200, empty), and records it."""
+class Gradebook(FlakyLms):
+    """FlakyLms's token endpoint, and a score endpoint that records each POST as it came (path,
+    headers, raw body) and answers with the next scripted answer (else 200, empty)."""
 
-    url: str = ""
     answers: list[tuple[int, dict[str, str], bytes, float]] = field(default_factory=list)
-    posts: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-    token_requests: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    raw_posts: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+
+    def app(self) -> Flask:
+        lms = super().app()
+
+        def scores(item: str) -> Any:
+            with self._lock:
+                self.raw_posts.append(
+                    (request.full_path, dict(request.headers), request.get_data())
+                )
+                status, headers, body, delay = (
+                    self.answers.pop(0) if self.answers else (200, {}, b"", 0)
+                )
+            time.sleep(delay)
+            return Response(body, status=status, headers=headers)
+
+        lms.view_functions["scores"] = scores
+        return lms
 
 
 @pytest.fixture
 def gradebook() -> Iterator[Gradebook]:
-    book = Gradebook()
-    lms = Flask("recording-lms")
-
-    @lms.post("/token")
-    def token() -> Any:
-        with book.lock:
-            book.token_requests += 1
-            number = book.token_requests
-        return jsonify(access_token=f"t-{number}", token_type="bearer", expires_in=3600)
-
-    @lms.post("/lineitems/<item>/scores")
-    def scores(item: str) -> Any:
-        with book.lock:
-            book.posts.append((request.full_path, dict(request.headers), request.get_data()))
-            status, headers, body, delay = (
-                book.answers.pop(0) if book.answers else (200, {}, b"", 0)
-            )
-        time.sleep(delay)
-        return Response(body, status=status, headers=headers)
-
-    with serving(lms, free_port()) as url:
-        book.url = url
-        yield book
+    book = Gradebook(free_port())
+    book.start()
+    yield book
+    book.stop()
 
 
 @pytest.fixture
@@ -84,7 +80,7 @@ def test_the_score_post_is_what_pylti1p3_sent(client: ags.LmsClient, gradebook: 
     lineitem = f"{gradebook.url}/lineitems/7?type=grade"
     client.post_score([ags.SCORE], lineitem, MESSAGE)
     client.post_score([ags.SCORE], lineitem, MESSAGE)
-    [(path, headers, body), second] = gradebook.posts
+    [(path, headers, body), second] = gradebook.raw_posts
     grade = (
         Grade()
         .set_user_id(MESSAGE.user_id)
@@ -99,7 +95,7 @@ def test_the_score_post_is_what_pylti1p3_sent(client: ags.LmsClient, gradebook: 
     assert path == "/lineitems/7/scores?type=grade"
     assert headers["Content-Type"] == "application/vnd.ims.lis.v1.score+json"
     assert headers["Accept"] == "application/json"
-    assert headers["Authorization"] == "Bearer t-1"
+    assert headers["Authorization"] == "Bearer token-1"
     assert headers["User-Agent"] == http.USER_AGENT
     assert gradebook.token_requests == 1 and second[0] == path
     # (Connections kept open and shared with the token request: test_grade_delivery.py, over a
@@ -162,7 +158,7 @@ def test_the_lmss_answers_are_sorted_as_before(
         client.post_score([ags.SCORE], f"{gradebook.url}/lineitems/1", MESSAGE)
     assert str(caught.value) == error or error in str(caught.value)
     assert getattr(caught.value, "retry_after", None) == retry_after
-    assert len(gradebook.posts) == 1  # never sent twice
+    assert len(gradebook.raw_posts) == 1  # never sent twice
 
 
 def test_a_json_answer_and_a_redirect_are_accepted_as_before(
@@ -172,7 +168,7 @@ def test_a_json_answer_and_a_redirect_are_accepted_as_before(
     gradebook.answers.append((302, {"Location": "https://elsewhere.example.com/"}, b"", 0))
     client.post_score([ags.SCORE], f"{gradebook.url}/lineitems/1", MESSAGE)
     client.post_score([ags.SCORE], f"{gradebook.url}/lineitems/1", MESSAGE)  # not followed
-    assert len(gradebook.posts) == 2
+    assert len(gradebook.raw_posts) == 2
 
 
 def test_a_revoked_token_is_renewed_once_then_the_score_waits(
@@ -180,11 +176,14 @@ def test_a_revoked_token_is_renewed_once_then_the_score_waits(
 ) -> None:
     gradebook.answers.extend([(401, {}, b"", 0), (200, {}, b"", 0)])
     client.post_score([ags.SCORE], f"{gradebook.url}/lineitems/1", MESSAGE)
-    assert [p[1]["Authorization"] for p in gradebook.posts] == ["Bearer t-1", "Bearer t-2"]
+    assert [p[1]["Authorization"] for p in gradebook.raw_posts] == [
+        "Bearer token-1",
+        "Bearer token-2",
+    ]
     gradebook.answers.extend([(401, {}, b"", 0), (401, {}, b"", 0)])
     with pytest.raises(ags.Retry, match="HTTP 401"):
         client.post_score([ags.SCORE], f"{gradebook.url}/lineitems/1", MESSAGE)
-    assert gradebook.token_requests == 3 and len(gradebook.posts) == 4
+    assert gradebook.token_requests == 3 and len(gradebook.raw_posts) == 4
 
 
 def test_an_lms_that_is_down_is_tried_again_later(client: ags.LmsClient) -> None:
@@ -198,7 +197,7 @@ def test_a_score_for_a_link_without_the_score_scope_is_refused_as_before(
 ) -> None:
     with pytest.raises(ags.GiveUp, match="LtiException"):
         client.post_score([ags.LINEITEM], f"{gradebook.url}/lineitems/1", MESSAGE)
-    assert gradebook.posts == []
+    assert gradebook.raw_posts == []
 
 
 def test_a_score_to_a_private_address_is_refused_where_it_connects(
