@@ -54,9 +54,13 @@ class ContentError:
         return self.severity == "warning"
 
     def __str__(self) -> str:
+        return self.located(self.message)
+
+    def located(self, message: str) -> str:
+        """`path:line: [warning: ]message`, with the message in whatever language it was said."""
         label = "warning: " if self.is_warning else ""
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {label}{self.message}"
+        return f"{where}: {label}{message}"
 
 
 def blocking(problems: list[ContentError]) -> list[ContentError]:
