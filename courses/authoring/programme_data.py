@@ -11,7 +11,6 @@ more than 12 months old is a warning (the content still imports, the designer is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from courses.authoring import yamlines
-from courses.authoring.errors import ContentError
-from courses.authoring.schema import ID, MESSAGES, StrictSchema, TextSchema
+from courses.authoring.errors import N_, ContentError, Message
+from courses.authoring.schema import ID, MESSAGES, StrictSchema, TextSchema, schema_problems
 from courses.geography import REGION_SLUGS
 from courses.model import LOCALES
 from courses.programme_data import (
@@ -51,22 +50,28 @@ def _text(**kwargs: Any) -> fields.Nested:
 def _https(**kwargs: Any) -> fields.Url:
     return fields.Url(
         schemes={"https"},
-        error_messages={**MESSAGES, "invalid": "must be a public https:// address"},
+        error_messages={**MESSAGES, "invalid": N_("must be a public https:// address")},
         **kwargs,
     )
+
+
+def _national_or_region(value: str) -> None:
+    if value != NATIONAL and value not in REGION_SLUGS:
+        raise ValidationError(
+            [
+                Message.of(
+                    N_("must be '{national}' or a region slug: {slugs}"),
+                    national=NATIONAL,
+                    slugs=", ".join(REGION_SLUGS),
+                )
+            ]
+        )
 
 
 # ------------------------------------------------------------------------------ referrals
 class ReferralSchema(StrictSchema):
     id = _id()
-    region = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            (NATIONAL, *REGION_SLUGS),
-            error=f"must be '{NATIONAL}' or a region slug: {', '.join(REGION_SLUGS)}",
-        ),
-        error_messages=MESSAGES,
-    )
+    region = fields.String(required=True, validate=_national_or_region, error_messages=MESSAGES)
     kind = fields.String(
         required=True, validate=validate.OneOf(REFERRAL_KINDS), error_messages=MESSAGES
     )
@@ -75,7 +80,7 @@ class ReferralSchema(StrictSchema):
         load_default=None,
         validate=validate.Regexp(
             r"^[0-9+*#(][0-9 +()*#-]{1,24}$",
-            error="a phone number has digits, spaces and + ( ) - * # only",
+            error=N_("a phone number has digits, spaces and + ( ) - * # only"),
         ),
         error_messages=MESSAGES,
     )
@@ -85,7 +90,7 @@ class ReferralSchema(StrictSchema):
     description = _text(required=True)
     source = _https(required=True)
     checked_on = fields.Date(
-        required=True, error_messages={**MESSAGES, "invalid": "write the date as YYYY-MM-DD"}
+        required=True, error_messages={**MESSAGES, "invalid": N_("write the date as YYYY-MM-DD")}
     )
 
 
@@ -132,18 +137,22 @@ class SurveyQuestionSchema(StrictSchema):
 
     @validates_schema
     def fits_its_kind(self, data: dict[str, Any], **kwargs: Any) -> None:
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[str | Message]] = {}
         if data.get("kind") == "single":
             if len(data.get("options", [])) < 2:
-                errors["options"] = ["a single-choice question needs at least two options"]
+                errors["options"] = [N_("a single-choice question needs at least two options")]
             if not data.get("outcome"):
-                outcomes = ", ".join(OUTCOMES)
-                errors["outcome"] = [f"a single-choice question names its outcome: {outcomes}"]
+                errors["outcome"] = [
+                    Message.of(
+                        N_("a single-choice question names its outcome: {outcomes}"),
+                        outcomes=", ".join(OUTCOMES),
+                    )
+                ]
         elif data.get("kind") == "text":
             if data.get("options"):
-                errors["options"] = ["a text question has no options"]
+                errors["options"] = [N_("a text question has no options")]
             if data.get("outcome"):
-                errors["outcome"] = ["only single-choice questions measure an outcome"]
+                errors["outcome"] = [N_("only single-choice questions measure an outcome")]
         if errors:
             raise ValidationError(errors)
 
@@ -171,35 +180,14 @@ class _Problems:
     def __init__(self) -> None:
         self.found: list[ContentError] = []
 
-    def add(self, path: str, line: int, message: str, severity: str = "error") -> None:
-        self.found.append(ContentError(path, line, message, severity))
+    def add(
+        self, path: str, line: int, template: str, severity: str = "error", **params: object
+    ) -> None:
+        """A problem: `template` is an N_-marked message, `params` the values of its {names}."""
+        self.add_message(path, line, Message.of(template, **params), severity)
 
-
-def _flatten(
-    messages: Any, path: tuple[str | int, ...] = ()
-) -> Iterable[tuple[tuple[str | int, ...], str]]:
-    """marshmallow's nested error dict as (path, message) pairs (as in tree.py)."""
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            step: tuple[str | int, ...] = () if key == "_schema" else (key,)
-            yield from _flatten(value, path + step)
-    elif isinstance(messages, list):
-        for message in messages:
-            if isinstance(message, str):
-                yield path, message
-            else:
-                yield from _flatten(message, path)
-    else:
-        yield path, str(messages)
-
-
-def _friendly(path: tuple[str | int, ...], message: str) -> str:
-    name = ".".join(str(p) for p in path) or "file"
-    if message == "Unknown field.":
-        return f"unknown field '{name}'"
-    if message in ("is required", "Missing data for required field."):
-        return f"'{name}' is required"
-    return f"{name}: {message}"
+    def add_message(self, path: str, line: int, message: Message, severity: str = "error") -> None:
+        self.found.append(ContentError.of(path, line, message, severity))
 
 
 def _read(root: Path, relative: str, schema: Schema, p: _Problems) -> tuple[Any, Any]:
@@ -210,16 +198,16 @@ def _read(root: Path, relative: str, schema: Schema, p: _Problems) -> tuple[Any,
     try:
         raw = yamlines.load(path.read_text(encoding="utf-8"))
     except yamlines.YamlProblem as exc:
-        p.add(relative, exc.line, exc.message)
+        p.add_message(relative, exc.line, exc.message)
         return None, None
     if not isinstance(raw, dict):
-        p.add(relative, getattr(raw, "line", 1), "expected a YAML mapping (key: value lines)")
+        p.add(relative, getattr(raw, "line", 1), N_("expected a YAML mapping (key: value lines)"))
         return raw, None
     try:
         return raw, schema.load(raw)
     except ValidationError as exc:
-        for error_path, message in _flatten(exc.messages):
-            p.add(relative, yamlines.line_of(raw, error_path), _friendly(error_path, message))
+        for error_path, message in schema_problems(exc.messages):
+            p.add_message(relative, yamlines.line_of(raw, error_path), message)
         return raw, None
 
 
@@ -230,7 +218,7 @@ def _duplicates(
     for index, item in enumerate(items):
         if item["id"] in seen:
             line = yamlines.line_of(raw, (*where, index, "id"))
-            p.add(relative, line, f"duplicate id '{item['id']}'")
+            p.add(relative, line, N_("duplicate id '{id}'"), id=item["id"])
         seen.add(item["id"])
 
 
@@ -255,15 +243,19 @@ def _referrals(root: Path, today: date, p: _Problems) -> list[dict[str, Any]]:
         checked: date = entry["checked_on"]
         line = yamlines.line_of(raw, ("referrals", index, "checked_on"))
         if checked > today + timedelta(days=1):  # a day's grace for time zones
-            p.add(REFERRALS, line, f"checked_on {checked.isoformat()} is in the future")
+            p.add(REFERRALS, line, N_("checked_on {day} is in the future"), day=checked.isoformat())
         elif checked < stale_before:
             p.add(
                 REFERRALS,
                 line,
-                f"'{entry['id']}' was checked on {checked.isoformat()}, more than "
-                f"{STALE_AFTER_MONTHS} months ago: check it against its source and update "
-                "checked_on",
+                N_(
+                    "'{id}' was checked on {day}, more than {months} months ago: "
+                    "check it against its source and update checked_on"
+                ),
                 severity="warning",
+                id=entry["id"],
+                day=checked.isoformat(),
+                months=STALE_AFTER_MONTHS,
             )
         entry["checked_on"] = checked.isoformat()  # the document is stored as JSON
     return entries
@@ -282,7 +274,9 @@ def _mentoring(root: Path, p: _Problems) -> dict[str, Any] | None:
                 p.add(
                     MENTORING,
                     line,
-                    f"description.{locale}: one line of {ONE_LINE} characters at most",
+                    N_("description.{locale}: one line of {limit} characters at most"),
+                    locale=locale,
+                    limit=ONE_LINE,
                 )
     result: dict[str, Any] = data
     return result
@@ -303,7 +297,13 @@ def _surveys(root: Path, p: _Problems) -> list[dict[str, Any]]:
         month = survey["months_after_completion"]
         if month in months:
             line = yamlines.line_of(raw, (*where, "months_after_completion"))
-            p.add(SURVEYS, line, f"'{months[month]}' is already sent {month} months after")
+            p.add(
+                SURVEYS,
+                line,
+                N_("'{survey}' is already sent {month} months after"),
+                survey=months[month],
+                month=month,
+            )
         months.setdefault(month, survey["id"])
         _duplicates(p, SURVEYS, raw, survey["questions"], (*where, "questions"))
         measured: set[str] = set()
@@ -315,7 +315,12 @@ def _surveys(root: Path, p: _Problems) -> list[dict[str, Any]]:
                 continue
             if outcome in measured:
                 line = yamlines.line_of(raw, (*at, "outcome"))
-                p.add(SURVEYS, line, f"outcome '{outcome}' is already measured in this survey")
+                p.add(
+                    SURVEYS,
+                    line,
+                    N_("outcome '{outcome}' is already measured in this survey"),
+                    outcome=outcome,
+                )
             measured.add(outcome)
             option_ids = [o["id"] for o in question["options"]]
             first = scales.setdefault(outcome, (survey["id"], option_ids))
@@ -324,8 +329,13 @@ def _surveys(root: Path, p: _Problems) -> list[dict[str, Any]]:
                 p.add(
                     SURVEYS,
                     line,
-                    f"outcome '{outcome}' has options {', '.join(first[1])} in '{first[0]}': "
-                    "use the same option ids in the same order, so reports can compare them",
+                    N_(
+                        "outcome '{outcome}' has options {options} in '{survey}': "
+                        "use the same option ids in the same order, so reports can compare them"
+                    ),
+                    outcome=outcome,
+                    options=", ".join(first[1]),
+                    survey=first[0],
                 )
     return surveys
 

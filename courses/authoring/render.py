@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 import nh3
 from markdown_it import MarkdownIt
 
+from courses.authoring.errors import N_, Message
+
 ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "strong", "em", "b", "i", "u", "s", "del", "mark", "small",
     "ul", "ol", "li", "blockquote", "code", "pre", "a", "img", "figure", "figcaption",
@@ -58,27 +60,37 @@ def _demote_h1(text: str) -> str:
 @dataclass(frozen=True)
 class BodyProblem:
     line: int  # relative to the body's first line (1-based)
-    message: str
+    message: Message
 
 
 class _TagScanner(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.problems: list[str] = []
+        self.problems: list[Message] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
-            self.problems.append(f"unsafe HTML: <{tag}> is not allowed")
+            self.problems.append(Message.of(N_("unsafe HTML: <{tag}> is not allowed"), tag=tag))
             return
         for name, value in attrs:
             if name.startswith("on"):
-                self.problems.append(f"unsafe HTML: event handler '{name}' on <{tag}>")
+                self.problems.append(
+                    Message.of(
+                        N_("unsafe HTML: event handler '{name}' on <{tag}>"), name=name, tag=tag
+                    )
+                )
             elif name == "style":
-                self.problems.append(f"unsafe HTML: 'style' on <{tag}> (use Markdown)")
+                self.problems.append(
+                    Message.of(N_("unsafe HTML: 'style' on <{tag}> (use Markdown)"), tag=tag)
+                )
             elif name not in ALLOWED_ATTRIBUTES.get(tag, set()):
-                self.problems.append(f"unsafe HTML: attribute '{name}' on <{tag}>")
+                self.problems.append(
+                    Message.of(N_("unsafe HTML: attribute '{name}' on <{tag}>"), name=name, tag=tag)
+                )
             elif name in ("href", "src") and value and _bad_scheme(value):
-                self.problems.append(f"unsafe HTML: '{value[:40]}' in {name}")
+                self.problems.append(
+                    Message.of(N_("unsafe HTML: '{value}' in {name}"), value=value[:40], name=name)
+                )
 
 
 def _bad_scheme(url: str) -> bool:
@@ -114,11 +126,13 @@ def scan_body(text: str) -> tuple[list[BodyProblem], list[Reference]]:
             elif child.type == "text" and re.search(
                 r"\]\(\s*(javascript|vbscript|data):", child.content, re.I
             ):
-                problems.append(BodyProblem(line, "unsafe link: only http(s), mailto and tel"))
+                problems.append(
+                    BodyProblem(line, Message(N_("unsafe link: only http(s), mailto and tel")))
+                )
     return problems, references
 
 
-def _scan_html(fragment: str) -> list[str]:
+def _scan_html(fragment: str) -> list[Message]:
     scanner = _TagScanner()
     scanner.feed(fragment)
     scanner.close()

@@ -4,20 +4,23 @@ Schema of the same rules."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from courses.authoring.errors import N_, Message
 from courses.model import ALLOWED_COMPLETION, AUDIENCES, INVITATION_REQUIREMENTS, KINDS, PHASES
 
 ID = validate.Regexp(
-    r"^[a-z0-9]+(-[a-z0-9]+)*$", error="ids use lower-case letters, digits and hyphens"
+    r"^[a-z0-9]+(-[a-z0-9]+)*$", error=N_("ids use lower-case letters, digits and hyphens")
 )
 MESSAGES: dict[str, str | list[Any] | dict[Any, Any]] = {
-    "required": "is required",
-    "null": "must not be empty",
-    "invalid": "has the wrong type",
+    "required": N_("is required"),
+    "null": N_("must not be empty"),
+    "invalid": N_("has the wrong type"),
 }
 
 
@@ -38,12 +41,12 @@ class TextSchema(StrictSchema):
     es = fields.String(
         required=True,
         validate=validate.Length(min=1),
-        error_messages={"required": "missing translation (es)"},
+        error_messages={"required": N_("missing translation (es)")},
     )
     en = fields.String(
         required=True,
         validate=validate.Length(min=1),
-        error_messages={"required": "missing translation (en)"},
+        error_messages={"required": N_("missing translation (en)")},
     )
 
 
@@ -56,7 +59,7 @@ class DayField(fields.Date):
     time of day (`2026-11-26 10:00`) is refused, because a review date is a day, not a moment."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("error_messages", {"invalid": "must be a date written YYYY-MM-DD"})
+        kwargs.setdefault("error_messages", {"invalid": N_("must be a date written YYYY-MM-DD")})
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
@@ -107,7 +110,7 @@ class ModuleSchema(StrictSchema):
         fields.String(validate=ID), required=True, validate=validate.Length(min=1)
     )
     # Only in a course of a school with `weeks` (checked with the school, in tree.py).
-    week = fields.Integer(validate=validate.Range(min=1, error="weeks are counted from 1"))
+    week = fields.Integer(validate=validate.Range(min=1, error=N_("weeks are counted from 1")))
 
 
 class GradingSchema(StrictSchema):
@@ -154,7 +157,7 @@ class SchoolSchema(StrictSchema):
     def invitation_needs_invited(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("invitation") and data.get("audience") == "volunteers":
             raise ValidationError(
-                "only a school with audience 'invited' says who may be invited", "invitation"
+                N_("only a school with audience 'invited' says who may be invited"), "invitation"
             )
 
 
@@ -166,7 +169,7 @@ class OptionSchema(StrictSchema):
     feedback = fields.String(
         required=True,
         validate=validate.Length(min=1),
-        error_messages={"required": "every option needs feedback"},
+        error_messages={"required": N_("every option needs feedback")},
     )
 
 
@@ -176,13 +179,13 @@ class QuestionSchema(StrictSchema):
     options = fields.List(
         fields.Nested(OptionSchema),
         required=True,
-        validate=validate.Length(min=2, error="a question needs at least two options"),
+        validate=validate.Length(min=2, error=N_("a question needs at least two options")),
     )
 
     @validates_schema
     def has_a_correct_answer(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not any(option.get("correct") for option in data.get("options", [])):
-            raise ValidationError("a question needs at least one correct option", "options")
+            raise ValidationError(N_("a question needs at least one correct option"), "options")
 
 
 class FieldSchema(StrictSchema):
@@ -251,30 +254,39 @@ class ActivitySchema(StrictSchema):
         if kind not in KIND_FIELDS:
             return
         required, allowed = KIND_FIELDS[kind]
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[str | Message]] = {}
         present = {("fields" if k == "fields_" else k) for k in data}
         for name in sorted(required - present):
-            errors[name] = [f"a {kind} needs '{name}'"]
+            errors[name] = [Message.of(N_("a {kind} needs '{name}'"), kind=kind, name=name)]
         for name in sorted((present & KIND_SPECIFIC) - required - allowed):
-            errors[name] = [f"'{name}' does not belong in a {kind}"]
+            errors[name] = [
+                Message.of(N_("'{name}' does not belong in a {kind}"), name=name, kind=kind)
+            ]
         completion = data.get("completion")
         if completion is not None and completion not in ALLOWED_COMPLETION[kind]:
             allowed_values = ", ".join(ALLOWED_COMPLETION[kind])
-            errors["completion"] = [f"a {kind} is completed when: {allowed_values}"]
+            errors["completion"] = [
+                Message.of(
+                    N_("a {kind} is completed when: {allowed}"), kind=kind, allowed=allowed_values
+                )
+            ]
         if data.get("required"):
             if kind != "workshop":
                 errors["required"] = [
-                    "'required' belongs in a workshop (attending it completes the course)"
+                    N_("'required' belongs in a workshop (attending it completes the course)")
                 ]
             elif data.get("optional"):
-                errors["required"] = ["a workshop cannot be both 'required' and 'optional'"]
+                errors["required"] = [N_("a workshop cannot be both 'required' and 'optional'")]
             elif completion == "viewed":
                 errors["required"] = [
-                    "a required workshop is completed when attended: remove 'completion: viewed'"
+                    N_(
+                        "a required workshop is completed when attended: "
+                        "remove 'completion: viewed'"
+                    )
                 ]
         low = data.get("low_bandwidth")
         if low and low.get("type") == "audio" and not low.get("src"):
-            errors["low_bandwidth"] = ["an audio alternative needs its 'src'"]
+            errors["low_bandwidth"] = [N_("an audio alternative needs its 'src'")]
         if errors:
             raise ValidationError(errors)
 
@@ -337,6 +349,86 @@ class PlacementSchema(StrictSchema):
     rules = fields.List(fields.Nested(RuleSchema), load_default=list)
     adjustments = fields.List(fields.Nested(AdjustmentSchema), load_default=list)
     fallback = fields.Nested(FallbackSchema, required=True)
+
+
+# ----------------------------------------------------------------------------- messages
+# marshmallow's own messages arrive in English with their values filled in; each is taken back
+# to its template and values, so that the app can say it in the designer's language.
+_LIBRARY_TEMPLATES = (
+    N_("Field may not be null."),
+    N_("Invalid value."),
+    N_("Invalid type."),
+    N_("Invalid input type."),
+    N_("Not a valid string."),
+    N_("Not a valid integer."),
+    N_("Not a valid number."),
+    N_("Not a valid boolean."),
+    N_("Not a valid list."),
+    N_("Not a valid mapping type."),
+    N_("Not a valid date."),
+    N_("Not a valid URL."),
+    N_("Number too large."),
+    N_("Special numeric values (nan or infinity) are not permitted."),
+    N_("String does not match expected pattern."),
+    N_("Must be one of: {choices}."),
+    N_("Length must be between {min} and {max}."),
+    N_("Length must be {equal}."),
+    N_("Shorter than minimum length {min}."),
+    N_("Longer than maximum length {max}."),
+    N_("Must be greater than or equal to {min} and less than or equal to {max}."),
+    N_("Must be greater than or equal to {min}."),
+    N_("Must be less than or equal to {max}."),
+)
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """The template as a regular expression, each {placeholder} a named group."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile(
+        "".join(
+            f"(?P<{part}>.+?)" if index % 2 else re.escape(part) for index, part in enumerate(parts)
+        )
+    )
+
+
+_LIBRARY_MESSAGES = tuple((_pattern(t), t) for t in _LIBRARY_TEMPLATES)
+
+
+def _as_message(said: str | Message) -> Message:
+    """A message of a schema: ours (a template, or a Message with values) or marshmallow's."""
+    if isinstance(said, Message):
+        return said
+    for pattern, template in _LIBRARY_MESSAGES:
+        found = pattern.fullmatch(said)
+        if found:
+            return Message(template, tuple(found.groupdict().items()))
+    # A text we do not know is shown as it is; its braces must not be read as placeholders.
+    return Message(said.replace("{", "{{").replace("}", "}}"))
+
+
+def schema_problems(
+    messages: Any, path: tuple[str | int, ...] = ()
+) -> Iterable[tuple[tuple[str | int, ...], Message]]:
+    """marshmallow's nested error messages as (path of the field, message) pairs, each message
+    said for a designer: `title.es: Not a valid string.`, `'title' is required`."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            step: tuple[str | int, ...] = () if key == "_schema" else (key,)
+            yield from schema_problems(value, path + step)
+    elif isinstance(messages, list):
+        for message in messages:
+            yield from schema_problems(message, path)
+    else:
+        yield path, _friendly(path, messages)
+
+
+def _friendly(path: tuple[str | int, ...], said: str | Message) -> Message:
+    field = ".".join(str(p) for p in path) if path else Message(N_("file"))
+    if said == "Unknown field.":
+        return Message.of(N_("unknown field '{field}'"), field=field)
+    if said in ("is required", "Missing data for required field."):
+        return Message.of(N_("'{field}' is required"), field=field)
+    return Message.of(N_("{field}: {problem}"), field=field, problem=_as_message(said))
 
 
 SCHEMAS: dict[str, type[Schema]] = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from marshmallow import Schema, ValidationError
 
 from courses.authoring import yamlines
-from courses.authoring.errors import ContentError
+from courses.authoring.errors import N_, ContentError, Message
 from courses.authoring.programme_data import compile_programme_data
 from courses.authoring.render import render_markdown, scan_body
 from courses.authoring.schema import (
@@ -32,6 +32,7 @@ from courses.authoring.schema import (
     PlacementSchema,
     ProgrammeSchema,
     SchoolSchema,
+    schema_problems,
 )
 from courses.model import DEFAULT_COMPLETION, LOCALES
 
@@ -59,56 +60,37 @@ class _Collector:
     root: Path
     errors: list[ContentError] = field(default_factory=list)
 
-    def add(self, path: Path | str, line: int, message: str, severity: str = "error") -> None:
+    def add(
+        self, path: Path | str, line: int, template: str, severity: str = "error", **params: object
+    ) -> None:
+        """A problem: `template` is an N_-marked message, `params` the values of its {names}."""
+        self.add_message(path, line, Message.of(template, **params), severity)
+
+    def add_message(
+        self, path: Path | str, line: int, message: Message, severity: str = "error"
+    ) -> None:
         relative = path if isinstance(path, str) else path.relative_to(self.root).as_posix()
-        self.errors.append(ContentError(relative, line, message, severity))
-
-
-def _flatten(
-    messages: Any, path: tuple[str | int, ...] = ()
-) -> Iterable[tuple[tuple[str | int, ...], str]]:
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            step: tuple[str | int, ...] = () if key == "_schema" else (key,)
-            yield from _flatten(value, path + step)
-    elif isinstance(messages, list):
-        if all(isinstance(m, str) for m in messages):
-            for message in messages:
-                yield path, message
-        else:
-            for message in messages:
-                yield from _flatten(message, path)
-    else:
-        yield path, str(messages)
-
-
-def _friendly(path: tuple[str | int, ...], message: str) -> str:
-    name = ".".join(str(p) for p in path) or "file"
-    if message == "Unknown field.":
-        return f"unknown field '{name}'"
-    if message == "is required" or message == "Missing data for required field.":
-        return f"'{name}' is required"
-    return f"{name}: {message}"
+        self.errors.append(ContentError.of(relative, line, message, severity))
 
 
 def _load_yaml(c: _Collector, path: Path, text: str, first_line: int = 1) -> Any:
     try:
         return yamlines.load(text, first_line)
     except yamlines.YamlProblem as exc:
-        c.add(path, exc.line, exc.message)
+        c.add_message(path, exc.line, exc.message)
         return None
 
 
 def _validate(c: _Collector, path: Path, raw: Any, schema: Schema) -> dict[str, Any] | None:
     if not isinstance(raw, dict):
-        c.add(path, getattr(raw, "line", 1), "expected a YAML mapping (key: value lines)")
+        c.add(path, getattr(raw, "line", 1), N_("expected a YAML mapping (key: value lines)"))
         return None
     try:
         data: dict[str, Any] = schema.load(raw)
         return data
     except ValidationError as exc:
-        for error_path, message in _flatten(exc.messages):
-            c.add(path, yamlines.line_of(raw, error_path), _friendly(error_path, message))
+        for error_path, message in schema_problems(exc.messages):
+            c.add_message(path, yamlines.line_of(raw, error_path), message)
         return None
 
 
@@ -126,14 +108,14 @@ def _split_front_matter(c: _Collector, path: Path) -> tuple[str, str, int] | Non
     text = path.read_text(encoding="utf-8")
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
-        c.add(path, 1, "an activity starts with front matter between two '---' lines")
+        c.add(path, 1, N_("an activity starts with front matter between two '---' lines"))
         return None
     for number, line in enumerate(lines[1:], start=2):
         if line.strip() == "---":
             front = "\n".join(lines[1 : number - 1])
             body = "\n".join(lines[number:])
             return front, body, number + 1
-    c.add(path, 1, "the front matter is not closed with '---'")
+    c.add(path, 1, N_("the front matter is not closed with '---'"))
     return None
 
 
@@ -191,34 +173,47 @@ def _first_difference(
 def _check_body(c: _Collector, root: Path, activity: _ActivityFile) -> None:
     problems, references = scan_body(activity.body)
     for problem in problems:
-        c.add(activity.path, activity.body_line + problem.line - 1, problem.message)
+        c.add_message(activity.path, activity.body_line + problem.line - 1, problem.message)
     for ref in references:
         line = activity.body_line + ref.line - 1
         scheme = urlsplit(ref.url).scheme.lower()
         if ref.kind == "image" and not ref.alt.strip():
-            c.add(activity.path, line, f"image '{ref.url}' needs alt text")
+            c.add(activity.path, line, N_("image '{url}' needs alt text"), url=ref.url)
         if scheme in ("http", "https", "mailto", "tel"):
             if ref.kind == "image" and scheme != "https":
-                c.add(activity.path, line, f"image '{ref.url}' must be https or a file in content/")
+                c.add(
+                    activity.path,
+                    line,
+                    N_("image '{url}' must be https or a file in content/"),
+                    url=ref.url,
+                )
             continue
         if scheme or ref.url.startswith("//"):
             c.add(
-                activity.path, line, f"unsafe link '{ref.url[:60]}': only http(s), mailto and tel"
+                activity.path,
+                line,
+                N_("unsafe link '{url}': only http(s), mailto and tel"),
+                url=ref.url[:60],
             )
             continue
         if ref.url.startswith("#"):
             continue
-        _check_local_file(c, root, activity.path, line, ref.url, f"broken {ref.kind}")
+        _check_local_file(c, root, activity.path, line, ref.url, _BROKEN[ref.kind])
+
+
+_BROKEN = {"link": Message(N_("broken link")), "image": Message(N_("broken image"))}
 
 
 def _check_local_file(
-    c: _Collector, root: Path, path: Path, line: int, url: str, what: str
+    c: _Collector, root: Path, path: Path, line: int, url: str, what: Message
 ) -> None:
     target = (path.parent / PurePosixPath(url.split("#")[0]).as_posix()).resolve()
     if not target.is_relative_to(root.resolve()):
-        c.add(path, line, f"{what} '{url}': the path leaves the content folder")
+        c.add(
+            path, line, N_("{what} '{url}': the path leaves the content folder"), what=what, url=url
+        )
     elif not target.is_file():
-        c.add(path, line, f"{what} '{url}': no such file")
+        c.add(path, line, N_("{what} '{url}': no such file"), what=what, url=url)
 
 
 def _media_url(c: _Collector, root: Path, activity: _ActivityFile, src: str, key: str) -> str:
@@ -229,18 +224,20 @@ def _media_url(c: _Collector, root: Path, activity: _ActivityFile, src: str, key
             VIDEO_HOSTS
         ):
             c.add(
-                activity.path, line, "videos are embedded only from youtube-nocookie.com or vimeo"
+                activity.path,
+                line,
+                N_("videos are embedded only from youtube-nocookie.com or vimeo"),
             )
         return src
     if urlsplit(src).scheme:
-        c.add(activity.path, line, f"unsafe media source '{src[:60]}'")
+        c.add(activity.path, line, N_("unsafe media source '{src}'"), src=src[:60])
         return ""
-    _check_local_file(c, root, activity.path, line, src, "missing media file")
+    _check_local_file(c, root, activity.path, line, src, Message(N_("missing media file")))
     target = (activity.path.parent / src).resolve()
     try:
         return "media/" + target.relative_to((root / "media").resolve()).as_posix()
     except ValueError:
-        c.add(activity.path, line, "media files live in content/media/")
+        c.add(activity.path, line, N_("media files live in content/media/"))
         return ""
 
 
@@ -350,33 +347,49 @@ def _months_before(day: date, months: int) -> date:
 
 def review_problems(
     data: Mapping[str, Any], today: date | None = None
-) -> list[tuple[str, str, str]]:
+) -> list[tuple[str, str, Message]]:
     """What is wrong or out of date with an activity's `checked_on` and `review_by`, as
     (field, severity, message). Facts that cite sources must say when they were checked, so a
     designer knows which lessons to look at again when a law or a rate changes. `today` is a
     parameter so that tests can pin the calendar."""
     today = today or date.today()  # noqa: DTZ011 - the designer's own calendar day
-    problems: list[tuple[str, str, str]] = []
+    problems: list[tuple[str, str, Message]] = []
     checked_on, review_by = data.get("checked_on"), data.get("review_by")
     if data.get("sources") and checked_on is None:
         problems.append(
             (
                 "sources",
                 "error",
-                "'checked_on' is required when there are 'sources': "
-                "the day the facts were last checked (YYYY-MM-DD)",
+                Message(
+                    N_(
+                        "'checked_on' is required when there are 'sources': "
+                        "the day the facts were last checked (YYYY-MM-DD)"
+                    )
+                ),
             )
         )
     if checked_on is not None:
         if checked_on > today:
-            problems.append(("checked_on", "warning", f"checked_on {checked_on} is in the future"))
+            problems.append(
+                (
+                    "checked_on",
+                    "warning",
+                    Message.of(N_("checked_on {day} is in the future"), day=checked_on),
+                )
+            )
         elif checked_on < _months_before(today, STALE_AFTER_MONTHS):
             problems.append(
                 (
                     "checked_on",
                     "warning",
-                    f"facts last checked on {checked_on}, more than {STALE_AFTER_MONTHS} "
-                    "months ago: check them against the sources again",
+                    Message.of(
+                        N_(
+                            "facts last checked on {day}, more than {months} "
+                            "months ago: check them against the sources again"
+                        ),
+                        day=checked_on,
+                        months=STALE_AFTER_MONTHS,
+                    ),
                 )
             )
     if review_by is not None and review_by < today:
@@ -384,8 +397,13 @@ def review_problems(
             (
                 "review_by",
                 "warning",
-                f"review_by {review_by} has passed: check the time-bound figures "
-                "(wages, hours, rates) and set a new date",
+                Message.of(
+                    N_(
+                        "review_by {day} has passed: check the time-bound figures "
+                        "(wages, hours, rates) and set a new date"
+                    ),
+                    day=review_by,
+                ),
             )
         )
     return problems
@@ -419,10 +437,16 @@ def _check_minutes(c: _Collector, activity: _ActivityFile) -> None:
         c.add(
             activity.path,
             yamlines.line_of(activity.raw, ("minutes",)),
-            f"minutes: {minutes} is far from the reading time of the text ({estimate:.1f} "
-            f"min at {WORDS_PER_MINUTE} words a minute): between {estimate / 2:.1f} and "
-            f"{2 * max(estimate, 1.0):.1f} is expected",
+            N_(
+                "minutes: {minutes} is far from the reading time of the text ({estimate} "
+                "min at {speed} words a minute): between {low} and {high} is expected"
+            ),
             "warning",
+            minutes=minutes,
+            estimate=f"{estimate:.1f}",
+            speed=WORDS_PER_MINUTE,
+            low=f"{estimate / 2:.1f}",
+            high=f"{2 * max(estimate, 1.0):.1f}",
         )
 
 
@@ -431,22 +455,24 @@ def _check_activity_rules(
 ) -> None:
     es = files["es"]
     for field_name, severity, message in review_problems(es.data, today):
-        c.add(es.path, yamlines.line_of(es.raw, (field_name,)), message, severity)
+        c.add_message(es.path, yamlines.line_of(es.raw, (field_name,)), message, severity)
     for locale, activity in files.items():
         data = activity.data
         _check_minutes(c, activity)
         if data["kind"] in ("lesson", "media", "workshop") and not activity.body.strip():
-            what = "transcript" if data["kind"] == "media" else "text"
             c.add(
                 activity.path,
                 activity.body_line,
-                f"a {data['kind']} needs its {what} after the front matter",
+                N_("a {kind} needs its transcript after the front matter")
+                if data["kind"] == "media"
+                else N_("a {kind} needs its text after the front matter"),
+                kind=data["kind"],
             )
         if data["kind"] == "lesson" and not data["sources"] and locale == "es":
             c.add(
                 activity.path,
                 yamlines.line_of(activity.raw, ("id",)),
-                "a lesson needs 'sources' (public URLs)",
+                N_("a lesson needs 'sources' (public URLs)"),
             )
         for key in ("questions",):
             ids = [q["id"] for q in data.get(key, [])]
@@ -454,30 +480,35 @@ def _check_activity_rules(
                 c.add(
                     activity.path,
                     yamlines.line_of(activity.raw, (key,)),
-                    "question ids must be unique",
+                    N_("question ids must be unique"),
                 )
         for qi, question in enumerate(data.get("questions", [])):
             ids = [o["id"] for o in question["options"]]
             if len(ids) != len(set(ids)):
                 line = yamlines.line_of(activity.raw, ("questions", qi, "options"))
                 c.add(
-                    activity.path, line, f"option ids of question '{question['id']}' must be unique"
+                    activity.path,
+                    line,
+                    N_("option ids of question '{question}' must be unique"),
+                    question=question["id"],
                 )
         ids = [f["id"] for f in data.get("fields", [])]
         if len(ids) != len(set(ids)):
             c.add(
                 activity.path,
                 yamlines.line_of(activity.raw, ("fields",)),
-                "field ids must be unique",
+                N_("field ids must be unique"),
             )
     en = files["en"]
     mismatch = _first_difference(_structure(es.data), _structure(en.data))
     if mismatch is not None:
-        name = ".".join(str(p) for p in mismatch) or "front matter"
+        name = ".".join(str(p) for p in mismatch) if mismatch else Message(N_("front matter"))
         c.add(
             en.path,
             yamlines.line_of(en.raw, mismatch),
-            f"'{name}' differs from the Spanish file {es.path.name}: only texts may differ",
+            N_("'{name}' differs from the Spanish file {file}: only texts may differ"),
+            name=name,
+            file=es.path.name,
         )
 
 
@@ -499,7 +530,7 @@ def compile_tree(
 
     def read(path: Path, schema: Schema) -> tuple[Any, dict[str, Any] | None]:
         if not path.is_file():
-            c.add(path.relative_to(root).as_posix(), 0, "file is missing")
+            c.add(path.relative_to(root).as_posix(), 0, N_("file is missing"))
             return None, None
         raw = _load_yaml(c, path, path.read_text(encoding="utf-8"))
         return raw, (_validate(c, path, raw, schema) if raw is not None else None)
@@ -526,7 +557,8 @@ def compile_tree(
                 c.add(
                     path,
                     yamlines.line_of(raw, ("id",)),
-                    f"id '{entry['id']}' must match the file name",
+                    N_("id '{id}' must match the file name"),
+                    id=entry["id"],
                 )
             document[section][entry["id"]] = entry
             raws[entry["id"]] = (path, raw)
@@ -550,14 +582,24 @@ def compile_tree(
             other = "en" if locale == "es" else "es"
             for path in sorted((course_dir / other).glob("*.md")):
                 if not (course_dir / locale / path.name).is_file():
-                    c.add(path, 0, f"missing translation: {locale}/{path.name} does not exist")
+                    c.add(
+                        path,
+                        0,
+                        N_("missing translation: {file} does not exist"),
+                        file=f"{locale}/{path.name}",
+                    )
         by_id: dict[str, dict[str, _ActivityFile]] = {}
         for name, versions in files.items():
             if set(versions) != set(LOCALES):
                 continue
             if versions["es"].data["id"] != versions["en"].data["id"]:
                 en = versions["en"]
-                c.add(en.path, yamlines.line_of(en.raw, ("id",)), f"id differs from es/{name}")
+                c.add(
+                    en.path,
+                    yamlines.line_of(en.raw, ("id",)),
+                    N_("id differs from {file}"),
+                    file=f"es/{name}",
+                )
                 continue
             _check_activity_rules(c, versions, today)
             for activity in versions.values():
@@ -569,7 +611,9 @@ def compile_tree(
                 c.add(
                     es.path,
                     yamlines.line_of(es.raw, ("id",)),
-                    f"duplicate activity id '{activity_id}' (also in {first})",
+                    N_("duplicate activity id '{activity}' (also in {file})"),
+                    activity=activity_id,
+                    file=first,
                 )
                 continue
             activity_origin[activity_id] = versions["es"].path
@@ -581,11 +625,15 @@ def compile_tree(
             c.add(
                 course_path,
                 yamlines.line_of(raw, ("id",)),
-                f"id '{course['id']}' must match the folder name",
+                N_("id '{id}' must match the folder name"),
+                id=course["id"],
             )
         if course["id"] in document["courses"]:
             c.add(
-                course_path, yamlines.line_of(raw, ("id",)), f"duplicate course id '{course['id']}'"
+                course_path,
+                yamlines.line_of(raw, ("id",)),
+                N_("duplicate course id '{course}'"),
+                course=course["id"],
             )
             continue
         listed: set[str] = set()
@@ -593,13 +641,19 @@ def compile_tree(
             for ai, activity_id in enumerate(module["activities"]):
                 line = yamlines.line_of(raw, ("modules", mi, "activities", ai))
                 if activity_id in listed:
-                    c.add(course_path, line, f"activity '{activity_id}' is listed twice")
+                    c.add(
+                        course_path,
+                        line,
+                        N_("activity '{activity}' is listed twice"),
+                        activity=activity_id,
+                    )
                 elif activity_id not in by_id:
                     if activity_id not in broken:  # an invalid file was reported already
                         c.add(
                             course_path,
                             line,
-                            f"unknown activity '{activity_id}' (no es/en file with this id)",
+                            N_("unknown activity '{activity}' (no es/en file with this id)"),
+                            activity=activity_id,
                         )
                 else:
                     document["activities"][activity_id] = _compile_activity(
@@ -611,11 +665,12 @@ def compile_tree(
                 c.add(
                     versions["es"].path,
                     1,
-                    f"activity '{activity_id}' is not listed in any module of course.yaml",
+                    N_("activity '{activity}' is not listed in any module of course.yaml"),
+                    activity=activity_id,
                 )
         module_ids = [m["id"] for m in course["modules"]]
         if len(module_ids) != len(set(module_ids)):
-            c.add(course_path, yamlines.line_of(raw, ("modules",)), "module ids must be unique")
+            c.add(course_path, yamlines.line_of(raw, ("modules",)), N_("module ids must be unique"))
         course["grading"] = course.get("grading") or {"score_maximum": 100.0}
         document["courses"][course["id"]] = course
         course_raws[course["id"]] = (course_path, raw)
@@ -645,25 +700,30 @@ def _check_references(
         for index, pathway_id in enumerate(programme["pathways"]):
             if pathway_id not in document["pathways"]:
                 line = yamlines.line_of(programme_raw, ("pathways", index))
-                c.add("programme.yaml", line, f"unknown pathway '{pathway_id}'")
+                c.add("programme.yaml", line, N_("unknown pathway '{pathway}'"), pathway=pathway_id)
     for pathway_id, pathway in document["pathways"].items():
         path, raw = pathway_raws[pathway_id]
         for level_id, level in pathway["levels"].items():
             for index, course_id in enumerate(level["courses"]):
                 if course_id not in courses:
                     line = yamlines.line_of(raw, ("levels", level_id, "courses", index))
-                    c.add(path, line, f"unknown course '{course_id}'")
+                    c.add(path, line, N_("unknown course '{course}'"), course=course_id)
     for course_id, course in courses.items():
         path, raw = course_raws[course_id]
         for index, prerequisite in enumerate(course["prerequisites"]):
             if prerequisite not in courses:
                 line = yamlines.line_of(raw, ("prerequisites", index))
-                c.add(path, line, f"unknown prerequisite course '{prerequisite}'")
+                c.add(
+                    path,
+                    line,
+                    N_("unknown prerequisite course '{course}'"),
+                    course=prerequisite,
+                )
         if _has_cycle(course_id, courses):
             c.add(
                 path,
                 yamlines.line_of(raw, ("prerequisites",)),
-                "prerequisites go round in a circle",
+                N_("prerequisites go round in a circle"),
             )
     placement = document.get("placement")
     if not placement:
@@ -674,20 +734,32 @@ def _check_references(
             for question_id, option_ids in entry["when"].items():
                 line = yamlines.line_of(placement_raw, (section, index, "when", question_id))
                 if question_id not in questions:
-                    c.add("placement.yaml", line, f"unknown question '{question_id}'")
+                    c.add(
+                        "placement.yaml",
+                        line,
+                        N_("unknown question '{question}'"),
+                        question=question_id,
+                    )
                     continue
                 for option_id in option_ids:
                     if option_id not in questions[question_id]:
                         c.add(
                             "placement.yaml",
                             line,
-                            f"question '{question_id}' has no option '{option_id}'",
+                            N_("question '{question}' has no option '{option}'"),
+                            question=question_id,
+                            option=option_id,
                         )
             for key in ("add", "skip"):
                 for ci, course_id in enumerate(entry.get(key, [])):
                     if course_id not in courses:
                         line = yamlines.line_of(placement_raw, (section, index, key, ci))
-                        c.add("placement.yaml", line, f"unknown course '{course_id}'")
+                        c.add(
+                            "placement.yaml",
+                            line,
+                            N_("unknown course '{course}'"),
+                            course=course_id,
+                        )
     places: list[tuple[tuple[str | int, ...], Any]] = [
         (("rules", i), r["place"]) for i, r in enumerate(placement["rules"])
     ]
@@ -695,7 +767,12 @@ def _check_references(
     for where, place in places:
         if place["pathway"] not in document["pathways"]:
             line = yamlines.line_of(placement_raw, (*where, "place", "pathway"))
-            c.add("placement.yaml", line, f"unknown pathway '{place['pathway']}'")
+            c.add(
+                "placement.yaml",
+                line,
+                N_("unknown pathway '{pathway}'"),
+                pathway=place["pathway"],
+            )
 
 
 def _check_schools(
@@ -717,7 +794,7 @@ def _check_schools(
     for index, school_id in enumerate(listed):
         if school_id not in schools and school_id not in broken_schools:
             line = yamlines.line_of(programme_raw, ("schools", index))
-            c.add("programme.yaml", line, f"unknown school '{school_id}'")
+            c.add("programme.yaml", line, N_("unknown school '{school}'"), school=school_id)
     in_pathway: dict[str, str] = {}
     for pathway_id, pathway in document["pathways"].items():
         for level in pathway["levels"].values():
@@ -730,27 +807,34 @@ def _check_schools(
             c.add(
                 path,
                 yamlines.line_of(raw, ("id",)),
-                f"school '{school_id}' is not listed in programme.yaml (schools): nobody sees it",
+                N_("school '{school}' is not listed in programme.yaml (schools): nobody sees it"),
                 severity="warning",
+                school=school_id,
             )
         for index, course_id in enumerate(school["courses"]):
             line = yamlines.line_of(raw, ("courses", index))
             if course_id not in courses:
-                c.add(path, line, f"unknown course '{course_id}'")
+                c.add(path, line, N_("unknown course '{course}'"), course=course_id)
             elif course_id in in_pathway:
                 c.add(
                     path,
                     line,
-                    f"course '{course_id}' is also in pathway '{in_pathway[course_id]}': "
-                    "a school's courses are its own",
+                    N_(
+                        "course '{course}' is also in pathway '{pathway}': "
+                        "a school's courses are its own"
+                    ),
+                    course=course_id,
+                    pathway=in_pathway[course_id],
                 )
             elif school_of.get(course_id) == school_id:
-                c.add(path, line, f"course '{course_id}' is listed twice")
+                c.add(path, line, N_("course '{course}' is listed twice"), course=course_id)
             elif course_id in school_of:
                 c.add(
                     path,
                     line,
-                    f"course '{course_id}' is also in school '{school_of[course_id]}'",
+                    N_("course '{course}' is also in school '{school}'"),
+                    course=course_id,
+                    school=school_of[course_id],
                 )
             else:
                 school_of[course_id] = school_id
@@ -758,9 +842,9 @@ def _check_schools(
         for index, course_id in enumerate(eligibility["courses"]):
             line = yamlines.line_of(raw, ("mentor_eligibility", "courses", index))
             if course_id not in courses:
-                c.add(path, line, f"unknown course '{course_id}'")
+                c.add(path, line, N_("unknown course '{course}'"), course=course_id)
             elif eligibility["courses"].index(course_id) != index:
-                c.add(path, line, f"course '{course_id}' is listed twice")
+                c.add(path, line, N_("course '{course}' is listed twice"), course=course_id)
     placement = document.get("placement")
     for index, adjustment in enumerate(placement["adjustments"] if placement else []):
         for ci, course_id in enumerate(adjustment["add"]):
@@ -769,8 +853,9 @@ def _check_schools(
                 c.add(
                     "placement.yaml",
                     line,
-                    f"course '{course_id}' belongs to school '{school_of[course_id]}': "
-                    "placement never offers it",
+                    N_("course '{course}' belongs to school '{school}': placement never offers it"),
+                    course=course_id,
+                    school=school_of[course_id],
                 )
     for course_id, course in courses.items():
         path, raw = course_raws[course_id]
@@ -784,15 +869,25 @@ def _check_schools(
             line = yamlines.line_of(raw, ("modules", index, "week"))
             if weeks is None:
                 if school_id or not broken_schools:  # else: maybe in the broken school
-                    c.add(path, line, "'week' is only for courses of a school with 'weeks'")
+                    c.add(path, line, N_("'week' is only for courses of a school with 'weeks'"))
             elif week > weeks:
-                c.add(path, line, f"week {week} is after the school's last week ({weeks})")
+                c.add(
+                    path,
+                    line,
+                    N_("week {week} is after the school's last week ({weeks})"),
+                    week=week,
+                    weeks=weeks,
+                )
             elif week < previous:
                 c.add(
                     path,
                     line,
-                    f"week {week} comes before week {previous} of a module above: "
-                    "modules open in order",
+                    N_(
+                        "week {week} comes before week {previous} of a module above: "
+                        "modules open in order"
+                    ),
+                    week=week,
+                    previous=previous,
                 )
             previous = max(previous, week)
 

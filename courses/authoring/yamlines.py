@@ -8,6 +8,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, SequenceNode
 
+from courses.authoring.errors import N_, Message
+
 
 class LineDict(dict[str, Any]):
     """A mapping that also knows the line of each of its keys."""
@@ -48,8 +50,8 @@ _LineLoader.add_constructor(
 
 
 class YamlProblem(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, line: int, message: Message) -> None:
+        super().__init__(str(message))
         self.line = line
         self.message = message
 
@@ -61,12 +63,18 @@ def load(text: str, first_line: int = 1) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + first_line) if mark else first_line
-        problem = exc.problem or "invalid YAML"
         if isinstance(exc, yaml.constructor.ConstructorError):
-            problem = f"YAML tag not allowed ({exc.problem})"
+            problem = Message.of(N_("YAML tag not allowed ({problem})"), problem=exc.problem)
+        elif exc.problem:
+            # PyYAML's own words, in English; the template lets a translation introduce them.
+            problem = Message.of(N_("{yaml_problem}"), yaml_problem=exc.problem)
+        else:
+            problem = Message(N_("invalid YAML"))
         raise YamlProblem(line, problem) from exc
     except yaml.YAMLError as exc:
-        raise YamlProblem(first_line, f"invalid YAML: {exc}") from exc
+        raise YamlProblem(
+            first_line, Message.of(N_("invalid YAML: {problem}"), problem=str(exc))
+        ) from exc
     if first_line != 1:
         _shift(data, first_line - 1)
     return data

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import click
+from flask_babel import force_locale
 
 from courses.authoring.errors import ContentInvalid, blocking
 from courses.authoring.schema import export_json_schema
 from lti_tool.services import content
+from lti_tool.web.i18n import LOCALES, content_message, locale_from_tag
 
 
 @click.group("content", help="Validate and import the programme's content files.")
@@ -19,15 +22,31 @@ def content_cli() -> None:
     pass
 
 
+def _terminal_language() -> str:
+    """The language of the terminal, read as gettext reads it: the first of these variables that
+    is set ('es_CL.UTF-8' is Spanish); English otherwise."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return locale_from_tag(value.split(":")[0].split(".")[0]) or "en"
+    return "en"
+
+
 @content_cli.command("validate", help="Check every content file; exit 1 on any problem.")
 @click.argument(
     "path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
-def validate(path: Path | None) -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(LOCALES),
+    help="Language of the messages (default: the terminal's, from LANGUAGE, LC_ALL, LANG…).",
+)
+def validate(path: Path | None, lang: str | None) -> None:
     started = time.perf_counter()
     problems = content.validate(path)
-    for problem in problems:
-        click.echo(str(problem))
+    with force_locale(lang or _terminal_language()):
+        for problem in problems:
+            click.echo(problem.located(content_message(problem)))
     elapsed = time.perf_counter() - started
     errors = blocking(problems)
     if errors:

@@ -8,6 +8,8 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, has_request_context, request, session
 from flask_babel import get_translations
 
+from courses.authoring.errors import ContentError, Message
+
 LOCALES = ("es", "en")
 
 
@@ -49,6 +51,22 @@ def forget_translations() -> None:
     _found.set(None)
 
 
+def content_message(error: ContentError) -> str:
+    """A content problem's message in the current language (in English, its template as written,
+    with its values)."""
+    if not error.template:  # an error made by hand, with its message only
+        return error.message
+    return _said(Message(error.template, error.params))
+
+
+def _said(message: Message) -> str:
+    values = {
+        name: _said(value) if isinstance(value, Message) else value
+        for name, value in message.params
+    }
+    return translations().ugettext(message.template).format(**values)
+
+
 def install(app: Flask) -> None:
     """Templates translate through `translations()` (Flask-Babel's own callables otherwise)."""
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -56,3 +74,4 @@ def install(app: Flask) -> None:
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals["content_message"] = content_message

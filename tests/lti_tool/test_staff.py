@@ -3,6 +3,7 @@ preview and version migration; and that none of it crosses LMS courses."""
 
 from __future__ import annotations
 
+import html
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -191,6 +192,30 @@ def test_designer_sees_the_validation_report(
     assert "La carpeta de contenidos es distinta de la última importación" in page
 
 
+def test_the_validation_report_speaks_the_designers_language(
+    app: Flask, launcher: Launcher, tmp_path: Path
+) -> None:
+    broken = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, broken)
+    lesson = broken / "courses/ls/es/01-ls-welcome.md"
+    lesson.write_text(lesson.read_text().replace("minutes: 1\n", "minutes: 500\nminuts: 5\n"))
+    override_settings(app, content_path=str(broken))
+    launcher.launch("designer", sub="daniela")
+    spanish = html.unescape(text(launcher.client.get("/design/checks")))
+    assert (
+        "courses/ls/es/01-ls-welcome.md:5</code> minutes: Debe ser mayor o igual que 1 y "
+        "menor o igual que 240."
+    ) in spanish
+    assert "courses/ls/es/01-ls-welcome.md:6</code> campo desconocido 'minuts'" in spanish
+    post(launcher.client, "/locale", {"locale": "en", "next": "/design"}, token_from="/design")
+    english = html.unescape(text(launcher.client.get("/design/checks")))
+    assert (
+        "courses/ls/es/01-ls-welcome.md:5</code> minutes: Must be greater than or equal to 1 "
+        "and less than or equal to 240."
+    ) in english
+    assert "courses/ls/es/01-ls-welcome.md:6</code> unknown field 'minuts'" in english
+
+
 def grant_programme_team(app: Flask, launcher: Launcher, sub: str) -> None:
     result = app.test_cli_runner().invoke(
         args=["programme", "grant", "--issuer", launcher.platform.issuer, "--sub", sub]
@@ -217,6 +242,43 @@ def test_cli_validate_reports_and_fails(app: Flask, tmp_path: Path) -> None:
     assert "programme.yaml:1: 'title' is required" in result.output
     good = app.test_cli_runner().invoke(args=["content", "validate", str(TEST_CONTENT)])
     assert good.exit_code == 0 and "content is valid" in good.output
+
+
+# The terminal's language, as gettext reads it; None takes a variable out of the environment.
+NO_LANGUAGE: dict[str, str | None] = {
+    "LANGUAGE": None,
+    "LC_ALL": None,
+    "LC_MESSAGES": None,
+    "LANG": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "environment", "said"),
+    [
+        (["--lang", "es"], {"LANG": "C"}, "programme.yaml:1: 'title' es obligatorio"),
+        (["--lang", "en"], {"LANG": "es_CL.UTF-8"}, "programme.yaml:1: 'title' is required"),
+        ([], {"LANG": "es_CL.UTF-8"}, "programme.yaml:1: 'title' es obligatorio"),
+        ([], {"LC_ALL": "es_CL.UTF-8", "LANG": "C"}, "programme.yaml:1: 'title' es obligatorio"),
+        ([], {"LANG": "C"}, "programme.yaml:1: 'title' is required"),
+        ([], {}, "programme.yaml:1: 'title' is required"),
+    ],
+)
+def test_cli_validate_speaks_spanish_or_english(
+    app: Flask,
+    tmp_path: Path,
+    args: list[str],
+    environment: dict[str, str | None],
+    said: str,
+) -> None:
+    broken = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, broken)
+    (broken / "programme.yaml").write_text("id: x\n")
+    result = app.test_cli_runner().invoke(
+        args=["content", "validate", *args, str(broken)], env={**NO_LANGUAGE, **environment}
+    )
+    assert result.exit_code == 1
+    assert said in result.output.splitlines()
 
 
 def test_invalid_content_is_not_imported(app: Flask, tmp_path: Path) -> None:
