@@ -56,9 +56,10 @@ class ContentError:
     def __str__(self) -> str:
         return self.located(self.message)
 
-    def located(self, message: str) -> str:
-        """`path:line: [warning: ]message`, with the message in whatever language it was said."""
-        label = "warning: " if self.is_warning else ""
+    def located(self, message: str, warning: str = "warning") -> str:
+        """`path:line: [warning: ]message`, with the message (and the word for a warning) in
+        whatever language they were said."""
+        label = f"{warning}: " if self.is_warning else ""
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {label}{message}"
 

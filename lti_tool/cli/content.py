@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import click
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext, ngettext
 
-from courses.authoring.errors import ContentInvalid, blocking
+from courses.authoring.errors import ContentError, ContentInvalid, blocking
 from courses.authoring.schema import export_json_schema
 from lti_tool.services import content
 from lti_tool.web.i18n import LOCALES, content_message, locale_from_tag
@@ -32,42 +32,68 @@ def _terminal_language() -> str:
     return "en"
 
 
-@content_cli.command("validate", help="Check every content file; exit 1 on any problem.")
-@click.argument(
-    "path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
-@click.option(
+LANGUAGE_OPTION = click.option(
     "--lang",
     type=click.Choice(LOCALES),
     help="Language of the messages (default: the terminal's, from LANGUAGE, LC_ALL, LANG…).",
 )
+
+
+def _say(problems: list[ContentError]) -> None:
+    for problem in problems:
+        click.echo(problem.located(content_message(problem), warning=gettext("warning")))
+
+
+@content_cli.command("validate", help="Check every content file; exit 1 on any problem.")
+@click.argument(
+    "path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@LANGUAGE_OPTION
 def validate(path: Path | None, lang: str | None) -> None:
     started = time.perf_counter()
     problems = content.validate(path)
     with force_locale(lang or _terminal_language()):
-        for problem in problems:
-            click.echo(problem.located(content_message(problem)))
-    elapsed = time.perf_counter() - started
-    errors = blocking(problems)
-    if errors:
-        click.echo(f"{len(errors)} problem(s) found ({elapsed:.2f} s)", err=True)
-        sys.exit(1)
-    warnings = len(problems) - len(errors)
-    suffix = f", {warnings} warning(s)" if warnings else ""
-    click.echo(f"content is valid ({elapsed:.2f} s{suffix})")
+        _say(problems)
+        seconds = f"{time.perf_counter() - started:.2f}"
+        errors = blocking(problems)
+        if errors:
+            found = ngettext(
+                "%(num)s problem found (%(seconds)s s)",
+                "%(num)s problems found (%(seconds)s s)",
+                len(errors),
+                seconds=seconds,
+            )
+            click.echo(found, err=True)
+            sys.exit(1)
+        warnings = len(problems)  # none of them blocks the import
+        if warnings:
+            click.echo(
+                ngettext(
+                    "content is valid (%(seconds)s s, %(num)s warning)",
+                    "content is valid (%(seconds)s s, %(num)s warnings)",
+                    warnings,
+                    seconds=seconds,
+                )
+            )
+        else:
+            click.echo(gettext("content is valid (%(seconds)s s)", seconds=seconds))
 
 
 @content_cli.command("import", help="Store the content folder as a new version (if it changed).")
 @click.argument(
     "path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
-def import_(path: Path | None) -> None:
+@LANGUAGE_OPTION
+def import_(path: Path | None, lang: str | None) -> None:
     try:
         result = content.import_tree(path)
     except ContentInvalid as exc:
-        for error in exc.errors:
-            click.echo(str(error))
-        click.echo(f"not imported: {len(exc.errors)} problem(s)", err=True)
+        with force_locale(lang or _terminal_language()):
+            _say(exc.errors)
+            refused = ngettext(
+                "not imported: %(num)s problem", "not imported: %(num)s problems", len(exc.errors)
+            )
+            click.echo(refused, err=True)
         sys.exit(1)
     state = "imported as new version" if result.created else "unchanged, already version"
     details = ", ".join(f"{k} {v}" for k, v in result.summary.items())

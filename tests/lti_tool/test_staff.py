@@ -243,10 +243,12 @@ def test_cli_validate_reports_and_fails(app: Flask, tmp_path: Path) -> None:
     broken = tmp_path / "content"
     shutil.copytree(TEST_CONTENT, broken)
     (broken / "programme.yaml").write_text("id: x\n")
-    result = app.test_cli_runner().invoke(args=["content", "validate", str(broken)])
+    result = app.test_cli_runner().invoke(args=["content", "validate", "--lang", "en", str(broken)])
     assert result.exit_code == 1
     assert "programme.yaml:1: 'title' is required" in result.output
-    good = app.test_cli_runner().invoke(args=["content", "validate", str(TEST_CONTENT)])
+    good = app.test_cli_runner().invoke(
+        args=["content", "validate", "--lang", "en", str(TEST_CONTENT)]
+    )
     assert good.exit_code == 0 and "content is valid" in good.output
 
 
@@ -285,6 +287,21 @@ def test_cli_validate_speaks_spanish_or_english(
     )
     assert result.exit_code == 1
     assert said in result.output.splitlines()
+
+
+def test_cli_summaries_speak_spanish_too(app: Flask, tmp_path: Path) -> None:
+    broken = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, broken)
+    (broken / "programme.yaml").write_text("id: x\n")
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["content", "validate", "--lang", "es", str(broken)])
+    assert refused.exit_code == 1 and "se encontraron 3 problemas (" in refused.output
+    valid = runner.invoke(args=["content", "validate", "--lang", "es", str(TEST_CONTENT)])
+    assert valid.exit_code == 0 and "el contenido es válido (" in valid.output
+    imported = runner.invoke(args=["content", "import", "--lang", "es", str(broken)])
+    assert imported.exit_code == 1
+    assert "programme.yaml:1: 'title' es obligatorio" in imported.output
+    assert "no se importó: 3 problemas" in imported.output
 
 
 def test_invalid_content_is_not_imported(app: Flask, tmp_path: Path) -> None:
