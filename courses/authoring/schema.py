@@ -394,16 +394,22 @@ def _pattern(template: str) -> re.Pattern[str]:
 _LIBRARY_MESSAGES = tuple((_pattern(t), t) for t in _LIBRARY_TEMPLATES)
 
 
-def _as_message(said: str | Message) -> Message:
-    """A message of a schema: ours (a template, or a Message with values) or marshmallow's."""
-    if isinstance(said, Message):
-        return said
+def library_message(said: str) -> Message | None:
+    """One of marshmallow's own messages taken back to its template and values; None for any
+    other text. (Web forms use it too, to say these messages in a participant's words.)"""
     for pattern, template in _LIBRARY_MESSAGES:
         found = pattern.fullmatch(said)
         if found:
             return Message(template, tuple(found.groupdict().items()))
+    return None
+
+
+def _as_message(said: str | Message) -> Message:
+    """A message of a schema: ours (a template, or a Message with values) or marshmallow's."""
+    if isinstance(said, Message):
+        return said
     # A text we do not know is shown as it is; its braces must not be read as placeholders.
-    return Message(said.replace("{", "{{").replace("}", "}}"))
+    return library_message(said) or Message(said.replace("{", "{{").replace("}", "}}"))
 
 
 def schema_problems(

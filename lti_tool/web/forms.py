@@ -25,6 +25,7 @@ from marshmallow import (
 
 from courses import opportunities as board_rules
 from courses import support as support_rules
+from courses.authoring.schema import library_message
 from courses.geography import COMMUNES, REGION_SLUGS, commune
 
 
@@ -346,42 +347,34 @@ def form_data(form: Any, lists: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 # marshmallow's own messages (a field left out, a length, a choice) arrive in English with their
-# numbers already filled in: each is said again in the page's language.
-_LIBRARY_MESSAGES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
-    (
-        re.compile(r"^(Missing data for required field|Field may not be null)\.$"),
-        lambda _m: gettext("This field is required."),
+# values filled in; the content checks' table (`library_message`) takes them back to templates,
+# and each is said here in the participant's words, in the page's language.
+_IN_HER_WORDS: dict[str, Callable[[dict[str, object]], str]] = {
+    "Field may not be null.": lambda _v: gettext("This field is required."),
+    "Length must be between {min} and {max}.": lambda v: gettext(
+        "Write between %(min)s and %(max)s characters.", min=v["min"], max=v["max"]
     ),
-    (
-        re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
-        lambda m: gettext("Write between %(min)s and %(max)s characters.", min=m[1], max=m[2]),
+    "Shorter than minimum length {min}.": lambda v: gettext(
+        "Write at least %(min)s characters.", min=v["min"]
     ),
-    (
-        re.compile(r"^Shorter than minimum length (\d+)\.$"),
-        lambda m: gettext("Write at least %(min)s characters.", min=m[1]),
+    "Longer than maximum length {max}.": lambda v: gettext(
+        "Write at most %(max)s characters.", max=v["max"]
     ),
-    (
-        re.compile(r"^Longer than maximum length (\d+)\.$"),
-        lambda m: gettext("Write at most %(max)s characters.", max=m[1]),
-    ),
-    (
-        re.compile(r"^Not a valid (integer|number)\.$"),
-        lambda _m: gettext("Write a number."),
-    ),
-    (re.compile(r"^Must be one of: "), lambda _m: gettext("Choose one of the options.")),
-    (
-        re.compile(r"^Unknown field\.$"),
-        lambda _m: gettext("This form has a field it should not have. Reload the page."),
-    ),
-)
+    "Not a valid integer.": lambda _v: gettext("Write a number."),
+    "Not a valid number.": lambda _v: gettext("Write a number."),
+    "Must be one of: {choices}.": lambda _v: gettext("Choose one of the options."),
+}
 
 
 def _said(message: str) -> str:
-    for pattern, say in _LIBRARY_MESSAGES:
-        found = pattern.match(message)
-        if found:
-            return say(found)
-    return gettext(message)
+    # These two the content checks say with the field's name (schema.py, `_friendly`).
+    if message == "Missing data for required field.":
+        return gettext("This field is required.")
+    if message == "Unknown field.":
+        return gettext("This form has a field it should not have. Reload the page.")
+    known = library_message(message)
+    say = _IN_HER_WORDS.get(known.template) if known else None
+    return say(dict(known.params)) if known and say else gettext(message)
 
 
 def errors_of(exc: ValidationError) -> dict[str, str]:
