@@ -7,6 +7,7 @@ in the designer's language. The domain translates nothing itself (it knows no Ba
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # The values of a message's {placeholders}, as (name, value) pairs: a tuple keeps the error
 # frozen and hashable. A value is never translated, unless it is itself a Message.
@@ -62,6 +63,33 @@ class ContentError:
         label = f"{warning}: " if self.is_warning else ""
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {label}{message}"
+
+
+class Problems:
+    """The problems found so far, each added from its N_-marked template and the values of its
+    {names}; a file given as a Path is named relative to `root`."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root
+        self.found: list[ContentError] = []
+
+    def add(
+        self,
+        path: Path | str,
+        line: int,
+        template: str,
+        severity: str = "error",
+        **params: object,
+    ) -> None:
+        self.add_message(path, line, Message.of(template, **params), severity)
+
+    def add_message(
+        self, path: Path | str, line: int, message: Message, severity: str = "error"
+    ) -> None:
+        if isinstance(path, Path):
+            assert self.root is not None, "a Path needs the root it is relative to"
+            path = path.relative_to(self.root).as_posix()
+        self.found.append(ContentError.of(path, line, message, severity))
 
 
 def blocking(problems: list[ContentError]) -> list[ContentError]:

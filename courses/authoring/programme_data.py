@@ -18,7 +18,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from courses.authoring import yamlines
-from courses.authoring.errors import N_, ContentError, Message
+from courses.authoring.errors import N_, ContentError, Message, Problems
 from courses.authoring.schema import ID, MESSAGES, StrictSchema, TextSchema, schema_problems
 from courses.geography import REGION_SLUGS
 from courses.model import LOCALES
@@ -176,21 +176,7 @@ class SurveysSchema(StrictSchema):
 
 
 # ---------------------------------------------------------------------------- compiling
-class _Problems:
-    def __init__(self) -> None:
-        self.found: list[ContentError] = []
-
-    def add(
-        self, path: str, line: int, template: str, severity: str = "error", **params: object
-    ) -> None:
-        """A problem: `template` is an N_-marked message, `params` the values of its {names}."""
-        self.add_message(path, line, Message.of(template, **params), severity)
-
-    def add_message(self, path: str, line: int, message: Message, severity: str = "error") -> None:
-        self.found.append(ContentError.of(path, line, message, severity))
-
-
-def _read(root: Path, relative: str, schema: Schema, p: _Problems) -> tuple[Any, Any]:
+def _read(root: Path, relative: str, schema: Schema, p: Problems) -> tuple[Any, Any]:
     """(raw YAML with lines, validated data); data is None when the file is absent or broken."""
     path = root / relative
     if not path.is_file():
@@ -212,7 +198,7 @@ def _read(root: Path, relative: str, schema: Schema, p: _Problems) -> tuple[Any,
 
 
 def _duplicates(
-    p: _Problems, relative: str, raw: Any, items: list[dict[str, Any]], where: tuple[Any, ...]
+    p: Problems, relative: str, raw: Any, items: list[dict[str, Any]], where: tuple[Any, ...]
 ) -> None:
     seen: set[str] = set()
     for index, item in enumerate(items):
@@ -232,7 +218,7 @@ def _months_before(today: date, months: int) -> date:
             day -= 1
 
 
-def _referrals(root: Path, today: date, p: _Problems) -> list[dict[str, Any]]:
+def _referrals(root: Path, today: date, p: Problems) -> list[dict[str, Any]]:
     raw, data = _read(root, REFERRALS, ReferralsSchema(), p)
     if data is None:
         return []
@@ -261,7 +247,7 @@ def _referrals(root: Path, today: date, p: _Problems) -> list[dict[str, Any]]:
     return entries
 
 
-def _mentoring(root: Path, p: _Problems) -> dict[str, Any] | None:
+def _mentoring(root: Path, p: Problems) -> dict[str, Any] | None:
     raw, data = _read(root, MENTORING, MentoringSchema(), p)
     if data is None:
         return None
@@ -282,7 +268,7 @@ def _mentoring(root: Path, p: _Problems) -> dict[str, Any] | None:
     return result
 
 
-def _surveys(root: Path, p: _Problems) -> list[dict[str, Any]]:
+def _surveys(root: Path, p: Problems) -> list[dict[str, Any]]:
     raw, data = _read(root, SURVEYS, SurveysSchema(), p)
     if data is None:
         return []
@@ -346,7 +332,7 @@ def compile_programme_data(
     """The `referrals`, `mentoring` and `surveys` sections of the content document, and the
     problems found in their files. `today` decides which `checked_on` dates are stale."""
     today = today or date.today()  # noqa: DTZ011 - the designer's own calendar day
-    p = _Problems()
+    p = Problems()
     sections = {
         "referrals": _referrals(root, today, p),
         "mentoring": _mentoring(root, p),

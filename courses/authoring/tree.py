@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from marshmallow import Schema, ValidationError
 
 from courses.authoring import yamlines
-from courses.authoring.errors import N_, ContentError, Message
+from courses.authoring.errors import N_, ContentError, Message, Problems
 from courses.authoring.programme_data import compile_programme_data
 from courses.authoring.render import render_markdown, scan_body
 from courses.authoring.schema import (
@@ -55,25 +55,7 @@ STALE_AFTER_MONTHS = 12
 WORDS_PER_MINUTE = 100
 
 
-@dataclass
-class _Collector:
-    root: Path
-    errors: list[ContentError] = field(default_factory=list)
-
-    def add(
-        self, path: Path | str, line: int, template: str, severity: str = "error", **params: object
-    ) -> None:
-        """A problem: `template` is an N_-marked message, `params` the values of its {names}."""
-        self.add_message(path, line, Message.of(template, **params), severity)
-
-    def add_message(
-        self, path: Path | str, line: int, message: Message, severity: str = "error"
-    ) -> None:
-        relative = path if isinstance(path, str) else path.relative_to(self.root).as_posix()
-        self.errors.append(ContentError.of(relative, line, message, severity))
-
-
-def _load_yaml(c: _Collector, path: Path, text: str, first_line: int = 1) -> Any:
+def _load_yaml(c: Problems, path: Path, text: str, first_line: int = 1) -> Any:
     try:
         return yamlines.load(text, first_line)
     except yamlines.YamlProblem as exc:
@@ -81,7 +63,7 @@ def _load_yaml(c: _Collector, path: Path, text: str, first_line: int = 1) -> Any
         return None
 
 
-def _validate(c: _Collector, path: Path, raw: Any, schema: Schema) -> dict[str, Any] | None:
+def _validate(c: Problems, path: Path, raw: Any, schema: Schema) -> dict[str, Any] | None:
     if not isinstance(raw, dict):
         c.add(path, getattr(raw, "line", 1), N_("expected a YAML mapping (key: value lines)"))
         return None
@@ -104,7 +86,7 @@ class _ActivityFile:
     body_line: int  # file line of the body's first line
 
 
-def _split_front_matter(c: _Collector, path: Path) -> tuple[str, str, int] | None:
+def _split_front_matter(c: Problems, path: Path) -> tuple[str, str, int] | None:
     text = path.read_text(encoding="utf-8")
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
@@ -119,7 +101,7 @@ def _split_front_matter(c: _Collector, path: Path) -> tuple[str, str, int] | Non
     return None
 
 
-def _read_activity(c: _Collector, path: Path, broken: set[str]) -> _ActivityFile | None:
+def _read_activity(c: Problems, path: Path, broken: set[str]) -> _ActivityFile | None:
     """The activity file, or None: its problems reported, and its id noted in `broken` so that
     the course does not report it a second time as unknown."""
     file_id = path.stem.split("-", 1)[-1]  # the usual NN-<id>.md name, until the id is known
@@ -170,7 +152,7 @@ def _first_difference(
     return None if a == b else path
 
 
-def _check_body(c: _Collector, root: Path, activity: _ActivityFile) -> None:
+def _check_body(c: Problems, root: Path, activity: _ActivityFile) -> None:
     problems, references = scan_body(activity.body)
     for problem in problems:
         c.add_message(activity.path, activity.body_line + problem.line - 1, problem.message)
@@ -205,7 +187,7 @@ _BROKEN = {"link": Message(N_("broken link")), "image": Message(N_("broken image
 
 
 def _check_local_file(
-    c: _Collector, root: Path, path: Path, line: int, url: str, what: Message
+    c: Problems, root: Path, path: Path, line: int, url: str, what: Message
 ) -> None:
     target = (path.parent / PurePosixPath(url.split("#")[0]).as_posix()).resolve()
     if not target.is_relative_to(root.resolve()):
@@ -216,7 +198,7 @@ def _check_local_file(
         c.add(path, line, N_("{what} '{url}': no such file"), what=what, url=url)
 
 
-def _media_url(c: _Collector, root: Path, activity: _ActivityFile, src: str, key: str) -> str:
+def _media_url(c: Problems, root: Path, activity: _ActivityFile, src: str, key: str) -> str:
     """Validate a media source; return the URL the app serves it at."""
     line = yamlines.line_of(activity.raw, (key, "src"))
     if src.startswith("https://"):
@@ -242,7 +224,7 @@ def _media_url(c: _Collector, root: Path, activity: _ActivityFile, src: str, key
 
 
 def _compile_activity(
-    c: _Collector, root: Path, versions: dict[str, _ActivityFile], course_id: str, module_id: str
+    c: Problems, root: Path, versions: dict[str, _ActivityFile], course_id: str, module_id: str
 ) -> dict[str, Any]:
     es, en = versions["es"].data, versions["en"].data
 
@@ -424,7 +406,7 @@ def estimated_minutes(markdown: str, media_seconds: int = 0) -> float:
     return count_words(markdown) / WORDS_PER_MINUTE + media_seconds / 60
 
 
-def _check_minutes(c: _Collector, activity: _ActivityFile) -> None:
+def _check_minutes(c: Problems, activity: _ActivityFile) -> None:
     """Warn when a lesson's (or a recording's) `minutes` is less than half or more than double
     its reading time plus the recording: participants plan their day around it."""
     data = activity.data
@@ -451,7 +433,7 @@ def _check_minutes(c: _Collector, activity: _ActivityFile) -> None:
 
 
 def _check_activity_rules(
-    c: _Collector, files: dict[str, _ActivityFile], today: date | None = None
+    c: Problems, files: dict[str, _ActivityFile], today: date | None = None
 ) -> None:
     es = files["es"]
     for field_name, severity, message in review_problems(es.data, today):
@@ -519,7 +501,7 @@ def compile_tree(
     """Read and check everything under `root`; return the compiled document and all errors
     (warnings included). `today` (default: the real date) dates the review warnings."""
     root = root.resolve()
-    c = _Collector(root)
+    c = Problems(root)
     document: dict[str, Any] = {
         "programme": None,
         "pathways": {},
@@ -681,13 +663,13 @@ def compile_tree(
     )
     sections, problems = compile_programme_data(root, today)  # referrals, mentoring, surveys
     document.update(sections)
-    c.errors.extend(problems)
-    c.errors.sort()
-    return document, c.errors
+    c.found.extend(problems)
+    c.found.sort()
+    return document, c.found
 
 
 def _check_references(
-    c: _Collector,
+    c: Problems,
     document: dict[str, Any],
     programme_raw: Any,
     placement_raw: Any,
@@ -776,7 +758,7 @@ def _check_references(
 
 
 def _check_schools(
-    c: _Collector,
+    c: Problems,
     document: dict[str, Any],
     programme_raw: Any,
     placement_raw: Any,
