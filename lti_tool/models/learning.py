@@ -14,6 +14,50 @@ from lti_tool.models.lms import LmsContext, LtiUser
 from lti_tool.models.types import UtcDateTime, utcnow
 
 
+class WorkOnActivity:
+    """The columns of her work on one activity, shared by a pathway's (`ActivityProgress`) and
+    a school's (`SchoolProgress`): started or completed, best quiz score, and what she wrote."""
+
+    activity_id: Mapped[str] = mapped_column(String(64))
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # What she wrote (worksheet fields, reflection, quiz answers), encrypted at rest.
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJson, default=dict)
+    # How many times what she wrote was saved: every save says which revision it started from,
+    # and one from an older revision (a refreshed old form, another window) is refused, so a
+    # stale save never overwrites newer text.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LiveWorkshop:
+    """The columns of a scheduled live session of a workshop activity, shared by a course's
+    (`WorkshopSession`) and a school cohort's (`SchoolWorkshop`)."""
+
+    activity_id: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    meeting_url: Mapped[str] = mapped_column(String(1024), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("lti_user.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Presence:
+    """Whether she came to a live session, and who recorded it when (`Attendance`,
+    `SchoolAttendance`)."""
+
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    recorded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("lti_user.id", ondelete="SET NULL"), nullable=True
+    )
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class Enrolment(db.Model):  # type: ignore[name-defined]
     """Her plan in one LMS course: pathway, level, selected courses, on one content version."""
 
@@ -45,34 +89,21 @@ class Enrolment(db.Model):  # type: ignore[name-defined]
     context: Mapped[LmsContext] = relationship()
 
 
-class ActivityProgress(db.Model):  # type: ignore[name-defined]
-    """Her work on one activity: started or completed, best quiz score, and what she wrote
-    (worksheet fields, reflection, last quiz answers). Saved as she goes."""
+class ActivityProgress(WorkOnActivity, db.Model):  # type: ignore[name-defined]
+    """Her work on one activity of her pathway (worksheet fields, reflection, last quiz
+    answers). Saved as she goes."""
 
     __tablename__ = "activity_progress"
     __table_args__ = (UniqueConstraint("enrolment_id", "activity_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"))
-    activity_id: Mapped[str] = mapped_column(String(64))
-    completed: Mapped[bool] = mapped_column(Boolean, default=False)
-    score: Mapped[float | None] = mapped_column(Float, nullable=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # What she wrote (worksheet fields, reflection, quiz answers), encrypted at rest.
-    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJson, default=dict)
     # The activity's content fingerprint when she completed it (kept across version migrations
     # only if the activity did not change).
     fingerprint: Mapped[str] = mapped_column(String(32), default="")
-    # How many times what she wrote was saved: every save says which revision it started from,
-    # and one from an older revision (a refreshed old form, another window) is refused, so a
-    # stale save never overwrites newer text.
-    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class WorkshopSession(db.Model):  # type: ignore[name-defined]
+class WorkshopSession(LiveWorkshop, db.Model):  # type: ignore[name-defined]
     """A live session of a workshop activity, scheduled by a facilitator for her LMS course."""
 
     __tablename__ = "workshop_session"
@@ -81,28 +112,15 @@ class WorkshopSession(db.Model):  # type: ignore[name-defined]
     context_id: Mapped[int] = mapped_column(
         ForeignKey("lms_context.id", ondelete="CASCADE"), index=True
     )
-    activity_id: Mapped[str] = mapped_column(String(64))
-    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    meeting_url: Mapped[str] = mapped_column(String(1024), default="")
-    note: Mapped[str] = mapped_column(Text, default="")
-    created_by: Mapped[int | None] = mapped_column(
-        ForeignKey("lti_user.id", ondelete="SET NULL"), nullable=True
-    )
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # Changed (time, link, note) by course staff; cancelled sessions stay, shown as cancelled.
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
-class Attendance(db.Model):  # type: ignore[name-defined]
+class Attendance(Presence, db.Model):  # type: ignore[name-defined]
     __tablename__ = "attendance"
     __table_args__ = (UniqueConstraint("session_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("workshop_session.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"))
-    present: Mapped[bool] = mapped_column(Boolean, default=True)
-    recorded_by: Mapped[int | None] = mapped_column(
-        ForeignKey("lti_user.id", ondelete="SET NULL"), nullable=True
-    )
-    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

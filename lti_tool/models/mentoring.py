@@ -11,7 +11,6 @@ are encrypted at rest.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -28,7 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.models.base import db
-from lti_tool.models.encryption import Encrypted, EncryptedJson
+from lti_tool.models.encryption import Encrypted
+from lti_tool.models.learning import LiveWorkshop, Presence, WorkOnActivity
 from lti_tool.models.types import UtcDateTime, utcnow
 
 
@@ -152,7 +152,7 @@ class SchoolMember(db.Model):  # type: ignore[name-defined]
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
-class SchoolProgress(db.Model):  # type: ignore[name-defined]
+class SchoolProgress(WorkOnActivity, db.Model):  # type: ignore[name-defined]
     """Her work on one activity of her school, like `ActivityProgress` for a pathway: what she
     wrote is encrypted at rest. Her mentor reads the worksheets (homework), never the rest."""
 
@@ -161,20 +161,9 @@ class SchoolProgress(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("school_member.id", ondelete="CASCADE"))
-    activity_id: Mapped[str] = mapped_column(String(64))
-    completed: Mapped[bool] = mapped_column(Boolean, default=False)
-    score: Mapped[float | None] = mapped_column(nullable=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJson, default=dict)
-    # As `ActivityProgress.revision`: a save from an older revision (an old form, another
-    # window) is refused, so newer text is never overwritten.
-    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class SchoolWorkshop(db.Model):  # type: ignore[name-defined]
+class SchoolWorkshop(LiveWorkshop, db.Model):  # type: ignore[name-defined]
     """A live session of a school's workshop activity, scheduled for one cohort."""
 
     __tablename__ = "school_workshop"
@@ -183,28 +172,15 @@ class SchoolWorkshop(db.Model):  # type: ignore[name-defined]
     cohort_id: Mapped[int] = mapped_column(
         ForeignKey("school_cohort.id", ondelete="CASCADE"), index=True
     )
-    activity_id: Mapped[str] = mapped_column(String(64))
-    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    meeting_url: Mapped[str] = mapped_column(String(1024), default="")
-    note: Mapped[str] = mapped_column(Text, default="")
-    created_by: Mapped[int | None] = mapped_column(
-        ForeignKey("lti_user.id", ondelete="SET NULL"), nullable=True
-    )
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class SchoolAttendance(db.Model):  # type: ignore[name-defined]
+class SchoolAttendance(Presence, db.Model):  # type: ignore[name-defined]
     __tablename__ = "school_attendance"
     __table_args__ = (UniqueConstraint("workshop_id", "member_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workshop_id: Mapped[int] = mapped_column(ForeignKey("school_workshop.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("school_member.id", ondelete="CASCADE"))
-    present: Mapped[bool] = mapped_column(Boolean, default=True)
-    recorded_by: Mapped[int | None] = mapped_column(
-        ForeignKey("lti_user.id", ondelete="SET NULL"), nullable=True
-    )
-    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class MentorNote(db.Model):  # type: ignore[name-defined]
