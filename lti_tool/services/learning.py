@@ -7,7 +7,7 @@ by her own identity: the actor's user and LMS course.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -342,6 +342,33 @@ def revision_of(j: Journey, activity: Activity) -> int:
     return (row.revision or 0) if row else 0
 
 
+def require_every_answer(activity: Activity, answers: Mapping[str, list[str]]) -> None:
+    """A quiz is checked only with every question answered: else Unanswered (a button pressed
+    too soon is not an attempt)."""
+    blank = [q.id for q in activity.questions if not answers.get(q.id)]
+    if blank:
+        raise Unanswered(blank)
+
+
+def _sorted_answers(answers: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    return {k: sorted(v) for k, v in answers.items()}
+
+
+def is_repeat(
+    row: ActivityProgress | SchoolProgress | None,
+    attempt: int | None,
+    answers: Mapping[str, list[str]],
+) -> bool:
+    """The same answers sent again from a page that had seen fewer attempts than are stored (a
+    double tap, a refresh, the Back button): not a new attempt."""
+    return (
+        row is not None
+        and attempt is not None
+        and attempt < (row.attempts or 0)
+        and _sorted_answers((row.data or {}).get("answers", {})) == _sorted_answers(answers)
+    )
+
+
 def submit_quiz(
     j: Journey,
     activity: Activity,
@@ -352,22 +379,13 @@ def submit_quiz(
     Unanswered, nothing written). `attempt` is how many attempts the page she answered on had
     seen: the same answers sent again from an older page (a refresh, the Back button) are not
     a new attempt and change nothing."""
-    blank = [q.id for q in activity.questions if not answers.get(q.id)]
-    if blank:
-        raise Unanswered(blank)
+    require_every_answer(activity, answers)
     result = progression.grade_quiz(activity, answers)
-    mine = {k: sorted(v) for k, v in answers.items()}
-    row = j.rows.get(activity.id)
-    if (
-        row is not None
-        and attempt is not None
-        and attempt < (row.attempts or 0)
-        and {k: sorted(v) for k, v in (row.data or {}).get("answers", {}).items()} == mine
-    ):
+    if is_repeat(j.rows.get(activity.id), attempt, answers):
         return result
     row = _row(j, activity)
     row.attempts = (row.attempts or 0) + 1
-    row.data = {"answers": mine, "last_score": result.score}
+    row.data = {"answers": _sorted_answers(answers), "last_score": result.score}
     row.score = max(row.score or 0.0, result.score)
     row.updated_at = utcnow()
     j.progress[activity.id] = ActivityState(row.completed, row.score)

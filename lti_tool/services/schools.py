@@ -973,13 +973,23 @@ def mark_viewed(actor: Actor, school_id: str, activity_id: str) -> MySchool:
 
 
 def submit_quiz(
-    actor: Actor, school_id: str, activity_id: str, answers: Mapping[str, list[str]]
+    actor: Actor,
+    school_id: str,
+    activity_id: str,
+    answers: Mapping[str, list[str]],
+    attempt: int | None = None,
 ) -> tuple[MySchool, Activity, QuizResult]:
+    """As a pathway's quiz (`learning.submit_quiz`): every question answered or
+    learning.Unanswered, nothing written; the same answers sent again from an older page (a
+    double tap, a refresh) are not a new attempt."""
     mine, activity = work_on(actor, school_id, activity_id, ("quiz",))
+    learning.require_every_answer(activity, answers)
     result = progression.grade_quiz(activity, answers)
+    if learning.is_repeat(mine.rows.get(activity.id), attempt, answers):
+        return mine, activity, result
     row = _row(mine, activity)
     row.attempts = (row.attempts or 0) + 1
-    row.data = {"answers": {k: list(v) for k, v in answers.items()}, "last_score": result.score}
+    row.data = {"answers": {k: sorted(v) for k, v in answers.items()}, "last_score": result.score}
     row.score = max(row.score or 0.0, result.score)
     row.updated_at = utcnow()
     if result.passed or activity.completion == "viewed":
@@ -1023,16 +1033,18 @@ def save_worksheet(
 def save_reflection(
     actor: Actor, school_id: str, activity_id: str, text: str, revision: int | None = None
 ) -> MySchool:
-    """Save her answer; one from an older `revision` raises learning.StaleSave, nothing
-    written."""
+    """Save her answer and complete the step. Empty text raises learning.EmptyAnswer (what
+    she wrote before stays) and a save from an older `revision` learning.StaleSave; neither
+    writes anything."""
     mine, activity = work_on(actor, school_id, activity_id, ("reflection",))
+    if not text.strip():
+        raise learning.EmptyAnswer(activity_id)
     row = _row(mine, activity)
     learning.check_revision(row, revision)
     row.data = {"text": text[:10000]}
     row.revision = (row.revision or 0) + 1
     row.updated_at = utcnow()
-    if text.strip():
-        _complete(mine, activity, row)
+    _complete(mine, activity, row)
     db.session.commit()
     return mine
 

@@ -41,6 +41,7 @@ from lti_tool.web.forms import (
     QuizAnswersSchema,
     ReflectionSchema,
     WorksheetSchema,
+    attempts_seen,
     errors_of,
     form_data,
     json_body,
@@ -406,20 +407,6 @@ def _missing(activity: Activity, values: dict[str, str]) -> list[Any]:
     return [f.label for f in activity.fields if f.required and not values.get(f.id, "").strip()]
 
 
-def _number(raw: Any) -> int | None:
-    """A count a form names (the quiz attempts its page had seen); None if it names none (a
-    page from before); anything else is a 400."""
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        abort(400)
-    if value < 0 or value > 10**9:
-        abort(400)
-    return value
-
-
 def _work_on(activity_id: str, *kinds: str) -> tuple[learning.Journey, Activity]:
     """Her journey and an activity she may work on now: of her plan (else 404), of one of
     `kinds` when given (else 404), and in a course that is open (else 403)."""
@@ -480,7 +467,7 @@ def quiz(activity_id: str) -> ResponseReturnValue:
         answers = QuizAnswersSchema().load({"answers": answers})["answers"]
     except ValidationError:
         abort(400)
-    attempt = _number(request.form.get("attempt"))
+    attempt = attempts_seen(request.form.get("attempt"))
     try:
         learning.submit_quiz(j, activity, answers, attempt=attempt)
     except learning.Unanswered as exc:

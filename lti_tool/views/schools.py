@@ -46,6 +46,7 @@ from lti_tool.web.forms import (
     ReflectionSchema,
     WorksheetSchema,
     WorkshopSessionSchema,
+    attempts_seen,
     errors_of,
     form_data,
     without_blanks,
@@ -120,6 +121,7 @@ def _render_activity(
         course=mine.catalogue.courses[activity.course_id],
         data=(row.data if row else {}) or {},
         revision=(row.revision or 0) if row else 0,  # what the next save names
+        attempts=(row.attempts or 0) if row else 0,  # what the next quiz submit names
         done=bool(row and row.completed)
         or bool(mine.progress.get(activity.id) and mine.progress[activity.id].completed),
         is_open=mine.open(activity),
@@ -210,9 +212,23 @@ def quiz(school_id: str, activity_id: str) -> ResponseReturnValue:
     except ValidationError:
         abort(400)
     try:
-        schools.submit_quiz(current_actor(), school_id, activity_id, answers)
+        schools.submit_quiz(
+            current_actor(),
+            school_id,
+            activity_id,
+            answers,
+            attempt=attempts_seen(request.form.get("attempt")),
+        )
     except schools.NotOpen:
         return _not_open(school_id, activity_id)
+    except learning.Unanswered as exc:
+        return _again(
+            school_id,
+            activity_id,
+            400,
+            chosen={k: frozenset(v) for k, v in answers.items()},
+            unanswered=set(exc.question_ids),
+        )
     # Post, redirect, get: her result is a page of its own, and a refresh never sends again.
     return redirect(
         url_for("school.activity", school_id=school_id, activity_id=activity_id, checked=1),
@@ -245,6 +261,9 @@ def reflection(school_id: str, activity_id: str) -> ResponseReturnValue:
         )
     except schools.NotOpen:
         return _not_open(school_id, activity_id)
+    except learning.EmptyAnswer:
+        errors = {"text": _("Write your answer before saving. Nothing was saved.")}
+        return _again(school_id, activity_id, 400, errors=errors)
     except learning.StaleSave:
         return _stale(school_id, activity_id, {"text": data["text"]})
     flash(_("Saved. Only you can see this answer."), "ok")

@@ -531,3 +531,18 @@ class OpportunitySchema(FormSchema):
             "required": N_("The link must start with https://"),
         },
     )
+
+
+def attempts_seen(raw: Any) -> int | None:
+    """How many quiz attempts the page she answered on had seen (a double tap or a refresh
+    sends the same count again); None if the form names none (a page from before); anything
+    else is a 400."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        abort(400)
+    if value < 0 or value > 10**9:
+        abort(400)
+    return value

@@ -780,6 +780,68 @@ def test_her_school_reflection_from_an_older_page_is_refused(launcher: Launcher)
     assert row.data == {"text": "Primero, y luego más."} and row.revision == 2
 
 
+def test_her_school_refuses_a_blank_quiz_a_double_tap_and_an_empty_reflection(
+    launcher: Launcher,
+) -> None:
+    """A school's steps keep the promises of her pathway's: a quiz sent with a question left
+    blank is not an attempt (400, nothing written), the same answers sent twice from one page
+    (a double tap) are one attempt, and an empty reflection never replaces what she wrote."""
+    member = _invited(launcher, "carmen", "Carmen Soto")
+    participant(launcher, "carmen", "Carmen Soto")
+    post(launcher.client, f"/school/invitations/{member}", {"accept": "true"})
+    school = "/school/test-school/activities"
+    quiz = f"{school}/ts-lead-check"
+    page = launcher.client.get(quiz).get_data(as_text=True)
+    assert 'name="attempt" value="0"' in page
+
+    blank = post(launcher.client, quiz + "/quiz", {"attempt": "0"}, token_from=quiz)
+    assert blank.status_code == 400
+    answered = blank.get_data(as_text=True)
+    assert "Responde todas las preguntas para revisar tus respuestas." in answered
+    assert 'aria-describedby="blank-q1"' in answered
+    assert "Elige una respuesta para esta pregunta." in answered
+    mine = schools.my_school(actor_of(user("carmen"), context()), "test-school")
+    assert "ts-lead-check" not in mine.rows
+
+    for _ in range(2):  # the button tapped twice: the second comes from the same page
+        sent = post(launcher.client, quiz + "/quiz", {"q1": "b", "attempt": "0"}, token_from=quiz)
+        assert sent.status_code == 303
+    assert _school_row("ts-lead-check").attempts == 1
+    result = launcher.client.get(quiz + "?checked=1").get_data(as_text=True)
+    # Her answers are shown, not sent again: a new attempt starts from a fresh page.
+    assert "disabled" in result and ">Intentar de nuevo</a>" in result
+    assert 'name="attempt" value="1"' in result
+    post(launcher.client, quiz + "/quiz", {"q1": "b", "attempt": "1"}, token_from=quiz)
+    assert _school_row("ts-lead-check").attempts == 2
+
+    diary = f"{school}/ts-lead-diary"
+    post(
+        launcher.client, diary + "/reflection", {"text": "Mío.", "revision": "0"}, token_from=diary
+    )
+    empty = post(
+        launcher.client, diary + "/reflection", {"text": "  ", "revision": "1"}, token_from=diary
+    )
+    assert empty.status_code == 400
+    refused = empty.get_data(as_text=True)
+    assert "Escribe tu respuesta antes de guardar. No se guardó nada." in refused
+    assert 'aria-invalid="true"' in refused and 'id="reflection-error" role="alert"' in refused
+    row = _school_row("ts-lead-diary")
+    assert row.data == {"text": "Mío."} and row.revision == 1 and row.completed
+
+
+def test_her_school_steps_can_be_listened_to(launcher: Launcher) -> None:
+    """A school's lesson offers the same Listen button as her pathway's (read aloud by the
+    phone's own voice, for women who read with difficulty)."""
+    member = _invited(launcher, "carmen", "Carmen Soto")
+    participant(launcher, "carmen", "Carmen Soto")
+    post(launcher.client, f"/school/invitations/{member}", {"accept": "true"})
+    page = launcher.client.get("/school/test-school/activities/ts-lead-intro")
+    html = page.get_data(as_text=True)
+    assert 'id="listen" data-text="activity-text"' in html
+    assert '<div class="prose" id="activity-text" lang="es">' in html
+    assert "js/speak.js" in html
+
+
 def test_she_may_decline_an_invitation(launcher: Launcher) -> None:
     member = _invited(launcher, "carmen", "Carmen Soto")
     participant(launcher, "carmen", "Carmen Soto")
