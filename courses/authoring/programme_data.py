@@ -19,7 +19,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from courses.authoring import yamlines
 from courses.authoring.errors import N_, ContentError, Message, Problems
-from courses.authoring.schema import ID, MESSAGES, StrictSchema, TextSchema, schema_problems
+from courses.authoring.reading import load_checked
+from courses.authoring.schema import ID, MESSAGES, StrictSchema, TextSchema
 from courses.geography import REGION_SLUGS
 from courses.model import LOCALES
 from courses.programme_data import (
@@ -181,20 +182,7 @@ def _read(root: Path, relative: str, schema: Schema, p: Problems) -> tuple[Any, 
     path = root / relative
     if not path.is_file():
         return None, None
-    try:
-        raw = yamlines.load(path.read_text(encoding="utf-8"))
-    except yamlines.YamlProblem as exc:
-        p.add_message(relative, exc.line, exc.message)
-        return None, None
-    if not isinstance(raw, dict):
-        p.add(relative, getattr(raw, "line", 1), N_("expected a YAML mapping (key: value lines)"))
-        return raw, None
-    try:
-        return raw, schema.load(raw)
-    except ValidationError as exc:
-        for error_path, message in schema_problems(exc.messages):
-            p.add_message(relative, yamlines.line_of(raw, error_path), message)
-        return raw, None
+    return load_checked(p, relative, path.read_text(encoding="utf-8"), schema)
 
 
 def _duplicates(

@@ -19,11 +19,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
 from courses.authoring import yamlines
 from courses.authoring.errors import N_, ContentError, Message, Problems
 from courses.authoring.programme_data import compile_programme_data
+from courses.authoring.reading import load_checked
 from courses.authoring.render import render_markdown, scan_body
 from courses.authoring.schema import (
     ActivitySchema,
@@ -32,7 +33,6 @@ from courses.authoring.schema import (
     PlacementSchema,
     ProgrammeSchema,
     SchoolSchema,
-    schema_problems,
 )
 from courses.model import DEFAULT_COMPLETION, LOCALES
 
@@ -53,27 +53,6 @@ TEXT_KEYS = {
 STALE_AFTER_MONTHS = 12
 # Reading speed assumed for the participants (low literacy, small phone screens).
 WORDS_PER_MINUTE = 100
-
-
-def _load_yaml(c: Problems, path: Path, text: str, first_line: int = 1) -> Any:
-    try:
-        return yamlines.load(text, first_line)
-    except yamlines.YamlProblem as exc:
-        c.add_message(path, exc.line, exc.message)
-        return None
-
-
-def _validate(c: Problems, path: Path, raw: Any, schema: Schema) -> dict[str, Any] | None:
-    if not isinstance(raw, dict):
-        c.add(path, getattr(raw, "line", 1), N_("expected a YAML mapping (key: value lines)"))
-        return None
-    try:
-        data: dict[str, Any] = schema.load(raw)
-        return data
-    except ValidationError as exc:
-        for error_path, message in schema_problems(exc.messages):
-            c.add_message(path, yamlines.line_of(raw, error_path), message)
-        return None
 
 
 # ------------------------------------------------------------------------------ activities
@@ -106,14 +85,13 @@ def _read_activity(c: Problems, path: Path, broken: set[str]) -> _ActivityFile |
     the course does not report it a second time as unknown."""
     file_id = path.stem.split("-", 1)[-1]  # the usual NN-<id>.md name, until the id is known
     parts = _split_front_matter(c, path)
-    raw = _load_yaml(c, path, parts[0], first_line=2) if parts else None
-    if parts is None or raw is None:
+    if parts is None:
         broken.add(file_id)
         return None
-    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-        file_id = raw["id"]
-    data = _validate(c, path, raw, ActivitySchema())
+    raw, data = load_checked(c, path, parts[0], ActivitySchema(), first_line=2)
     if data is None:
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+            file_id = raw["id"]
         broken.add(file_id)
         return None
     if "fields_" in data:
@@ -514,8 +492,7 @@ def compile_tree(
         if not path.is_file():
             c.add(path.relative_to(root).as_posix(), 0, N_("file is missing"))
             return None, None
-        raw = _load_yaml(c, path, path.read_text(encoding="utf-8"))
-        return raw, (_validate(c, path, raw, schema) if raw is not None else None)
+        return load_checked(c, path, path.read_text(encoding="utf-8"), schema)
 
     programme_raw, programme = read(root / "programme.yaml", ProgrammeSchema())
     document["programme"] = programme

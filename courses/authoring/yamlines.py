@@ -56,6 +56,59 @@ class YamlProblem(Exception):
         self.message = message
 
 
+# PyYAML's words for the mistakes designers make most, and what they read instead: the first
+# entry whose words are in the error's context and in its problem ("" matches anything) decides.
+# The problem is still reported at its own line (the problem mark); a template may name {line}
+# (where the quote or bracket was opened: the context mark), {character} or {name} (the first
+# thing PyYAML quotes in its words).
+_PLAIN_WORDS: tuple[tuple[str, str, str], ...] = (
+    ("", "found character '\\t'", N_("a tab here: indent with spaces, not tabs")),
+    (
+        "",
+        "that cannot start any token",
+        N_("a value cannot start with '{character}': put the whole value in quotes"),
+    ),
+    (
+        "",
+        "mapping values are not allowed here",
+        N_(
+            "a ':' inside a value: put the whole value in quotes "
+            "(if this line starts a key, check its indentation and the line above)"
+        ),
+    ),
+    (
+        "while scanning a quoted scalar",
+        "",
+        N_("the quote opened on line {line} is never closed: close it with the same kind of quote"),
+    ),
+    ("", "could not find expected ':'", N_("line {line} is not 'key: value': is a ':' missing?")),
+    (
+        "while parsing a flow sequence",
+        "",
+        N_("the '[' opened on line {line} is never closed with ']' (or a ',' is missing)"),
+    ),
+    ("", "expected <block end>", N_("this line's indentation does not match the lines above it")),
+    (
+        "while scanning an alias",
+        "",
+        N_("a value that starts with '*' reads as a YAML alias: put the whole value in quotes"),
+    ),
+    (
+        "",
+        "found undefined alias",
+        N_(
+            "'*{name}' names an anchor '&{name}' that is not defined above: "
+            "if the '*' is part of the text, put the whole value in quotes"
+        ),
+    ),
+    (
+        "found duplicate anchor",
+        "",
+        N_("the anchor '&{name}' is defined twice: give each anchor its own name"),
+    ),
+)
+
+
 def load(text: str, first_line: int = 1) -> Any:
     """Parse YAML; line numbers are shifted so that `first_line` is the text's first line."""
     try:
@@ -66,8 +119,7 @@ def load(text: str, first_line: int = 1) -> Any:
         if isinstance(exc, yaml.constructor.ConstructorError):
             problem = Message.of(N_("YAML tag not allowed ({problem})"), problem=exc.problem)
         elif exc.problem:
-            # PyYAML's own words, in English; the template lets a translation introduce them.
-            problem = Message.of(N_("{yaml_problem}"), yaml_problem=exc.problem)
+            problem = _plain(exc, first_line)
         else:
             problem = Message(N_("invalid YAML"))
         raise YamlProblem(line, problem) from exc
@@ -78,6 +130,43 @@ def load(text: str, first_line: int = 1) -> Any:
     if first_line != 1:
         _shift(data, first_line - 1)
     return data
+
+
+def _plain(exc: yaml.MarkedYAMLError, first_line: int) -> Message:
+    """PyYAML's problem in the designer's words, or in PyYAML's own (English) when it is not
+    one of the usual mistakes."""
+    context, problem = exc.context or "", exc.problem or ""
+    if "but found '<scalar>'" in problem and not _begins_its_line(exc.problem_mark):
+        # `title: "Hola" mundo`, `title: 'it's'`, `title: [Borrador] Hola`; at the start of a
+        # line, the same words mean an indentation mistake (the table's entry).
+        return Message(
+            N_(
+                "text after a closing quote or bracket: put the whole value in quotes "
+                "of a kind it does not contain (\"...\" or '...')"
+            )
+        )
+    for context_words, problem_words, template in _PLAIN_WORDS:
+        if context_words in context and problem_words in problem:
+            quoted = (context if context_words else problem).split("'")
+            word = quoted[1] if len(quoted) > 2 else ""
+            values = {
+                "line": exc.context_mark.line + first_line if exc.context_mark else first_line,
+                "character": word,
+                "name": word,
+            }
+            return Message.of(
+                template, **{k: v for k, v in values.items() if f"{{{k}}}" in template}
+            )
+    # PyYAML's own words, in English; the template lets a translation introduce them.
+    return Message.of(N_("{yaml_problem}"), yaml_problem=problem)
+
+
+def _begins_its_line(mark: yaml.Mark | None) -> bool:
+    """Whether only spaces come before the mark on its line."""
+    if mark is None or mark.buffer is None:
+        return True
+    start = mark.buffer.rfind("\n", 0, mark.pointer) + 1
+    return not mark.buffer[start : mark.pointer].strip()
 
 
 def _shift(data: Any, offset: int) -> None:

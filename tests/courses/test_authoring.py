@@ -377,6 +377,24 @@ def test_each_rule_reports_file_and_line(
     assert any(expected in message for message in found), "\n".join(found)
 
 
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("programme.yaml", ""),
+        ("courses/ls/course.yaml", "# nothing yet\n"),
+        (ES_LESSON, "---\n---\n## Hola\n\nTexto.\n"),
+        ("support/referrals.yaml", ""),
+    ],
+)
+def test_an_empty_file_is_reported_not_skipped(tree: Path, path: str, text: str) -> None:
+    """The tree and the programme data read their YAML through one reader: an empty file (or
+    front matter) was skipped in silence by the tree, and an empty programme.yaml was valid."""
+    (tree / path).write_text(text, encoding="utf-8")
+    _, errors = compile_tree(tree)
+    found = messages(errors)
+    assert f"{path}:1: expected a YAML mapping (key: value lines)" in found, "\n".join(found)
+
+
 def test_a_required_workshop_is_flagged_and_changes_no_other_fingerprint(tree: Path) -> None:
     before, errors = compile_tree(tree)
     assert errors == []

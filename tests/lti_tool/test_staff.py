@@ -289,6 +289,54 @@ def test_cli_validate_speaks_spanish_or_english(
     assert said in result.output.splitlines()
 
 
+@pytest.mark.parametrize(
+    ("programme", "said"),
+    [
+        (
+            "id: x\n\ttitle: y\n",
+            "programme.yaml:2: hay un tabulador aquí: usa espacios para la sangría, no tabuladores",
+        ),
+        (
+            "id: x\ntitle: Ojo: esto\n",
+            "programme.yaml:2: hay un ':' dentro de un valor: pon todo el valor entre comillas "
+            "(si esta línea empieza una clave, revisa su sangría y la línea de arriba)",
+        ),
+        (
+            'id: x\ntitle: "Programa\npathways: []\n',
+            "programme.yaml:4: la comilla abierta en la línea 2 nunca se cierra: "
+            "ciérrala con el mismo tipo de comilla",
+        ),
+        (
+            "id: x\ntitle\npathways: []\n",
+            "programme.yaml:3: la línea 2 no tiene la forma 'clave: valor': ¿falta un ':'?",
+        ),
+        (
+            "id: x\ntitle:\n  es: a\n en: b\n",
+            "programme.yaml:4: la sangría de esta línea no coincide con la de las líneas de arriba",
+        ),
+        (
+            "id: x\ntitle: @senda\n",
+            "programme.yaml:2: un valor no puede empezar con '@': pon todo el valor entre comillas",
+        ),
+        (  # a problem PyYAML words in English that has no plainer words: introduced in Spanish
+            'id: x\ntitle: "C:\\qué"\n',
+            "programme.yaml:2: YAML no válido: found unknown escape character 'q'",
+        ),
+    ],
+)
+def test_cli_validate_says_yaml_mistakes_in_the_designers_spanish(
+    app: Flask, tmp_path: Path, programme: str, said: str
+) -> None:
+    broken = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, broken)
+    (broken / "programme.yaml").write_text(programme, encoding="utf-8")
+    result = app.test_cli_runner().invoke(
+        args=["content", "validate", "--lang", "es", str(broken)], env=NO_LANGUAGE
+    )
+    assert result.exit_code == 1
+    assert said in result.output.splitlines(), result.output
+
+
 def test_cli_summaries_speak_spanish_too(app: Flask, tmp_path: Path) -> None:
     broken = tmp_path / "content"
     shutil.copytree(TEST_CONTENT, broken)
