@@ -5,16 +5,21 @@ second tab, a success message only when something was saved, and another person'
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from lti_tool.models import (
     FollowUp,
+    LtiUser,
+    Opportunity,
     db,
 )
 from lti_tool.models.private import FollowUpAnswer
+from lti_tool.services import opportunities
 from tests.conftest import row_counts
+from tests.factories import GrantFactory
 from tests.lti_tool.test_reports_followup import ANSWERS, graduate, make_due, status_of
 from tests.support.journey import post
 from tests.support.lti import Launcher
@@ -136,4 +141,50 @@ def test_a_contact_left_wrong_keeps_what_she_typed_and_ties_the_error(
     assert 'value="carmen.gmail"' in page
     assert "checked> Correo" in page or re.search(r'value="email" checked', page)
     assert "checked" in tag(page, 'name="consent"')  # her tick is kept too
+    assert row_counts() == before
+
+
+# ------------------------------------------------------------------ the opportunities board
+def poster(launcher: Launcher, sub: str = "ana", role: str = "programme_team") -> int:
+    launcher.launch("facilitator", sub=sub, name="Ana Pérez", given_name="Ana")
+    person = db.session.scalar(select(LtiUser.id).where(LtiUser.sub == sub))
+    assert person is not None
+    GrantFactory(user_id=person, role=role)
+    return person
+
+
+def offer(**changes: str) -> dict[str, str]:
+    return {
+        "kind": "job",
+        "title": "Cajera en Maipú",
+        "organisation": "Supermercado",
+        "closes_on": (opportunities.today() + timedelta(days=20)).isoformat(),
+        "url": "https://www.bne.cl/ofertas/123",
+        **changes,
+    }
+
+
+def test_an_offer_posted_twice_is_on_the_board_once(launcher: Launcher) -> None:
+    poster(launcher)
+    for _ in range(2):
+        response = post(launcher.client, "/opportunities/manage", offer(),
+                        token_from="/opportunities/manage")  # fmt: skip
+        assert response.status_code == 302
+    assert count(Opportunity) == 1
+    page = text(launcher.client.get("/opportunities/manage"))
+    assert "Ya estaba en el tablero" in page and "error" not in flashes(page)
+
+
+def test_a_refused_offer_ties_each_message_to_its_field_and_keeps_the_form(
+    launcher: Launcher,
+) -> None:
+    poster(launcher)
+    before = row_counts()
+    response = post(launcher.client, "/opportunities/manage", offer(title="", url="www.bne.cl"),
+                    token_from="/opportunities/manage")  # fmt: skip
+    assert response.status_code == 400
+    page = text(response)
+    error_tied(page, 'id="title"', "title-error")
+    error_tied(page, 'id="url"', "url-error")
+    assert 'value="Supermercado"' in page and 'value="www.bne.cl"' in page
     assert row_counts() == before
