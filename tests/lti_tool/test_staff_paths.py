@@ -8,12 +8,15 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from lti_tool.models import (
+    Attendance,
     FollowUp,
     LtiUser,
     Opportunity,
+    ScoreOutbox,
+    WorkshopSession,
     db,
 )
 from lti_tool.models.private import FollowUpAnswer
@@ -21,7 +24,8 @@ from lti_tool.services import opportunities
 from tests.conftest import row_counts
 from tests.factories import GrantFactory
 from tests.lti_tool.test_reports_followup import ANSWERS, graduate, make_due, status_of
-from tests.support.journey import post
+from tests.lti_tool.test_workshops import chile, enrol, schedule
+from tests.support.journey import intake, post
 from tests.support.lti import Launcher
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -188,3 +192,161 @@ def test_a_refused_offer_ties_each_message_to_its_field_and_keeps_the_form(
     error_tied(page, 'id="url"', "url-error")
     assert 'value="Supermercado"' in page and 'value="www.bne.cl"' in page
     assert row_counts() == before
+
+
+# ------------------------------------------------------------------- the facilitator's pages
+def session_row(session_id: int) -> WorkshopSession:
+    db.session.expire_all()
+    found = db.session.get(WorkshopSession, session_id)
+    assert found is not None
+    return found
+
+
+def hidden(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert found, name
+    return found.group(1)
+
+
+def test_a_session_scheduled_twice_is_scheduled_once(launcher: Launcher) -> None:
+    """A double tap on "Schedule" (or Back and send again) does not give the participants two
+    sessions and two reminders."""
+    launcher.launch("facilitator", sub="paula")
+    form = {"activity_id": "ls-workshop", "starts_at": chile(timedelta(days=2)),
+            "meeting_url": "https://meet.example.org/a"}  # fmt: skip
+    for _ in range(2):
+        response = post(launcher.client, "/cohort/workshops", form, token_from="/cohort/workshops")
+        assert response.status_code == 302
+    assert count(WorkshopSession) == 1
+    page = text(launcher.client.get("/cohort/workshops"))
+    assert "Esta sesión ya estaba programada" in page and "error" not in flashes(page)
+
+
+def test_a_scheduling_error_is_announced_beside_its_field(launcher: Launcher) -> None:
+    launcher.launch("facilitator", sub="paula")
+    before = row_counts()
+    response = post(launcher.client, "/cohort/workshops",
+                    {"activity_id": "ls-workshop", "starts_at": "el jueves",
+                     "meeting_url": "meet.example.org/a", "note": "Trae tu CV"},
+                    token_from="/cohort/workshops")  # fmt: skip
+    assert response.status_code == 400
+    page = text(response)
+    error_tied(page, 'id="starts_at"', "e-starts")
+    error_tied(page, 'id="meeting_url"', "e-url")
+    assert 'value="el jueves"' in page and 'value="Trae tu CV"' in page
+    assert row_counts() == before
+
+
+def test_cancelling_without_the_tick_is_refused_beside_the_box(launcher: Launcher) -> None:
+    launcher.launch("facilitator", sub="paula")
+    session = schedule(launcher, chile(timedelta(days=2)))
+    before = row_counts()
+    response = post(launcher.client, f"/cohort/workshops/{session.id}/cancel",
+                    token_from=f"/cohort/workshops/{session.id}/edit")  # fmt: skip
+    assert response.status_code == 400
+    page = text(response)
+    error_tied(page, 'name="confirm"', "e-confirm")
+    assert "Marca la casilla para confirmar" in page
+    assert 'value="https://meet.example.org/a"' in page  # the change form still shows the session
+    assert row_counts() == before and session_row(session.id).cancelled_at is None
+
+
+def test_a_refused_cancel_still_shows_the_sessions_time_and_link(launcher: Launcher) -> None:
+    carmen = enrol(launcher, "carmen", "Carmen Soto")
+    launcher.launch("facilitator", sub="paula")
+    session = schedule(launcher, chile(-timedelta(hours=1)))
+    taken = post(launcher.client, f"/cohort/workshops/{session.id}", {"present": [str(carmen)]},
+                 token_from=f"/cohort/workshops/{session.id}")  # fmt: skip
+    assert taken.status_code == 302
+    refused = post(launcher.client, f"/cohort/workshops/{session.id}/cancel", {"confirm": "true"},
+                   token_from=f"/cohort/workshops/{session.id}/edit")  # fmt: skip
+    assert refused.status_code == 409
+    page = text(refused)
+    assert 'value="https://meet.example.org/a"' in page
+    assert hidden(page, "starts_at") != ""
+
+
+def test_a_change_from_an_older_page_never_overwrites_a_newer_one(launcher: Launcher) -> None:
+    """Two tabs (or two facilitators) open the same session: the second save does not silently
+    put back what the first changed; what she sent is shown so nothing is lost. The same save
+    sent twice (a double tap) is not "changed since"."""
+    launcher.launch("facilitator", sub="paula")
+    session = schedule(launcher, chile(timedelta(days=2)))
+    edit = f"/cohort/workshops/{session.id}/edit"
+    first_tab = text(launcher.client.get(edit))
+    second_tab = text(launcher.client.get(edit))
+    starts = hidden(first_tab, "starts_at")
+    newer = {"starts_at": starts, "meeting_url": "https://meet.example.org/a",
+             "note": "Trae papel y lápiz", "revision": hidden(first_tab, "revision")}  # fmt: skip
+    for _ in range(2):  # a double tap
+        response = post(launcher.client, edit, newer, token_from=edit)
+        assert response.status_code == 302
+    older = {"starts_at": chile(timedelta(days=3)), "meeting_url": "https://meet.example.org/b",
+             "note": "", "revision": hidden(second_tab, "revision")}  # fmt: skip
+    before = row_counts()
+    stale = post(launcher.client, edit, older, token_from=edit)
+    assert stale.status_code == 409
+    page = text(stale)
+    assert "Trae papel y lápiz" in page  # the newer version is in the form
+    assert "https://meet.example.org/b" in page  # and what she sent is shown to her
+    assert row_counts() == before
+    row = session_row(session.id)
+    assert (row.note, row.meeting_url) == ("Trae papel y lápiz", "https://meet.example.org/a")
+
+
+def test_attendance_saved_again_unchanged_says_nothing_changed(launcher: Launcher) -> None:
+    carmen = enrol(launcher, "carmen", "Carmen Soto")
+    launcher.launch("facilitator", sub="paula")
+    session = schedule(launcher, chile(-timedelta(hours=1)))
+    path = f"/cohort/workshops/{session.id}"
+    said = []
+    for _ in range(2):
+        response = post(launcher.client, path, {"present": [str(carmen)]}, token_from=path)
+        assert response.status_code == 302
+        said.append(text(launcher.client.get(path)))
+    assert "Asistencia guardada (1 cambio)" in said[0]
+    assert "Asistencia guardada" not in said[1] and "No cambió nada" in said[1]
+    assert count(Attendance) == 1
+
+
+def test_attendance_from_an_older_page_keeps_what_another_tab_recorded(
+    launcher: Launcher,
+) -> None:
+    """Two facilitators (or two tabs) take the attendance of one session: each one's ticks are
+    saved, and the older page does not mark absent whom the other marked present."""
+    carmen = enrol(launcher, "carmen", "Carmen Soto")
+    rosa = enrol(launcher, "rosa", "Rosa Huenchumil")
+    launcher.launch("facilitator", sub="paula")
+    session = schedule(launcher, chile(-timedelta(hours=1)))
+    path = f"/cohort/workshops/{session.id}"
+    first_tab = text(launcher.client.get(path))
+    second_tab = text(launcher.client.get(path))
+    post(launcher.client, path, {"present": [str(carmen)], "shown": hidden(first_tab, "shown")},
+         token_from=path)  # fmt: skip
+    response = post(launcher.client, path,
+                    {"present": [str(rosa)], "shown": hidden(second_tab, "shown")},
+                    token_from=path)  # fmt: skip
+    assert response.status_code == 302
+    db.session.expire_all()
+    present = {a.user_id: a.present for a in db.session.scalars(select(Attendance))}
+    assert present == {carmen: True, rosa: True}
+
+
+def test_a_plan_saved_again_unchanged_sends_no_second_grade(launcher: Launcher) -> None:
+    launcher.launch("participant", sub="carmen", name="Carmen Soto",
+                    **{AGS: {"scope": [SCORE], "lineitem": LINEITEM}})  # fmt: skip
+    intake(launcher.client)
+    carmen = db.session.scalar(select(LtiUser.id).where(LtiUser.sub == "carmen"))
+    launcher.launch("facilitator", sub="paula")
+    path = f"/cohort/participants/{carmen}"
+    plan = {"level": "advanced", "courses": ["ls", "ent-plan", "ent-online"]}
+    assert post(launcher.client, f"{path}/plan", plan, token_from=path).status_code == 302
+    # The worker sent her new grade to the LMS.
+    db.session.execute(update(ScoreOutbox).values(status="delivered", pending_key=None))
+    db.session.commit()
+    sent = count(ScoreOutbox)
+    again = post(launcher.client, f"{path}/plan", plan, token_from=path)
+    assert again.status_code == 302
+    assert count(ScoreOutbox) == sent  # no second grade for the same plan
+    page = text(launcher.client.get(path))
+    assert "No cambió nada" in page
