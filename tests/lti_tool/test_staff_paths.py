@@ -22,11 +22,11 @@ from lti_tool.models import (
 from lti_tool.models.private import FollowUpAnswer
 from lti_tool.services import opportunities
 from tests.conftest import row_counts
-from tests.factories import GrantFactory
+from tests.factories import GrantFactory, ProgrammeFactory
 from tests.lti_tool.test_reports_followup import ANSWERS, graduate, make_due, status_of
 from tests.lti_tool.test_workshops import chile, enrol, schedule
 from tests.support.journey import intake, post
-from tests.support.lti import Launcher
+from tests.support.lti import LTI, Launcher
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -194,6 +194,30 @@ def test_a_refused_offer_ties_each_message_to_its_field_and_keeps_the_form(
     assert row_counts() == before
 
 
+def test_withdrawing_anothers_offer_or_another_programmes_changes_nothing(
+    launcher: Launcher,
+) -> None:
+    """Right already: a tutor withdraws only her own offers (403), and another programme's id
+    is not found (404)."""
+    poster(launcher, sub="marta", role="tutor")
+    post(launcher.client, "/opportunities/manage", offer(), token_from="/opportunities/manage")
+    hers = db.session.scalar(select(Opportunity.id))
+    elsewhere = Opportunity(programme_id=ProgrammeFactory().id, kind="job", title="Otra",
+                            closes_on=opportunities.today() + timedelta(days=9),
+                            url="https://example.org/otra")  # fmt: skip
+    db.session.add(elsewhere)
+    db.session.commit()
+    poster(launcher, sub="tamara", role="tutor")
+    before = row_counts()
+    for opportunity_id, status in ((hers, 403), (elsewhere.id, 404)):
+        response = post(launcher.client, f"/opportunities/{opportunity_id}/withdraw",
+                        token_from="/opportunities/manage")  # fmt: skip
+        assert response.status_code == status
+    assert row_counts() == before
+    db.session.expire_all()
+    assert all(o.withdrawn_at is None for o in db.session.scalars(select(Opportunity)))
+
+
 # ------------------------------------------------------------------- the facilitator's pages
 def session_row(session_id: int) -> WorkshopSession:
     db.session.expire_all()
@@ -350,3 +374,18 @@ def test_a_plan_saved_again_unchanged_sends_no_second_grade(launcher: Launcher) 
     assert count(ScoreOutbox) == sent  # no second grade for the same plan
     page = text(launcher.client.get(path))
     assert "No cambió nada" in page
+
+
+def test_attendance_for_someone_of_another_course_writes_nothing(launcher: Launcher) -> None:
+    """Right already: an id from another LMS course in the attendance form is ignored."""
+    other = {LTI + "context": {"id": "other-course", "title": "Otro"}}
+    launcher.launch("participant", sub="rosa", name="Rosa Huenchumil", **other)
+    intake(launcher.client)
+    rosa = db.session.scalar(select(LtiUser.id).where(LtiUser.sub == "rosa"))
+    launcher.launch("facilitator", sub="paula")
+    session = schedule(launcher, chile(-timedelta(hours=1)))
+    path = f"/cohort/workshops/{session.id}"
+    before = row_counts()
+    response = post(launcher.client, path, {"present": [str(rosa)]}, token_from=path)
+    assert response.status_code == 302
+    assert row_counts() == before
