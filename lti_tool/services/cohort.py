@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -176,15 +176,21 @@ def participant(scope: CourseScope, user_id: int) -> tuple[LtiUser, learning.Jou
     return found, learning.journey_of(enrolment) if enrolment else None
 
 
-def change_plan(scope: CourseScope, user_id: int, level: str, course_ids: list[str]) -> None:
-    """A facilitator overrides her level or course selection (within her pathway)."""
+def change_plan(scope: CourseScope, user_id: int, level: str, course_ids: list[str]) -> bool:
+    """A facilitator overrides her level or course selection (within her pathway). False when
+    it is her plan already (a double tap, a save without changes): nothing is written and no
+    grade is sent again."""
     _user, journey = participant(scope, user_id)
     if journey is None:
         raise ParticipantNotFound(user_id)
     pathway = journey.catalogue.pathways[journey.enrolment.pathway_id]
     allowed = {c for lvl in pathway.levels for c in lvl.course_ids}
     courses = [c for c in course_ids if c in allowed] or list(pathway.level(level).course_ids)
-    learning.change_plan(journey.enrolment, level, courses, by="facilitator")
+    enrolment = journey.enrolment
+    if enrolment.level == level and set(enrolment.course_ids) == set(courses):
+        return False
+    learning.change_plan(enrolment, level, courses, by="facilitator")
+    return True
 
 
 # ------------------------------------------------------------------------------ workshops
@@ -213,9 +219,23 @@ def schedule(
     starts_at_local: datetime,
     meeting_url: str,
     note: str,
-) -> WorkshopSession:
-    """Schedule a live session; the time is Chile's local time."""
+) -> tuple[WorkshopSession, bool]:
+    """Schedule a live session; the time is Chile's local time. The very same session sent
+    again (a double tap, Back and send again) is not scheduled twice: (the session, whether it
+    is new)."""
     starts_at = _from_chile(starts_at_local)
+    same = db.session.scalar(
+        select(WorkshopSession).where(
+            WorkshopSession.context_id == scope.context_id,
+            WorkshopSession.activity_id == activity_id,
+            WorkshopSession.starts_at == starts_at,
+            WorkshopSession.meeting_url == meeting_url,
+            WorkshopSession.note == note,
+            WorkshopSession.cancelled_at.is_(None),
+        )
+    )
+    if same is not None:
+        return same, False
     row = WorkshopSession(
         context_id=scope.context_id,
         activity_id=activity_id,
@@ -226,7 +246,7 @@ def schedule(
     )
     db.session.add(row)
     db.session.commit()
-    return row
+    return row, True
 
 
 def _from_chile(local: datetime) -> datetime:
@@ -242,16 +262,38 @@ def _attended(session_id: int) -> bool:
     return any(attendance(session_id).values())
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def revision_of(session: WorkshopSession) -> int:
+    """The version of a session a change page shows (its last change, in microseconds), for
+    its save to name: a save from an older page is stale."""
+    changed = session.updated_at or session.created_at
+    return (changed - _EPOCH) // timedelta(microseconds=1)
+
+
 def update_session(
-    scope: CourseScope, session_id: int, starts_at_local: datetime, meeting_url: str, note: str
-) -> WorkshopSession:
-    """Change a session's time (Chile's local time), link or note. Refused ("cancelled") for a
-    cancelled session, and ("attended") when someone was marked present and the new time is
-    still to come: attendance is never earlier than its session."""
+    scope: CourseScope,
+    session_id: int,
+    starts_at_local: datetime,
+    meeting_url: str,
+    note: str,
+    revision: int | None = None,
+) -> bool:
+    """Change a session's time (Chile's local time), link or note; False when it has them
+    already (a double tap, a save without changes). Refused ("cancelled") for a cancelled
+    session; ("changed-since") when `revision`, the version the page showed, is older than the
+    session's (another tab or another facilitator saved since: hers never silently overwrites
+    theirs); and ("attended") when someone was marked present and the new time is still to
+    come: attendance is never earlier than its session."""
     session = session_of(scope, session_id)
     if session.cancelled_at is not None:
         raise Refused("cancelled")
     starts_at = _from_chile(starts_at_local)
+    if (session.starts_at, session.meeting_url, session.note) == (starts_at, meeting_url, note):
+        return False
+    if revision is not None and revision != revision_of(session):
+        raise Refused("changed-since")
     if starts_at > utcnow() and _attended(session.id):
         raise Refused("attended")
     session.starts_at = starts_at
@@ -259,7 +301,7 @@ def update_session(
     session.note = note
     session.updated_at = utcnow()
     db.session.commit()
-    return session
+    return True
 
 
 def cancel_session(scope: CourseScope, session_id: int) -> bool:
@@ -294,11 +336,18 @@ def attendance(session_id: int) -> dict[int, bool]:
 
 
 def record_attendance(
-    scope: CourseScope, session_id: int, present_ids: set[int], recorded_by: int
+    scope: CourseScope,
+    session_id: int,
+    present_ids: set[int],
+    recorded_by: int,
+    shown_present: set[int] | None = None,
 ) -> int:
     """Save who attended; attendance completes the workshop for them (and may send a grade).
-    One transaction for the whole session. Refused, with nothing written, before the session
-    starts ("not-started") and for a cancelled session ("cancelled")."""
+    One transaction for the whole session; returns how many changed. `shown_present`: who was
+    marked present on the page she saved from; only the ticks she changed there are saved, so
+    an older page (another tab, a second facilitator) never marks absent someone the other
+    marked present since. Refused, with nothing written, before the session starts
+    ("not-started") and for a cancelled session ("cancelled")."""
     session = session_of(scope, session_id)
     if session.cancelled_at is not None:
         raise Refused("cancelled")
@@ -309,6 +358,8 @@ def record_attendance(
     for member in members(scope):
         user_id = member.user.id
         present = user_id in present_ids
+        if shown_present is not None and present == (user_id in shown_present):
+            continue  # she did not change this one: what is saved stands
         if previous.get(user_id) == present or (user_id not in previous and not present):
             continue
         # One statement: the same form saved twice at once (a double tap) updates, never fails.

@@ -205,8 +205,12 @@ def commit_answers(follow_up_id: int) -> None:
 
 
 def postpone(actor: Actor, follow_up_id: int) -> datetime:
-    """'Later, please': not offered again for a week. Returns when it will be offered again."""
+    """'Later, please': not offered again for a week. Returns when it will be offered again.
+    'Later' while it is put off already (a double tap, a second tab) is the same request: it
+    does not use up another of her postponements."""
     row = _hers(actor, follow_up_id)
+    if row.status == rules.SCHEDULED and row.postponed_until and row.postponed_until > utcnow():
+        return row.postponed_until
     state = transition(row, lambda f: rules.postpone(f, utcnow(), POSTPONE_DAYS))
     store(row, state)
     db.session.commit()

@@ -153,24 +153,44 @@ def manage(actor: Actor) -> tuple[list[OpportunityView], list[OpportunityView]]:
 
 def post(actor: Actor, data: Mapping[str, Any]) -> int:
     """Post an opportunity (programme team or tutor). `data` is a validated form."""
+    return post_once(actor, data)[0]
+
+
+def post_once(actor: Actor, data: Mapping[str, Any]) -> tuple[int, bool]:
+    """Post an opportunity unless she has the very same one on the board already (the form sent
+    twice: a double tap, Back and send again): (its id, whether it is new)."""
     _require_poster(actor)
     if data["closes_on"] < today():
         raise ValueError("closed already")
-    row = Opportunity(
-        programme_id=actor.programme_id,
-        kind=data["kind"],
-        title=data["title"].strip(),
-        organisation=data.get("organisation", "").strip(),
-        description=data.get("description", "").strip(),
-        region=data.get("region") or None,
-        pathway=data.get("pathway") or None,
-        closes_on=data["closes_on"],
-        url=data["url"],
-        posted_by=actor.user_id,
+    fields = {
+        "kind": data["kind"],
+        "title": data["title"].strip(),
+        "organisation": data.get("organisation", "").strip(),
+        "description": data.get("description", "").strip(),
+        "region": data.get("region") or None,
+        "pathway": data.get("pathway") or None,
+        "closes_on": data["closes_on"],
+        "url": data["url"],
+    }
+    same = db.session.scalar(
+        select(Opportunity.id).where(
+            Opportunity.programme_id == actor.programme_id,
+            Opportunity.posted_by == actor.user_id,
+            Opportunity.withdrawn_at.is_(None),
+            *(
+                getattr(Opportunity, name).is_(None)
+                if value is None
+                else getattr(Opportunity, name) == value
+                for name, value in fields.items()
+            ),
+        )
     )
+    if same is not None:
+        return same, False
+    row = Opportunity(programme_id=actor.programme_id, posted_by=actor.user_id, **fields)
     db.session.add(row)
     db.session.commit()
-    return row.id
+    return row.id, True
 
 
 def withdraw(actor: Actor, opportunity_id: int) -> None:

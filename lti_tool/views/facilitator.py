@@ -17,13 +17,14 @@ from lti_tool.actor import COURSE_STAFF
 from lti_tool.services import cohort, content, grades, roster
 from lti_tool.services.errors import Refused
 from lti_tool.web.forms import (
-    AttendanceSchema,
+    AttendanceFormSchema,
     ConfirmSchema,
     PlanOverrideSchema,
-    WorkshopSessionChangeSchema,
+    WorkshopSessionEditSchema,
     WorkshopSessionSchema,
     errors_of,
     form_data,
+    id_set,
 )
 from lti_tool.web.session import current_actor, require_role
 from lti_tool.web.templating import per_language
@@ -82,8 +83,10 @@ def change_plan(user_id: int) -> ResponseReturnValue:
         data = PlanOverrideSchema().load(form_data(request.form, lists=("courses",)))
     except ValidationError:
         abort(400)
-    cohort.change_plan(_scope(), user_id, data["level"], data["courses"])
-    flash(_("The plan was updated."), "ok")
+    if cohort.change_plan(_scope(), user_id, data["level"], data["courses"]):
+        flash(_("The plan was updated."), "ok")
+    else:
+        flash(_("Nothing changed: her plan was already like this."), "ok")
     return redirect(url_for("facilitator.participant", user_id=user_id))
 
 
@@ -104,7 +107,7 @@ def workshops() -> ResponseReturnValue:
             if data["activity_id"] not in offered:
                 errors["activity_id"] = _("Choose a workshop.")
         if not errors:
-            cohort.schedule(
+            _session, new = cohort.schedule(
                 scope,
                 current_actor(),
                 data["activity_id"],
@@ -112,7 +115,10 @@ def workshops() -> ResponseReturnValue:
                 data["meeting_url"],
                 data["note"],
             )
-            flash(_("The session was scheduled."), "ok")
+            if new:
+                flash(_("The session was scheduled."), "ok")
+            else:
+                flash(_("This session was scheduled already: it was not scheduled twice."), "ok")
             return redirect(url_for("facilitator.workshops"))
     return render_template(
         "facilitator/workshops.html",
@@ -148,25 +154,34 @@ def attendance(session_id: int) -> ResponseReturnValue:
     refused = ""
     if request.method == "POST":
         try:
-            data = AttendanceSchema().load(form_data(request.form, lists=("present",)))
+            data = AttendanceFormSchema().load(form_data(request.form, lists=("present",)))
         except ValidationError:
             abort(400)
+        shown = data["shown"]
         try:
             changed = cohort.record_attendance(
-                scope, session_id, set(data["present"]), current_actor().user_id
+                scope,
+                session_id,
+                set(data["present"]),
+                current_actor().user_id,
+                shown_present=None if shown is None else id_set(shown),
             )
         except Refused as exc:
             refused = refusal(exc.reason)
         else:
-            flash(
-                ngettext(
-                    "Attendance saved (%(num)s change).",
-                    "Attendance saved (%(num)s changes).",
-                    changed,
-                ),
-                "ok",
-            )
+            if changed:
+                flash(
+                    ngettext(
+                        "Attendance saved (%(num)s change).",
+                        "Attendance saved (%(num)s changes).",
+                        changed,
+                    ),
+                    "ok",
+                )
+            else:
+                flash(_("Nothing changed: the attendance was already saved like this."), "ok")
             return redirect(url_for("facilitator.attendance", session_id=session_id))
+    present = cohort.attendance(session.id)
     return render_template(
         "facilitator/attendance.html",
         session=session,
@@ -174,48 +189,80 @@ def attendance(session_id: int) -> ResponseReturnValue:
         refused=refused,
         activity=cohort.workshops().get(session.activity_id),
         members=cohort.members(scope),
-        present=cohort.attendance(session.id),
+        present=present,
+        shown=",".join(str(user_id) for user_id, here in sorted(present.items()) if here),
     ), (409 if refused else 200)
+
+
+def _saved_form(session: cohort.WorkshopSession) -> dict[str, str]:
+    """A session's time (in Chile), link and note as its change form shows them."""
+    return {
+        "starts_at": session.starts_at.astimezone(cohort.CHILE).strftime("%Y-%m-%dT%H:%M"),
+        "meeting_url": session.meeting_url,
+        "note": session.note,
+    }
+
+
+def _edit_page(
+    session: cohort.WorkshopSession,
+    status: int = 200,
+    *,
+    form: dict[str, str] | None = None,
+    revision: str | int | None = None,
+    errors: dict[str, str] | None = None,
+    refused: str = "",
+    sent: dict[str, str] | None = None,
+) -> ResponseReturnValue:
+    """The change page: the saved session unless `form` (hers, sent back with its errors) and
+    the version her page showed; `sent`, what she sent from an older page, for her to copy."""
+    return render_template(
+        "facilitator/session_edit.html",
+        session=session,
+        activity=cohort.workshops().get(session.activity_id),
+        form=_saved_form(session) if form is None else form,
+        revision=cohort.revision_of(session) if revision is None else revision,
+        errors=errors or {},
+        refused=refused,
+        sent=sent,
+    ), status
 
 
 @bp.route("/workshops/<int:session_id>/edit", methods=["GET", "POST"])
 @staff
 def edit_session(session_id: int) -> ResponseReturnValue:
-    """Change a session's time, link or note; or cancel it."""
+    """Change a session's time, link or note; or cancel it. A save from an older page (another
+    tab, another facilitator saved since) is refused (409) and what she sent is shown."""
     scope = _scope()
     session = cohort.session_of(scope, session_id)
-    errors: dict[str, str] = {}
-    refused = ""
-    form: dict[str, str] = {
-        "starts_at": session.starts_at.astimezone(cohort.CHILE).strftime("%Y-%m-%dT%H:%M"),
-        "meeting_url": session.meeting_url,
-        "note": session.note,
-    }
-    if request.method == "POST":
-        form = dict(request.form)
-        try:
-            data = WorkshopSessionChangeSchema().load(request.form)
-        except ValidationError as exc:
-            errors = errors_of(exc)
-        else:
-            try:
-                cohort.update_session(
-                    scope, session_id, data["starts_at"], data["meeting_url"], data["note"]
-                )
-            except Refused as exc:
-                refused = refusal(exc.reason)
-            else:
-                flash(_("The session was changed."), "ok")
-                return redirect(url_for("facilitator.workshops"))
-    status = 400 if errors else 409 if refused else 200
-    return render_template(
-        "facilitator/session_edit.html",
-        session=session,
-        activity=cohort.workshops().get(session.activity_id),
-        form=form,
-        errors=errors,
-        refused=refused,
-    ), status
+    if request.method == "GET":
+        return _edit_page(session)
+    form = {k: v for k, v in request.form.items() if k in ("starts_at", "meeting_url", "note")}
+    seen = request.form.get("revision", "")
+    try:
+        data = WorkshopSessionEditSchema().load(request.form)
+    except ValidationError as exc:
+        kept = seen if seen.isdigit() else None  # the version her page showed
+        return _edit_page(session, 400, form=form, revision=kept, errors=errors_of(exc))
+    try:
+        changed = cohort.update_session(
+            scope,
+            session_id,
+            data["starts_at"],
+            data["meeting_url"],
+            data["note"],
+            revision=data["revision"],
+        )
+    except Refused as exc:
+        if exc.reason == "changed-since":
+            return _edit_page(session, 409, sent=form)
+        return _edit_page(
+            session, 409, form=form, revision=data["revision"], refused=refusal(exc.reason)
+        )
+    if changed:
+        flash(_("The session was changed."), "ok")
+    else:
+        flash(_("Nothing changed: the session already had this time, link and note."), "ok")
+    return redirect(url_for("facilitator.workshops"))
 
 
 @bp.post("/workshops/<int:session_id>/cancel")
@@ -227,19 +274,12 @@ def cancel_session(session_id: int) -> ResponseReturnValue:
     try:
         ConfirmSchema().load(request.form)
     except ValidationError:
-        flash(_("Tick the box to confirm that you are cancelling the session."), "error")
-        return redirect(url_for("facilitator.edit_session", session_id=session.id))
+        message = _("Tick the box to confirm that you are cancelling the session.")
+        return _edit_page(session, 400, errors={"confirm": message})
     try:
         cohort.cancel_session(scope, session_id)
     except Refused as exc:
-        return render_template(
-            "facilitator/session_edit.html",
-            session=session,
-            activity=cohort.workshops().get(session.activity_id),
-            form={},
-            errors={},
-            refused=refusal(exc.reason),
-        ), 409
+        return _edit_page(session, 409, refused=refusal(exc.reason))
     flash(_("The session was cancelled. Participants see it as cancelled."), "ok")
     return redirect(url_for("facilitator.workshops"))
 

@@ -58,7 +58,7 @@ def contact() -> ResponseReturnValue:
     try:
         data = FollowUpContactSchema().load(request.form)
     except ValidationError as exc:
-        form = {k: v for k, v in request.form.items() if k in ("channel", "value")}
+        form = {k: v for k, v in request.form.items() if k in ("channel", "value", "consent")}
         return render_template(
             "followup/index.html", mine=followup.mine(actor), errors=errors_of(exc), form=form
         ), 400
@@ -90,6 +90,12 @@ def answer(follow_up_id: int) -> ResponseReturnValue:
     try:
         errors = followup.answer(actor, follow_up_id, submitted)
     except FollowUpClosed:
+        if followup.survey_page(actor, follow_up_id).status == "answered":
+            # A double tap, or Back and send again: the answers are in, nothing went wrong.
+            flash(
+                _("This survey was answered already: the first answers are kept. Thank you!"), "ok"
+            )
+            return redirect(url_for("learner.entry"))
         flash(_("This survey is closed already. Nothing was changed."), "error")
         return redirect(url_for("followup.index"))
     except NotDueYet:
@@ -118,10 +124,13 @@ def later(follow_up_id: int) -> ResponseReturnValue:
 @bp.post("/<int:follow_up_id>/decline")
 @participant
 def decline(follow_up_id: int) -> ResponseReturnValue:
+    actor = current_actor()
     try:
-        followup.decline(current_actor(), follow_up_id)
+        followup.decline(actor, follow_up_id)
     except FollowUpClosed:
-        flash(_("This survey is closed already. Nothing was changed."), "error")
-        return redirect(url_for("followup.index"))
+        # Declined already (a double tap) is what she asked for; answered already is not.
+        if followup.survey_page(actor, follow_up_id).status != "declined":
+            flash(_("This survey is closed already. Nothing was changed."), "error")
+            return redirect(url_for("followup.index"))
     flash(_("All right. We will not ask you this survey again."), "ok")
     return redirect(url_for("learner.entry"))

@@ -74,10 +74,13 @@ def post() -> ResponseReturnValue:
     except ValidationError as exc:
         return _manage_page(raw, errors_of(exc), 400)
     try:
-        opportunities.post(current_actor(), data)
+        _id, new = opportunities.post_once(current_actor(), data)
     except ValueError:
         return _manage_page(raw, {"closes_on": _("The closing date has passed.")}, 400)
-    flash(_("Posted. Participants see it until its closing date."), "ok")
+    if new:
+        flash(_("Posted. Participants see it until its closing date."), "ok")
+    else:
+        flash(_("It was on the board already: it was not posted twice."), "ok")
     return redirect(url_for("opportunities.manage"))
 
 

@@ -546,3 +546,25 @@ def attempts_seen(raw: Any) -> int | None:
     if value < 0 or value > 10**9:
         abort(400)
     return value
+
+
+class WorkshopSessionEditSchema(WorkshopSessionChangeSchema):
+    """The change form of a session, with the version of the session its page showed
+    (`cohort.revision_of`)."""
+
+    revision = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0))
+
+
+class AttendanceFormSchema(AttendanceSchema):
+    """The attendance form, with who was marked present when its page was shown (ids separated
+    by commas), so that only her changes are saved."""
+
+    shown = fields.String(
+        load_default=None,
+        validate=[validate.Length(max=20000), validate.Regexp(r"^(\d{1,12}(,\d{1,12})*)?$")],
+    )
+
+
+def id_set(listed: str) -> set[int]:
+    """'3,5,8' as {3, 5, 8}."""
+    return {int(part) for part in listed.split(",") if part}
