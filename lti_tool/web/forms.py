@@ -546,3 +546,18 @@ def attempts_seen(raw: Any) -> int | None:
     if value < 0 or value > 10**9:
         abort(400)
     return value
+
+
+# A form that adds an entry (a request for help, a message, a note) names the newest entry its
+# page showed (`seen`: an id, 0 for none), so that the same form sent again from that page (a
+# double tap, Back, a phone reloading the tab) is recognised and adds nothing the second time.
+class HelpRequestOnceSchema(HelpRequestSchema):
+    seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
+
+
+class MessageOnceSchema(MessageSchema):
+    seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
+
+
+class SupportAnswerOnceSchema(SupportAnswerSchema):
+    seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
