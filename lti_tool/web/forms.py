@@ -561,3 +561,13 @@ class MessageOnceSchema(MessageSchema):
 
 class SupportAnswerOnceSchema(SupportAnswerSchema):
     seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
+
+
+class NoteOnceSchema(NoteSchema):
+    seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
+
+
+class CvCommentSchema(NoteSchema):
+    # When the comments the page showed were saved (ISO 8601; "" for none): comments saved
+    # since, from another tab or by another tutor, are never replaced unseen.
+    seen = fields.String(load_default=None, validate=validate.Length(max=40))

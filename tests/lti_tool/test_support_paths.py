@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 from typing import Any
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from lti_tool.models import db
-from lti_tool.models.private import SupportMessage, SupportRequest
+from lti_tool.models.private import CvReview, SupportMessage, SupportRequest, TutorNote
 from tests.conftest import row_counts
 from tests.lti_tool.test_support import PHONE, REPLY, SECRET, carmen_asks, launch_staff, text
-from tests.support.journey import csrf, intake
+from tests.lti_tool.test_tutor import assign, participant, staff
+from tests.support.journey import complete_course, csrf, intake
 from tests.support.lti import Launcher
+from tests.support.tutoring_content import use_content_with_cv
 
 LONG = ("Necesito que me llamen después de las seis.\r\n" * 50)[:2100]  # over 2000 when sent
 
@@ -251,3 +256,152 @@ def test_a_lead_of_another_region_cannot_answer_by_url(launcher: Launcher) -> No
                     token_from="/s/team")  # fmt: skip
     assert response.status_code == 404 and row_counts() == before
     assert SECRET not in text(response)
+
+
+# ---------------------------------------------------------------------------- the tutor
+@pytest.fixture
+def team(app: Flask, tmp_path: Path, imported: int, launcher: Launcher) -> dict[str, int]:
+    """Carmen with her tutor Marta, Yasna with hers (Tamara), and Ana of the programme team,
+    in a programme whose employment pathway has a CV worksheet."""
+    use_content_with_cv(app, tmp_path)
+    people = {
+        "carmen": participant(launcher, "carmen", "Carmen Soto"),
+        "yasna": participant(launcher, "yasna", "Yasna Joseph"),
+        "marta": staff(launcher, "marta", "Marta Díaz", "tutor"),
+        "tamara": staff(launcher, "tamara", "Tamara Tutora", "tutor"),
+        "ana": staff(launcher, "ana", "Ana Pérez", "programme_team"),
+    }
+    assert assign(launcher, people["carmen"], people["marta"]).status_code == 302
+    assert assign(launcher, people["yasna"], people["tamara"]).status_code == 302
+    return people
+
+
+def test_a_note_saved_twice_is_one_note(launcher: Launcher, team: dict[str, int]) -> None:
+    staff(launcher, "marta", "Marta Díaz")
+    path = f"/tutor/participants/{team['carmen']}"
+    page = text(launcher.client.get(path))
+    for _ in range(2):
+        saved = send(launcher.client, page, f"{path}/notes", {"body": "Llamar el lunes."})
+        assert saved.status_code == 302
+    assert count(TutorNote) == 1
+    page = text(launcher.client.get(path))
+    send(launcher.client, page, f"{path}/notes", {"body": "Llamar el lunes."})
+    assert count(TutorNote) == 2
+
+
+def test_a_refused_note_keeps_what_the_tutor_wrote(
+    launcher: Launcher, team: dict[str, int]
+) -> None:
+    staff(launcher, "marta", "Marta Díaz")
+    path = f"/tutor/participants/{team['carmen']}"
+    page = text(launcher.client.get(path))
+    too_long = "Revisamos su diagnóstico.\r\n" * 200
+    refused = send(launcher.client, page, f"{path}/notes", {"body": too_long})
+    assert refused.status_code == 400 and count(TutorNote) == 0
+    shown = text(refused)
+    assert "Revisamos su diagnóstico." in shown
+    error_tied(shown, "note", "note-error", "Escribe la nota")
+
+
+def _carmen_sends_her_cv(launcher: Launcher) -> str:
+    for course in ("ls", "emp-diag", "emp-work"):
+        complete_course("carmen", course)
+    launcher.launch("participant", sub="carmen", name="Carmen Soto")
+    sheet = "/activities/emp-prof-cv"
+    page = text(launcher.client.get(sheet))
+    saved = send(launcher.client, page, f"{sheet}/worksheet",
+                 {"full-name": "Carmen Soto Pérez", "action": "save"})  # fmt: skip
+    assert saved.status_code == 302
+    return text(launcher.client.get(sheet))
+
+
+def test_her_cv_sent_twice_waits_once_for_her_tutor(
+    launcher: Launcher, team: dict[str, int]
+) -> None:
+    page = _carmen_sends_her_cv(launcher)
+    for _ in range(2):
+        sent = send(launcher.client, page, "/my-tutor/cv", {})
+        assert sent.status_code == 302
+    assert count(CvReview) == 1
+    shown = text(launcher.client.get("/activities/emp-prof-cv"))
+    # Both taps' answers are true: the first sent it, the second found it waiting.
+    assert "Enviado a tu tutora" in shown and "Tu tutora ya tiene este currículum" in shown
+    staff(launcher, "marta", "Marta Díaz")
+    assert "1 currículum por comentar" in text(launcher.client.get("/tutor"))
+
+
+def test_comments_from_an_old_tab_never_replace_newer_ones(
+    launcher: Launcher, team: dict[str, int]
+) -> None:
+    send(launcher.client, _carmen_sends_her_cv(launcher), "/my-tutor/cv", {})
+    staff(launcher, "marta", "Marta Díaz")
+    path = f"/tutor/participants/{team['carmen']}"
+    old_tab = text(launcher.client.get(path))
+    action = re.search(r'action="(/tutor/participants/\d+/reviews/\d+)"', old_tab)
+    assert action
+    assert send(launcher.client, old_tab, action.group(1), {"body": "Primera."}).status_code == 302
+    new_tab = text(launcher.client.get(path))
+    saved = send(launcher.client, new_tab, action.group(1), {"body": "Agrega tu curso."})
+    assert saved.status_code == 302
+    # Saving the same words twice from one page is not a conflict.
+    assert send(launcher.client, new_tab, action.group(1),
+                {"body": "Agrega tu curso."}).status_code == 302  # fmt: skip
+    stale = send(launcher.client, old_tab, action.group(1), {"body": "Primera, corregida."})
+    assert stale.status_code == 409
+    shown = text(stale)
+    assert "Primera, corregida." in shown and "Agrega tu curso." in shown
+    review = db.session.scalar(select(CvReview))
+    assert review is not None and review.comment == "Agrega tu curso."
+
+
+def test_a_refused_comment_keeps_what_the_tutor_wrote(
+    launcher: Launcher, team: dict[str, int]
+) -> None:
+    send(launcher.client, _carmen_sends_her_cv(launcher), "/my-tutor/cv", {})
+    staff(launcher, "marta", "Marta Díaz")
+    path = f"/tutor/participants/{team['carmen']}"
+    page = text(launcher.client.get(path))
+    action = re.search(r'action="(/tutor/participants/\d+/reviews/(\d+))"', page)
+    assert action
+    refused = send(launcher.client, page, action.group(1), {"body": "Muy bien.\r\n" * 500})
+    assert refused.status_code == 400
+    shown = text(refused)
+    assert "Muy bien." in shown
+    review_id = action.group(2)
+    error_tied(shown, f"comment-{review_id}", f"comment-error-{review_id}", "Escribe la nota")
+
+
+def test_pointing_and_assigning_twice_change_nothing_more(
+    launcher: Launcher, team: dict[str, int]
+) -> None:
+    """Already right before this audit: both are idempotent."""
+    from datetime import timedelta
+
+    from lti_tool.models import OpportunityPointer
+    from lti_tool.models.private import TutorAssignment
+    from lti_tool.services import opportunities
+    from tests.support.journey import post
+
+    staff(launcher, "marta", "Marta Díaz")
+    closes = (opportunities.today() + timedelta(days=20)).isoformat()
+    post(launcher.client, "/opportunities/manage",
+         {"kind": "job", "title": "Cajera en Maipú", "organisation": "Súper", "region": "",
+          "pathway": "", "closes_on": closes, "url": "https://www.bne.cl/1"},
+         token_from="/opportunities/manage")  # fmt: skip
+    path = f"/tutor/participants/{team['carmen']}"
+    page = text(launcher.client.get(path))
+    offer = re.search(r'<option value="(\d+)">Cajera', page)
+    assert offer
+    for _ in range(2):
+        pointed = send(launcher.client, page, f"{path}/point", {"opportunity_id": offer.group(1)})
+        assert pointed.status_code == 302
+    assert count(OpportunityPointer) == 1
+
+    staff(launcher, "ana", "Ana Pérez")
+    page = text(launcher.client.get("/tutor/assignments"))
+    for _ in range(2):
+        assigned = launcher.client.post("/tutor/assignments", data={
+            **form_fields(page, "/tutor/assignments"), "participant_id": team["carmen"],
+            "tutor_id": team["tamara"]})  # fmt: skip
+        assert assigned.status_code == 302
+    assert count(TutorAssignment, TutorAssignment.ended_at.is_(None)) == 2  # carmen's, yasna's
