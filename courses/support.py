@@ -57,6 +57,12 @@ def participant_can_move(current: str, new: str) -> bool:
     return new in _PARTICIPANT_MOVES.get(current, ())
 
 
+def participant_already_has(current: str, wanted: str) -> bool:
+    """Her request already is where she asks to move it: the same status (a second tap), or
+    "open again" while the team is working on it (a page from before the team's move)."""
+    return wanted == current or (wanted == OPEN and current == IN_PROGRESS)
+
+
 def clean_needs(chosen: Iterable[str]) -> tuple[str, ...]:
     """Her choices in the form's order, without repeats; unknown values are refused."""
     wanted = set(chosen)

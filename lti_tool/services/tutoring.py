@@ -232,15 +232,26 @@ def _workshops(journey: learning.Journey, user_id: int) -> list[WorkshopLine]:
     ]
 
 
-def add_note(actor: Actor, participant_id: int, body: str) -> None:
-    private.require_in_caseload(actor, participant_id)
-    private.add_note(actor, participant_id, body)
+CvAlreadyWaiting = private.CvAlreadyWaiting
+NewerComments = private.NewerComments
+
+
+def add_note(actor: Actor, participant_id: int, body: str, seen: int | None = None) -> bool:
+    """A note she reads; False when the same note came again from the same page (`seen`: the
+    newest note that page showed) and nothing was written."""
+    private.require_in_caseload(actor, participant_id, lock=True)
+    written = private.add_note(actor, participant_id, body, seen)
     db.session.commit()
+    return written
 
 
-def comment_cv(actor: Actor, participant_id: int, review_id: int, text: str) -> None:
-    private.require_in_caseload(actor, participant_id)
-    private.comment(actor, participant_id, review_id, text)
+def comment_cv(
+    actor: Actor, participant_id: int, review_id: int, text: str, seen: str | None = None
+) -> None:
+    """Comments on a CV she sent; NewerComments when comments were saved after the page was
+    shown (`seen`: when the comments it showed were saved)."""
+    private.require_in_caseload(actor, participant_id, lock=True)
+    private.comment(actor, participant_id, review_id, text, seen)
     db.session.commit()
 
 
@@ -386,7 +397,8 @@ def cv_panel(actor: Actor, activity: Activity) -> CvPanel | None:
 
 
 def send_cv(actor: Actor) -> int:
-    """She sends her CV worksheet, as it is now, to her tutor for comments."""
+    """She sends her CV worksheet, as it is now, to her tutor for comments (CvAlreadyWaiting
+    when her tutor already has it as it is now, without comments yet)."""
     journey, sheet = _my_cv_sheet(actor)
     if journey is None or sheet is None:
         raise ParticipantNotFound(actor.user_id)

@@ -31,10 +31,10 @@ from lti_tool.services import support
 from lti_tool.services.privacy import support as requests
 from lti_tool.web.forms import (
     REGIONS,
-    HelpRequestSchema,
-    MessageSchema,
+    HelpRequestOnceSchema,
+    MessageOnceSchema,
     StatusSchema,
-    SupportAnswerSchema,
+    SupportAnswerOnceSchema,
     errors_of,
     form_data,
 )
@@ -115,6 +115,9 @@ def _names() -> dict[str, Any]:
     }
 
 
+help_names = per_language(_names)
+
+
 # ---------------------------------------------------------------------- quick exit
 @bp.get("/s/exit")
 def quick_exit() -> ResponseReturnValue:
@@ -159,9 +162,11 @@ def ask() -> ResponseReturnValue:
     actor = current_actor()
     raw = form_data(request.form, lists=("needs",))
     try:
-        data = HelpRequestSchema().load(raw)
+        data = HelpRequestOnceSchema().load(raw)
     except ValidationError as exc:
         return _form_page(requests.help_page(actor), raw, errors_of(exc))
+    # The same request sent twice from one page (a double tap, Back) is the one already sent:
+    # she lands on it and reads the same words, which are true.
     request_id = requests.ask(
         actor,
         tuple(data["needs"]),
@@ -169,6 +174,7 @@ def ask() -> ResponseReturnValue:
         data["contact"],
         rules.clean_phone(data["phone"]),
         data["region"] or None,
+        seen=data["seen"],
     )
     flash(_("Sent. Only your programme's support team can read it. They will answer here."), "ok")
     return redirect(url_for("support.mine", request_id=request_id))
@@ -181,11 +187,14 @@ def mine(request_id: int) -> ResponseReturnValue:
     return _request_page(request_id, {}, 200)
 
 
-def _request_page(request_id: int, errors: dict[str, str], status: int) -> Any:
+def _request_page(
+    request_id: int, errors: dict[str, str], status: int, form: dict[str, Any] | None = None
+) -> Any:
     return render_template(
         "support/request.html",
         req=requests.my_request(current_actor(), request_id),
         errors=errors,
+        form=form or {},
     ), status
 
 
@@ -193,10 +202,11 @@ def _request_page(request_id: int, errors: dict[str, str], status: int) -> Any:
 @participant
 def message(request_id: int) -> ResponseReturnValue:
     try:
-        data = MessageSchema().load(request.form)
+        data = MessageOnceSchema().load(request.form)
     except ValidationError as exc:
-        return _request_page(request_id, errors_of(exc), 400)
-    requests.add_my_message(current_actor(), request_id, data["body"])
+        return _request_page(request_id, errors_of(exc), 400, dict(request.form))
+    # A second tap writes nothing; her message was sent by the first.
+    requests.add_my_message(current_actor(), request_id, data["body"], seen=data["seen"])
     flash(_("Sent."), "ok")
     return redirect(url_for("support.mine", request_id=request_id))
 
@@ -206,10 +216,15 @@ def message(request_id: int) -> ResponseReturnValue:
 def my_status(request_id: int) -> ResponseReturnValue:
     try:
         data = StatusSchema().load(request.form)
-        requests.set_my_status(current_actor(), request_id, data["status"])
+        changed = requests.set_my_status(current_actor(), request_id, data["status"])
     except (ValidationError, InvalidMove):
         abort(400)
-    flash(_("Saved."), "ok")
+    if changed:
+        flash(_("Saved."), "ok")
+    elif data["status"] == rules.CLOSED:
+        flash(_("This request was already closed."), "ok")
+    else:
+        flash(_("This request is open: the support team is working on it."), "ok")
     return redirect(url_for("support.mine", request_id=request_id))
 
 
@@ -247,12 +262,31 @@ def handle(request_id: int) -> ResponseReturnValue:
     return _handle_page(request_id, {}, 200)
 
 
-def _handle_page(request_id: int, errors: dict[str, str], status: int) -> Any:
+def _handle_page(
+    request_id: int,
+    errors: dict[str, str],
+    status: int,
+    form: dict[str, Any] | None = None,
+    moved: bool = False,
+) -> Any:
+    """The request, its timeline and the answer form (with what she wrote, after a refusal).
+    `moved`: the status she chose cannot follow the request's status now (someone moved it
+    while her page was open), which the status field then says."""
     req = requests.team_request(current_actor(), request_id)
+    if moved:
+        status_name = help_names()["status_names"][req.status]
+        errors = {
+            "status": _(
+                "Meanwhile this request became “%(status)s”: choose its status again. "
+                "Nothing was saved; what you wrote is still here.",
+                status=status_name,
+            )
+        }
     return render_template(
         "support/handle.html",
         req=req,
         errors=errors,
+        form=form or {},
         moves=[s for s in rules.STATUSES if rules.team_can_move(req.status, s)],
     ), status
 
@@ -261,21 +295,24 @@ def _handle_page(request_id: int, errors: dict[str, str], status: int) -> Any:
 @launched
 def answer(request_id: int) -> ResponseReturnValue:
     actor = current_actor()
+    form = dict(request.form)
     try:
-        data = SupportAnswerSchema().load(request.form)
+        data = SupportAnswerOnceSchema().load(request.form)
         requests.answer(
             actor,
             request_id,
             data["body"],
             for_her=data["audience"] == "her",
             status=data["status"] or None,
+            seen=data["seen"],
         )
     except ValidationError as exc:
-        return _handle_page(request_id, errors_of(exc), 400)
+        return _handle_page(request_id, errors_of(exc), 400, form)
     except InvalidMove:
-        abort(400)
+        return _handle_page(request_id, {}, 409, form, moved=True)
     except ValueError:
-        return _handle_page(request_id, {"body": _("Write a message or choose a new status.")}, 400)
+        message = _("Write a message or choose a new status.")
+        return _handle_page(request_id, {"body": message}, 400, form)
     flash(_("Saved."), "ok")
     return redirect(url_for("support.handle", request_id=request_id))
 
@@ -291,4 +328,4 @@ def report() -> ResponseReturnValue:
     )
 
 
-bp.app_context_processor(per_language(_names))
+bp.app_context_processor(help_names)

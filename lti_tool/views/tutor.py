@@ -19,7 +19,13 @@ from courses.cv import Cv
 from lti_tool.actor import Role
 from lti_tool.services import tutoring
 from lti_tool.services.errors import NoTutor
-from lti_tool.web.forms import AssignTutorSchema, NoteSchema, PointSchema, errors_of
+from lti_tool.web.forms import (
+    AssignTutorSchema,
+    CvCommentSchema,
+    NoteOnceSchema,
+    PointSchema,
+    errors_of,
+)
 from lti_tool.web.session import current_actor, require_role
 
 bp = Blueprint("tutor", __name__)
@@ -41,9 +47,16 @@ def case(user_id: int) -> ResponseReturnValue:
     return _case_page(user_id, {}, 200)
 
 
-def _case_page(user_id: int, errors: dict[str, str], status: int) -> Any:
+def _case_page(
+    user_id: int, errors: dict[str, str], status: int, form: dict[str, str] | None = None
+) -> Any:
+    """Her page; after a refusal, with the message beside the field and what the tutor wrote in
+    it (`form`: field → text, the note's as "note", a CV comment's as "review-<id>")."""
     return render_template(
-        "tutor/case.html", case=tutoring.case(current_actor(), user_id), errors=errors
+        "tutor/case.html",
+        case=tutoring.case(current_actor(), user_id),
+        errors=errors,
+        form=form or {},
     ), status
 
 
@@ -51,10 +64,12 @@ def _case_page(user_id: int, errors: dict[str, str], status: int) -> Any:
 @launched
 def add_note(user_id: int) -> ResponseReturnValue:
     try:
-        data = NoteSchema().load(request.form)
+        data = NoteOnceSchema().load(request.form)
     except ValidationError as exc:
-        return _case_page(user_id, {"note": next(iter(errors_of(exc).values()))}, 400)
-    tutoring.add_note(current_actor(), user_id, data["body"])
+        message = next(iter(errors_of(exc).values()))
+        return _case_page(user_id, {"note": message}, 400, {"note": request.form.get("body", "")})
+    # The same note sent twice from one page is saved once; the first tap saved it.
+    tutoring.add_note(current_actor(), user_id, data["body"], seen=data["seen"])
     flash(_("The note was saved. She can read it."), "ok")
     return redirect(url_for("tutor.case", user_id=user_id) + "#notes")
 
@@ -62,13 +77,19 @@ def add_note(user_id: int) -> ResponseReturnValue:
 @bp.post("/tutor/participants/<int:user_id>/reviews/<int:review_id>")
 @launched
 def comment(user_id: int, review_id: int) -> ResponseReturnValue:
+    field = f"review-{review_id}"
+    typed = {field: request.form.get("body", "")}
     try:
-        data = NoteSchema().load(request.form)
+        data = CvCommentSchema().load(request.form)
+        tutoring.comment_cv(current_actor(), user_id, review_id, data["body"], seen=data["seen"])
     except ValidationError as exc:
-        return _case_page(
-            user_id, {f"review-{review_id}": next(iter(errors_of(exc).values()))}, 400
+        return _case_page(user_id, {field: next(iter(errors_of(exc).values()))}, 400, typed)
+    except tutoring.NewerComments:
+        message = _(
+            "These comments were changed after you opened this page. Read them above; what "
+            "you wrote is still here. Save again to replace them."
         )
-    tutoring.comment_cv(current_actor(), user_id, review_id, data["body"])
+        return _case_page(user_id, {field: message}, 409, typed)
     flash(_("Your comments were saved. She sees them next to her CV."), "ok")
     return redirect(url_for("tutor.case", user_id=user_id) + "#cv")
 
@@ -127,6 +148,10 @@ def send_cv() -> ResponseReturnValue:
     """She sends her CV worksheet to her tutor, then goes back to where she pressed the button."""
     try:
         tutoring.send_cv(current_actor())
+    except tutoring.CvAlreadyWaiting:
+        flash(
+            _("Your tutor already has this CV as it is now. Her comments will appear here."), "ok"
+        )
     except NoTutor:
         flash(_("You do not have a tutor yet. Your programme will assign one."), "error")
     except ValueError:

@@ -568,3 +568,28 @@ class AttendanceFormSchema(AttendanceSchema):
 def id_set(listed: str) -> set[int]:
     """'3,5,8' as {3, 5, 8}."""
     return {int(part) for part in listed.split(",") if part}
+
+
+# A form that adds an entry (a request for help, a message, a note) names the newest entry its
+# page showed (`seen`: an id, 0 for none), so that the same form sent again from that page (a
+# double tap, Back, a phone reloading the tab) is recognised and adds nothing the second time.
+class HelpRequestOnceSchema(HelpRequestSchema):
+    seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
+
+
+class MessageOnceSchema(MessageSchema):
+    seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
+
+
+class SupportAnswerOnceSchema(SupportAnswerSchema):
+    seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
+
+
+class NoteOnceSchema(NoteSchema):
+    seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
+
+
+class CvCommentSchema(NoteSchema):
+    # When the comments the page showed were saved (ISO 8601; "" for none): comments saved
+    # since, from another tab or by another tutor, are never replaced unseen.
+    seen = fields.String(load_default=None, validate=validate.Length(max=40))

@@ -112,10 +112,18 @@ def ask(
     channel: str,
     phone: str | None,
     region: str | None,
+    seen: int | None = None,
 ) -> int:
-    """She asks for help. The number is stored only for the phone and WhatsApp channels."""
+    """She asks for help; the request's id. The number is stored only for the phone and
+    WhatsApp channels. `seen` is the newest of her requests the form's page showed (0: none):
+    the same request sent again from that page (a double tap, Back, a phone reloading the tab)
+    is the one already sent, and its id is returned with nothing written."""
     if actor.role != Role.PARTICIPANT:
         raise Forbidden("only participants ask for help")
+    # Her two taps at once are served one after the other, so the second finds the first.
+    db.session.execute(
+        select(LtiUser.id).where(LtiUser.id == actor.user_id).with_for_update()
+    ).all()
     now = utcnow()
     row = SupportRequest(
         programme_id=actor.programme_id,
@@ -129,11 +137,37 @@ def ask(
         created_at=now,
         updated_at=now,
     )
+    if seen is not None:
+        already = _same_request_since(actor, seen, row)
+        if already is not None:
+            db.session.commit()
+            return already
     db.session.add(row)
     db.session.flush()
     log(actor.user_id, actor.user_id, WHAT, "write", "participant-asks-for-help")
     db.session.commit()
     return row.id
+
+
+def _same_request_since(actor: Actor, seen: int, asked: SupportRequest) -> int | None:
+    """The id of a request of hers newer than `seen` saying exactly what `asked` says."""
+    for row in db.session.scalars(
+        select(SupportRequest).where(
+            SupportRequest.user_id == actor.user_id,
+            SupportRequest.programme_id == actor.programme_id,
+            SupportRequest.id > seen,
+        )
+    ):
+        same = (row.needs, row.details, row.contact_channel, row.contact_value, row.region) == (
+            asked.needs,
+            asked.details,
+            asked.contact_channel,
+            asked.contact_value,
+            asked.region,
+        )
+        if same:
+            return row.id
+    return None
 
 
 def my_requests(actor: Actor) -> list[RequestSummary]:
@@ -162,14 +196,15 @@ def my_requests(actor: Actor) -> list[RequestSummary]:
     return summaries
 
 
-def _mine(actor: Actor, request_id: int) -> SupportRequest:
-    row = db.session.scalar(
-        select(SupportRequest).where(
-            SupportRequest.id == request_id,
-            SupportRequest.user_id == actor.user_id,
-            SupportRequest.programme_id == actor.programme_id,
-        )
+def _mine(actor: Actor, request_id: int, lock: bool = False) -> SupportRequest:
+    """One of her requests; `lock`: held until the commit, so that two taps at once (or her tap
+    and a lead's answer) change it one after the other."""
+    query = select(SupportRequest).where(
+        SupportRequest.id == request_id,
+        SupportRequest.user_id == actor.user_id,
+        SupportRequest.programme_id == actor.programme_id,
     )
+    row = db.session.scalar(query.with_for_update() if lock else query)
     if row is None:
         raise SupportRequestNotFound(request_id)
     return row
@@ -184,11 +219,17 @@ def my_request(actor: Actor, request_id: int) -> RequestView:
     return view
 
 
-def add_my_message(actor: Actor, request_id: int, body: str) -> None:
-    row = _mine(actor, request_id)
+def add_my_message(actor: Actor, request_id: int, body: str, seen: int | None = None) -> bool:
+    """She writes to the support team (a closed request opens again). `seen`: the newest
+    message her page showed; the same words sent again from that page are not a second message.
+    False when nothing was written for that reason."""
+    row = _mine(actor, request_id, lock=True)
     text = body.strip()[: rules.MAX_MESSAGE]
     if not text:
         raise ValueError("empty message")
+    if seen is not None and _written_since(row, seen, actor, text, for_her=True, status=None):
+        db.session.commit()
+        return False
     reopened = row.status == rules.CLOSED
     if reopened:
         _move(row, rules.OPEN)
@@ -205,11 +246,16 @@ def add_my_message(actor: Actor, request_id: int, body: str) -> None:
     row.updated_at = utcnow()
     log(actor.user_id, actor.user_id, WHAT, "write", "participant-message")
     db.session.commit()
+    return True
 
 
-def set_my_status(actor: Actor, request_id: int, status: str) -> None:
-    """She closes a request she no longer needs, or reopens it."""
-    row = _mine(actor, request_id)
+def set_my_status(actor: Actor, request_id: int, status: str) -> bool:
+    """She closes a request she no longer needs, or reopens it. False, with nothing written,
+    when it already is where she asks (a second tap, a page from before the team's move)."""
+    row = _mine(actor, request_id, lock=True)
+    if rules.participant_already_has(row.status, status):
+        db.session.commit()
+        return False
     if not rules.participant_can_move(row.status, status):
         raise rules.InvalidMove(status)
     _move(row, status)
@@ -225,6 +271,7 @@ def set_my_status(actor: Actor, request_id: int, status: str) -> None:
     )
     log(actor.user_id, actor.user_id, WHAT, "write", "participant-status")
     db.session.commit()
+    return True
 
 
 # --------------------------------------------------------------------------- the support team
@@ -301,15 +348,14 @@ def queue(actor: Actor, status: str | None = None) -> list[RequestSummary]:
     return result
 
 
-def _theirs(actor: Actor, request_id: int) -> SupportRequest:
+def _theirs(actor: Actor, request_id: int, lock: bool = False) -> SupportRequest:
     regions = _lead_regions(actor)
-    row = db.session.scalar(
-        select(SupportRequest).where(
-            SupportRequest.id == request_id,
-            SupportRequest.programme_id == actor.programme_id,
-            _visible(regions),
-        )
+    query = select(SupportRequest).where(
+        SupportRequest.id == request_id,
+        SupportRequest.programme_id == actor.programme_id,
+        _visible(regions),
     )
+    row = db.session.scalar(query.with_for_update() if lock else query)
     if row is None:
         raise SupportRequestNotFound(request_id)
     return row
@@ -324,11 +370,22 @@ def team_request(actor: Actor, request_id: int) -> RequestView:
     return view
 
 
-def answer(actor: Actor, request_id: int, body: str, for_her: bool, status: str | None) -> None:
+def answer(
+    actor: Actor,
+    request_id: int,
+    body: str,
+    for_her: bool,
+    status: str | None,
+    seen: int | None = None,
+) -> bool:
     """A support lead writes to her (`for_her`) or a note for the team, and/or moves the
-    request. Her first answer or move makes her the one handling it."""
-    row = _theirs(actor, request_id)
+    request. Her first answer or move makes her the one handling it. `seen`: the newest entry
+    her page showed; the same answer sent again from that page writes nothing (False)."""
+    row = _theirs(actor, request_id, lock=True)
     text = body.strip()[: rules.MAX_MESSAGE]
+    if seen is not None and _written_since(row, seen, actor, text, for_her, status or None):
+        db.session.commit()
+        return False
     change = status if status and status != row.status else None
     if change is not None and not rules.team_can_move(row.status, change):
         raise rules.InvalidMove(change)
@@ -351,6 +408,29 @@ def answer(actor: Actor, request_id: int, body: str, for_her: bool, status: str 
     row.updated_at = utcnow()
     log(actor.user_id, row.user_id, WHAT, "write", "support-lead")
     db.session.commit()
+    return True
+
+
+def _written_since(
+    row: SupportRequest, seen: int, actor: Actor, text: str, for_her: bool, status: str | None
+) -> bool:
+    """Whether `actor` already wrote this entry after `seen` (the newest entry her page showed):
+    the same words to the same readers, or, without words, the same move, and the request is
+    where it would take it."""
+    if status is not None and row.status != status:
+        return False
+    for entry in db.session.scalars(
+        select(SupportMessage).where(
+            SupportMessage.request_id == row.id,
+            SupportMessage.author_id == actor.user_id,
+            SupportMessage.id > seen,
+        )
+    ):
+        if text and entry.body == text and entry.for_her == for_her:
+            return True
+        if not text and not entry.body and status is not None and entry.status_change == status:
+            return True
+    return False
 
 
 def counts(actor: Actor) -> Counts:

@@ -75,9 +75,11 @@ def caseload_ids(actor: Actor) -> list[int]:
     )
 
 
-def in_caseload(actor: Actor, participant_id: int) -> LtiUser:
+def in_caseload(actor: Actor, participant_id: int, lock: bool = False) -> LtiUser:
     """A woman of her caseload (one query while she holds a tutor grant); anyone else is not
-    found, whatever id is typed, and without a tutor grant it is Forbidden."""
+    found, whatever id is typed, and without a tutor grant it is Forbidden. `lock`: the
+    assignment is held until the commit, so that two taps at once are served one after the
+    other."""
     holds_grant = (
         select(Grant.id)
         .where(
@@ -88,7 +90,7 @@ def in_caseload(actor: Actor, participant_id: int) -> LtiUser:
         )
         .exists()
     )
-    found = db.session.scalar(
+    query = (
         select(LtiUser)
         .join(TutorAssignment, TutorAssignment.participant_id == LtiUser.id)
         .where(
@@ -99,14 +101,15 @@ def in_caseload(actor: Actor, participant_id: int) -> LtiUser:
             holds_grant,
         )
     )
+    found = db.session.scalar(query.with_for_update(of=TutorAssignment) if lock else query)
     if found is None:
         require_tutor(actor)
         raise ParticipantNotFound(participant_id)
     return found
 
 
-def require_in_caseload(actor: Actor, participant_id: int) -> None:
-    in_caseload(actor, participant_id)
+def require_in_caseload(actor: Actor, participant_id: int, lock: bool = False) -> None:
+    in_caseload(actor, participant_id, lock)
 
 
 def has_tutor(programme_id: Any, participant_id: Any) -> Exists:
@@ -122,8 +125,9 @@ def has_tutor(programme_id: Any, participant_id: Any) -> Exists:
 _TUTOR = aliased(LtiUser, name="tutor")
 
 
-def tutor_of(programme_id: int, participant_id: int) -> Assignment | None:
-    row = db.session.execute(
+def tutor_of(programme_id: int, participant_id: int, lock: bool = False) -> Assignment | None:
+    """Her tutor now; `lock`: the assignment is held until the commit."""
+    query = (
         select(TutorAssignment, _TUTOR.name)
         .join(_TUTOR, _TUTOR.id == TutorAssignment.tutor_id)
         .where(
@@ -133,7 +137,8 @@ def tutor_of(programme_id: int, participant_id: int) -> Assignment | None:
         )
         .order_by(TutorAssignment.id.desc())
         .limit(1)
-    ).first()
+    )
+    row = db.session.execute(query.with_for_update(of=TutorAssignment) if lock else query).first()
     if row is None:
         return None
     assignment, name = row
@@ -265,10 +270,23 @@ def record_reads(actor: Actor, participant_id: int, reads: list[str], why: str) 
         )
 
 
-def add_note(actor: Actor, participant_id: int, body: str) -> None:
+def add_note(actor: Actor, participant_id: int, body: str, seen: int | None = None) -> bool:
+    """A dated note about her. `seen`: the newest note the tutor's page showed; the same words
+    sent again from that page (a double tap, Back) are not a second note (False)."""
     text = body.strip()[:MAX_NOTE]
     if not text:
         raise ValueError("empty note")
+    if seen is not None:
+        since = db.session.scalars(
+            select(TutorNote.body).where(
+                TutorNote.programme_id == actor.programme_id,
+                TutorNote.participant_id == participant_id,
+                TutorNote.author_id == actor.user_id,
+                TutorNote.id > seen,
+            )
+        )
+        if text in since.all():
+            return False
     db.session.add(
         TutorNote(
             programme_id=actor.programme_id,
@@ -278,6 +296,7 @@ def add_note(actor: Actor, participant_id: int, body: str) -> None:
         )
     )
     log(actor.user_id, participant_id, "tutor-note", "write", "tutor-caseload")
+    return True
 
 
 def my_notes(actor: Actor) -> list[NoteView]:
@@ -331,11 +350,33 @@ def _review_views(query: Any) -> list[ReviewView]:
     ]
 
 
+class CvAlreadyWaiting(Exception):
+    """The CV she sends is the one already waiting for her tutor's comments (a double tap, or
+    sent again unchanged): nothing new is sent."""
+
+    def __init__(self, review_id: int) -> None:
+        super().__init__(f"cv review {review_id} is waiting")
+        self.review_id = review_id
+
+
 def send_cv(actor: Actor, activity_id: str, values: dict[str, str]) -> int:
-    """She sends her CV worksheet, as it is now, to her tutor."""
-    assignment = tutor_of(actor.programme_id, actor.user_id)
+    """She sends her CV worksheet, as it is now, to her tutor; CvAlreadyWaiting when her
+    tutor has it as it is now and has not commented it yet."""
+    assignment = tutor_of(actor.programme_id, actor.user_id, lock=True)
     if assignment is None:
         raise NoTutor(actor.user_id)
+    waiting = db.session.scalars(
+        select(CvReview).where(
+            CvReview.programme_id == actor.programme_id,
+            CvReview.participant_id == actor.user_id,
+            CvReview.tutor_id == assignment.tutor_id,
+            CvReview.activity_id == activity_id,
+            CvReview.commented_at.is_(None),
+        )
+    )
+    for review in waiting:
+        if dict(review.values or {}) == dict(values):
+            raise CvAlreadyWaiting(review.id)
     row = CvReview(
         programme_id=actor.programme_id,
         participant_id=actor.user_id,
@@ -374,8 +415,17 @@ def reviews_for_tutor(
     return reviews
 
 
-def comment(actor: Actor, participant_id: int, review_id: int, text: str) -> None:
-    """The tutor comments a CV she was sent (she may correct her comment later)."""
+class NewerComments(Exception):
+    """Comments on a CV were saved after the page they would replace was shown (another tab,
+    another tutor): nothing was written."""
+
+
+def comment(
+    actor: Actor, participant_id: int, review_id: int, text: str, seen: str | None = None
+) -> None:
+    """The tutor comments a CV she was sent (she may correct her comment later). `seen`: when
+    the comments her page showed were saved ("" for none); comments saved since are not
+    replaced unseen (NewerComments), unless she sends the very same words."""
     row = db.session.scalar(
         select(CvReview).where(
             CvReview.id == review_id,
@@ -388,6 +438,11 @@ def comment(actor: Actor, participant_id: int, review_id: int, text: str) -> Non
     body = text.strip()[:MAX_NOTE]
     if not body:
         raise ValueError("empty comment")
+    shown = row.commented_at.isoformat() if row.commented_at else ""
+    if row.comment == body:
+        return  # the same words again (a double tap): nothing changes
+    if seen is not None and seen != shown:
+        raise NewerComments(review_id)
     row.comment = body
     row.commented_by = actor.user_id
     row.commented_at = utcnow()
