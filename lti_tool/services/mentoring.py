@@ -17,6 +17,8 @@ Who has a place and who waits is never stored: it follows from the live requests
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -64,6 +66,23 @@ SCHEDULED, HELD, CANCELLED = "scheduled", "held", "cancelled"
 ONLINE, IN_PERSON = "online", "in_person"
 MODES = (ONLINE, IN_PERSON)
 RATE_WITHIN = timedelta(days=30)  # her past sessions stay on her list this long, to rate them
+
+
+# =============================================================================== revisions
+def revision_of(*saved: object) -> str:
+    """The revision a form names: a digest of what its page showed as saved. A digest rather
+    than a counter, so no column is needed for it; the same words give the same revision."""
+    encoded = json.dumps(saved, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]
+
+
+def check_revision(revision: str | None, saved: tuple[Any, ...], sent: tuple[Any, ...]) -> None:
+    """A save from a page that showed another version than the one saved now (an older page
+    sent again with the Back button, another tab) would replace words she wrote since: it is
+    refused (`stale`) and writes nothing. What is sent again unchanged (a double tap) is not
+    stale. None: a caller that holds no revision (the services' own callers)."""
+    if revision is not None and revision != revision_of(*saved) and sent != saved:
+        raise Refused("stale")
 
 
 # =============================================================================== who she is
@@ -481,6 +500,11 @@ class SessionPage:
     comment: str
     open: bool  # sign-ups and cancellations are open
     rateable: bool  # she may rate it now
+    revision: str  # of her rating, for the rating form to name
+
+
+def _rating_fields(sign_up: MentoringSignUp | None) -> tuple[int | None, str]:
+    return (sign_up.rating, sign_up.comment or "") if sign_up else (None, "")
 
 
 def session_page(actor: Actor, session_id: int) -> SessionPage:
@@ -520,6 +544,7 @@ def session_page(actor: Actor, session_id: int) -> SessionPage:
         comment=sign_up.comment if sign_up and sign_up.rating else "",
         open=card.open_now(now),
         rateable=card.may_rate(now),
+        revision=revision_of(*_rating_fields(sign_up)),
     )
 
 
@@ -609,9 +634,12 @@ def cancel(actor: Actor, session_id: int) -> bool:
     return True
 
 
-def rate(actor: Actor, session_id: int, rating: int, comment: str) -> None:
+def rate(
+    actor: Actor, session_id: int, rating: int, comment: str, revision: str | None = None
+) -> None:
     """Her one-tap rating (and an optional comment) of a session she had a place in, once it
-    has started. Rating again replaces the earlier one."""
+    has started. Rating again replaces the earlier one, unless it comes from a page older than
+    that one (`stale`, see check_revision): her newer comment stays."""
     if rating not in rules.RATINGS:
         raise Refused("rating")
     page = session_page(actor, session_id)
@@ -623,6 +651,7 @@ def rate(actor: Actor, session_id: int, rating: int, comment: str) -> None:
         )
     )
     assert row is not None  # she had a place
+    check_revision(revision, _rating_fields(row), (rating, comment.strip()[:500]))
     row.rating = rating
     row.comment = comment.strip()[:500]
     row.rated_at = utcnow()

@@ -546,3 +546,33 @@ def attempts_seen(raw: Any) -> int | None:
     if value < 0 or value > 10**9:
         abort(400)
     return value
+
+
+# The mentoring forms that name the page they were sent from: the revision of what it showed
+# (services/mentoring.py check_revision), or the newest note it listed.
+def _revision() -> fields.String:
+    return fields.String(load_default=None, validate=validate.Length(max=64))
+
+
+class MentorProfileWithRevisionSchema(MentorProfileSchema):
+    revision = _revision()
+
+
+class RatingWithRevisionSchema(RatingSchema):
+    rating = fields.Integer(
+        required=True,
+        validate=validate.OneOf((1, 2, 3), error=N_("Choose one of the answers.")),
+        error_messages={
+            "required": N_("Choose one of the answers."),
+            "invalid": N_("Choose one of the answers."),
+        },
+    )
+    revision = _revision()
+
+
+class MentoringAttendanceWithRevisionSchema(MentoringAttendanceSchema):
+    revision = _revision()
+
+
+class MentorNoteOnPageSchema(MentorNoteSchema):
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0))

@@ -1,0 +1,198 @@
+"""The mentoring pages the way women really use them, with real signed launches: a form sent
+empty or half filled, a button tapped twice, the Back button or a second tab sending an older
+page, and what the page says afterwards.
+
+- A refused form is a translated 400 whose message sits beside its field and is tied to it for a
+  screen reader (aria-invalid, aria-describedby, an alert), keeps what she typed, and writes
+  nothing.
+- The same POST sent twice from one page does what one would: one session published, one note
+  written, one cancellation; never an error page for the second.
+- What she wrote (a rating's comment, a mentor's profile, a session's private note) is never
+  replaced by an older page's version: that save is refused (409) and both texts are shown.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from lti_tool.models import (
+    MentoringSession,
+    MentoringSignUp,
+    db,
+)
+from tests.conftest import row_counts
+from tests.lti_tool.test_mentoring import (
+    lti_mentor,
+    only_session,
+    participant,
+    publish,
+    start,
+    text,
+    write_profile,
+)
+from tests.support import mentoring as world
+from tests.support.journey import csrf, post
+from tests.support.lti import Launcher
+
+
+@pytest.fixture
+def settings_overrides(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("content") / "content"
+    return {"content_path": str(world.mentoring_content(root))}
+
+
+# ------------------------------------------------------------------------------- helpers
+def tag(html: str, element_id: str) -> str:
+    found = re.search(rf'<[a-z]+\b[^>]*\bid="{element_id}"[^>]*>', html)
+    assert found, element_id
+    return found.group(0)
+
+
+def assert_tied(html: str, field_id: str, error_id: str, message: str) -> None:
+    """The field is marked invalid and described by its error, which says `message` beside it
+    and is announced (an alert itself, or under a summary that is one)."""
+    field = tag(html, field_id)
+    assert 'aria-invalid="true"' in field, field
+    described = re.search(r'aria-describedby="([^"]*)"', field)
+    assert described and error_id in described.group(1).split(), field
+    error = re.search(rf'<p\b[^>]*\bid="{error_id}"[^>]*>(.*?)</p>', html, re.S)
+    assert error and message in error.group(1), (error_id, message)
+    assert 'role="alert"' in error.group(0) or 'class="card error" role="alert"' in html
+
+
+def revision_in(html: str) -> str:
+    found = re.search(r'name="revision" value="([^"]*)"', html)
+    assert found, "the form names no revision"
+    return found.group(1)
+
+
+def offered(launcher: Launcher, **fields: Any) -> int:
+    """Lucía's session, three days ahead, two places."""
+    lti_mentor(launcher)
+    write_profile(launcher)
+    publish(launcher, **fields)
+    return only_session().id
+
+
+def sign_up_of(user_id: int) -> MentoringSignUp:
+    db.session.expire_all()
+    found = db.session.scalar(select(MentoringSignUp).where(MentoringSignUp.user_id == user_id))
+    assert found is not None
+    return found
+
+
+def sessions_count() -> int:
+    return int(db.session.scalar(select(func.count(MentoringSession.id))) or 0)
+
+
+def her_session_started(launcher: Launcher) -> tuple[int, int, str]:
+    """Ana had a place in Lucía's session, which has started: (session, Ana, its page)."""
+    session_id = offered(launcher)
+    ana = participant(launcher, "ana", "Ana Pérez")
+    page = f"/mentoring/sessions/{session_id}"
+    assert post(launcher.client, page + "/sign-up", token_from=page).status_code == 302
+    start(session_id)
+    return session_id, ana, page
+
+
+# ================================================================= her sign-up and cancel
+def test_her_cancel_without_the_box_ticked_is_refused_beside_the_box(launcher: Launcher) -> None:
+    session_id = offered(launcher)
+    ana = participant(launcher, "ana", "Ana Pérez")
+    page = f"/mentoring/sessions/{session_id}"
+    post(launcher.client, page + "/sign-up", token_from=page)
+    before = row_counts()
+    refused = post(launcher.client, page + "/cancel", token_from=page)
+    assert refused.status_code == 400
+    assert_tied(text(refused), "confirm", "e-confirm", "Marca la casilla para confirmar.")
+    assert row_counts() == before and sign_up_of(ana).cancelled_at is None
+
+
+def test_her_double_tapped_sign_up_and_cancel_count_once(launcher: Launcher) -> None:
+    """Right already: asking twice keeps her first place in line, and cancelling twice says
+    "cancelled" once (nothing was cancelled the second time)."""
+    session_id = offered(launcher)
+    ana = participant(launcher, "ana", "Ana Pérez")
+    page = f"/mentoring/sessions/{session_id}"
+    for _ in range(2):
+        assert post(launcher.client, page + "/sign-up", token_from=page).status_code == 302
+    first = sign_up_of(ana)
+    assert db.session.scalar(select(func.count(MentoringSignUp.id))) == 1
+    token = csrf(launcher.client, page)  # the flash of the sign-up is read
+    for _ in range(2):  # two taps from one page
+        sent = launcher.client.post(page + "/cancel", data={"confirm": "true", "csrf_token": token})
+        assert sent.status_code == 302
+    after = text(launcher.client.get(page))
+    assert after.count("Tu inscripción quedó cancelada.") == 1
+    assert sign_up_of(ana).requested_at == first.requested_at
+
+
+# ========================================================================== her rating
+def test_a_rating_sent_without_an_answer_says_so_and_keeps_her_comment(
+    launcher: Launcher,
+) -> None:
+    _session_id, ana, page = her_session_started(launcher)
+    before = row_counts()
+    refused = post(
+        launcher.client,
+        page + "/rating",
+        {"comment": "Me sirvió lo de los costos."},
+        token_from=page,
+    )
+    assert refused.status_code == 400
+    html = text(refused)
+    group = tag(html, "rating-group")
+    assert 'aria-describedby="e-rating"' in group
+    error = re.search(r'<p\b[^>]*\bid="e-rating"[^>]*>(.*?)</p>', html)
+    assert error and 'role="alert"' in error.group(0)
+    assert "Elige una de las respuestas." in error.group(1)
+    assert ">Me sirvió lo de los costos.</textarea>" in html  # what she typed is still there
+    assert row_counts() == before and sign_up_of(ana).rating is None
+
+
+def test_a_too_long_comment_is_tied_to_its_field_and_kept(launcher: Launcher) -> None:
+    _session_id, ana, page = her_session_started(launcher)
+    long = "Muy buena. " * 50
+    refused = post(
+        launcher.client, page + "/rating", {"rating": "3", "comment": long}, token_from=page
+    )
+    assert refused.status_code == 400
+    html = text(refused)
+    assert_tied(html, "comment", "e-comment", "Escribe como máximo 500 caracteres.")
+    assert long.rstrip() in html
+    assert sign_up_of(ana).rating is None
+
+
+def test_an_older_page_never_replaces_her_comment(launcher: Launcher) -> None:
+    _session_id, ana, page = her_session_started(launcher)
+    revision = revision_in(text(launcher.client.get(page)))
+    rated = {"rating": "3", "comment": "Aprendí a ordenar mis costos.", "revision": revision}
+    for _ in range(2):  # a double tap: the same answer, twice from one page
+        assert post(launcher.client, page + "/rating", rated, token_from=page).status_code == 302
+    # The same page (Back, or a second tab) sends another answer: refused, both kept in view.
+    older = post(
+        launcher.client,
+        page + "/rating",
+        {"rating": "1", "comment": "No me sirvió.", "revision": revision},
+        token_from=page,
+    )
+    assert older.status_code == 409
+    html = text(older)
+    assert "No se guardó: hay una versión más nueva" in html and "No me sirvió." in html
+    assert ">Aprendí a ordenar mis costos.</textarea>" in html
+    row = sign_up_of(ana)
+    assert (row.rating, row.comment) == (3, "Aprendí a ordenar mis costos.")
+    # From the page she has now, she may change her answer.
+    fresh = revision_in(html)
+    changed = post(
+        launcher.client,
+        page + "/rating",
+        {"rating": "2", "comment": "Me sirvió un poco.", "revision": fresh},
+        token_from=page,
+    )
+    assert changed.status_code == 302
+    assert (sign_up_of(ana).rating, sign_up_of(ana).comment) == (2, "Me sirvió un poco.")
