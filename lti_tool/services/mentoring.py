@@ -206,6 +206,21 @@ class Profile:
     in_person: bool
     per_month: int
 
+    @property
+    def revision(self) -> str:
+        return revision_of(*_profile_fields(self))
+
+
+def _profile_fields(row: MentorProfile | Profile) -> tuple[Any, ...]:
+    return (
+        row.bio,
+        row.region,
+        list(row.topics or ()),
+        row.online,
+        row.in_person,
+        row.per_month,
+    )
+
 
 def _profile_view(row: MentorProfile, name: str) -> Profile:
     return Profile(
@@ -244,8 +259,10 @@ def save_profile(
     online: bool,
     in_person: bool,
     per_month: int,
+    revision: str | None = None,
 ) -> None:
-    """Her public profile. Unknown topics are refused (the form offers the content's)."""
+    """Her public profile. Unknown topics are refused (the form offers the content's); so is
+    a save from a page older than the saved profile (`stale`, see check_revision)."""
     require_mentor(actor)
     known = {t.id for t in topics()}
     chosen = list(dict.fromkeys(topic_ids))
@@ -253,9 +270,11 @@ def save_profile(
         raise Refused("topics")
     if not (online or in_person):
         raise Refused("modes")
-    row = _own_profile(actor) or MentorProfile(
-        programme_id=actor.programme_id, user_id=actor.user_id
-    )
+    existing = _own_profile(actor)
+    if existing is not None:
+        sent = (bio.strip()[:600], region, chosen, online, in_person, per_month)
+        check_revision(revision, _profile_fields(existing), sent)
+    row = existing or MentorProfile(programme_id=actor.programme_id, user_id=actor.user_id)
     row.bio = bio.strip()[:600]
     row.region = region
     row.topics = chosen

@@ -25,7 +25,7 @@ from lti_tool.web.forms import (
     MentoringAttendanceSchema,
     MentoringSessionSchema,
     MentorNoteSchema,
-    MentorProfileSchema,
+    MentorProfileWithRevisionSchema,
     errors_of,
     form_data,
     without_blanks,
@@ -84,10 +84,11 @@ def profile() -> ResponseReturnValue:
     current = mentoring.my_profile(actor)
     errors: dict[str, str] = {}
     form: dict[str, Any] = {}
+    stale: list[str] = []
     if request.method == "POST":
         form = form_data(request.form, lists=("topics",))
         try:
-            data = MentorProfileSchema().load(form)
+            data = MentorProfileWithRevisionSchema().load(form)
         except ValidationError as exc:
             errors = errors_of(exc)
         else:
@@ -100,9 +101,14 @@ def profile() -> ResponseReturnValue:
                     data["online"],
                     data["in_person"],
                     data["per_month"],
+                    data["revision"],
                 )
             except Refused as exc:
-                errors[exc.reason] = refusal(exc.reason)
+                if exc.reason == "stale":
+                    # The form shows the newer profile; what she sent is shown to copy.
+                    stale, form = [data["bio"]], {}
+                else:
+                    errors[exc.reason] = refusal(exc.reason)
             else:
                 flash(_("Your profile was saved."), "ok")
                 return redirect(url_for("mentor.index"))
@@ -113,7 +119,23 @@ def profile() -> ResponseReturnValue:
         regions=REGIONS,
         errors=errors,
         form=form,
-    ), (400 if errors else 200)
+        stale=stale,
+    ), (409 if stale else 400 if errors else 200)
+
+
+# Where a refused offer's message goes: beside the field it is about.
+_OFFER_REFUSAL_FIELDS = {
+    "topic": "topic_id",
+    "when": "starts_at",
+    "month-full": "starts_at",
+    "co-mentor": "co_mentor_id",
+}
+
+
+def _offer_refusal_field(reason: str, mode: str) -> str:
+    if reason == "where":
+        return "place" if mode == "in_person" else "meeting_url"
+    return _OFFER_REFUSAL_FIELDS.get(reason, "form")
 
 
 @bp.route("/sessions/new", methods=["GET", "POST"])

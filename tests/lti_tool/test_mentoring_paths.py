@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from lti_tool.models import (
     MentoringSession,
     MentoringSignUp,
+    MentorProfile,
     db,
 )
 from tests.conftest import row_counts
@@ -196,3 +197,38 @@ def test_an_older_page_never_replaces_her_comment(launcher: Launcher) -> None:
     )
     assert changed.status_code == 302
     assert (sign_up_of(ana).rating, sign_up_of(ana).comment) == (2, "Me sirvió un poco.")
+
+
+# ===================================================================== the mentor's profile
+def test_her_profile_errors_are_tied_to_their_fields_and_keep_what_she_wrote(
+    launcher: Launcher,
+) -> None:
+    lti_mentor(launcher)
+    before = row_counts()
+    refused = write_profile(launcher, per_month="muchas", bio="Vendo empanadas en la feria.")
+    assert refused.status_code == 400
+    html = text(refused)
+    assert_tied(html, "per_month", "e-pm", "Escribe un número del 0 al 20.")
+    assert "Vendo empanadas en la feria.</textarea>" in html
+    long = write_profile(launcher, bio="Vendo empanadas. " * 40)
+    assert long.status_code == 400
+    assert_tied(text(long), "bio", "e-bio", "Escribe como máximo 600 caracteres.")
+    assert row_counts() == before
+
+
+def test_an_older_profile_page_never_replaces_her_bio(launcher: Launcher) -> None:
+    lti_mentor(launcher)
+    revision = revision_in(text(launcher.client.get("/mentor/profile")))
+    mine = "Tengo un almacén en Lautaro."
+    for _ in range(2):  # a double tap
+        assert write_profile(launcher, bio=mine, revision=revision).status_code == 302
+    older = write_profile(launcher, bio="Hago pan amasado.", revision=revision)
+    assert older.status_code == 409
+    html = text(older)
+    assert "No se guardó: hay una versión más nueva" in html and "Hago pan amasado." in html
+    assert mine + "</textarea>" in html
+    db.session.expire_all()
+    profile = db.session.scalar(select(MentorProfile))
+    assert profile is not None and profile.bio == mine
+    fresh = write_profile(launcher, bio="Hago pan amasado.", revision=revision_in(html))
+    assert fresh.status_code == 302
