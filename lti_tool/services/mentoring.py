@@ -953,7 +953,8 @@ def offer(actor: Actor, data: NewSession) -> int:
     """She offers a session. Refused: without a profile (`no-profile`), an unknown topic
     (`topic`), a time in the past or more than a year ahead (`when`), an online session without
     a link or one in person without a place (`where`), over her monthly limit (`month-full`),
-    a co-mentor who is not an intern of the programme (`co-mentor`)."""
+    a co-mentor who is not an intern of the programme (`co-mentor`). The same session sent
+    again (a double tap, the Back button) is not a second one: its id is returned."""
     require_mentor(actor)
     profile = _own_profile(actor)
     if profile is None:
@@ -975,14 +976,12 @@ def offer(actor: Actor, data: NewSession) -> int:
     }:
         raise Refused("co-mentor")
     existing = db.session.scalars(
-        select(MentoringSession.starts_at).where(
+        select(MentoringSession).where(
             MentoringSession.programme_id == actor.programme_id,
             MentoringSession.mentor_id == actor.user_id,
             MentoringSession.status != CANCELLED,
         )
     ).all()
-    if not rules.may_offer(profile.per_month, existing, starts_at):
-        raise Refused("month-full")
     row = MentoringSession(
         programme_id=actor.programme_id,
         mentor_id=actor.user_id,
@@ -998,9 +997,32 @@ def offer(actor: Actor, data: NewSession) -> int:
         details=data.details.strip(),
         status=SCHEDULED,
     )
+    for earlier in existing:
+        if earlier.status == SCHEDULED and _same_offer(earlier, row):
+            return earlier.id
+    if not rules.may_offer(profile.per_month, [s.starts_at for s in existing], starts_at):
+        raise Refused("month-full")
     db.session.add(row)
     db.session.commit()
     return row.id
+
+
+_OFFER_FIELDS = (
+    "topic_id",
+    "starts_at",
+    "duration_minutes",
+    "mode",
+    "meeting_url",
+    "place",
+    "region",
+    "capacity",
+    "details",
+    "co_mentor_id",
+)
+
+
+def _same_offer(earlier: MentoringSession, new: MentoringSession) -> bool:
+    return all(getattr(earlier, f) == getattr(new, f) for f in _OFFER_FIELDS)
 
 
 @dataclass(frozen=True)

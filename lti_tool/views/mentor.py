@@ -151,8 +151,9 @@ def offer() -> ResponseReturnValue:
     form: dict[str, Any] = dict(request.form)
     if request.method == "POST":
         try:
+            # A link left blank is no link (an in-person session has none), not a bad one.
             data = MentoringSessionSchema().load(
-                without_blanks(form_data(request.form), "co_mentor_id")
+                without_blanks(form_data(request.form), "co_mentor_id", "meeting_url")
             )
         except ValidationError as exc:
             errors = errors_of(exc)
@@ -174,7 +175,7 @@ def offer() -> ResponseReturnValue:
                     ),
                 )
             except Refused as exc:
-                errors["form"] = refusal(exc.reason)
+                errors[_offer_refusal_field(exc.reason, data["mode"])] = refusal(exc.reason)
             else:
                 flash(_("Your session was published. Participants can sign up now."), "ok")
                 return redirect(url_for("mentor.session", session_id=session_id))

@@ -27,6 +27,7 @@ from lti_tool.models import (
 )
 from tests.conftest import row_counts
 from tests.lti_tool.test_mentoring import (
+    local,
     lti_mentor,
     only_session,
     participant,
@@ -232,3 +233,53 @@ def test_an_older_profile_page_never_replaces_her_bio(launcher: Launcher) -> Non
     assert profile is not None and profile.bio == mine
     fresh = write_profile(launcher, bio="Hago pan amasado.", revision=revision_in(html))
     assert fresh.status_code == 302
+
+
+# ====================================================================== offering a session
+def test_a_double_tapped_offer_publishes_one_session(launcher: Launcher) -> None:
+    lti_mentor(launcher)
+    write_profile(launcher)
+    first, second = publish(launcher), publish(launcher)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert sessions_count() == 1
+
+
+def test_a_double_tapped_offer_is_not_over_her_monthly_limit(launcher: Launcher) -> None:
+    lti_mentor(launcher)
+    write_profile(launcher, per_month="1")
+    first, second = publish(launcher), publish(launcher)
+    assert first.status_code == second.status_code == 302
+    assert sessions_count() == 1
+
+
+def test_an_in_person_session_is_published_with_its_link_left_blank(launcher: Launcher) -> None:
+    """The form has a link field for online sessions; in person she leaves it blank, and the
+    browser sends it blank."""
+    lti_mentor(launcher)
+    write_profile(launcher, in_person="true")
+    published = publish(
+        launcher, mode="in_person", meeting_url="", place="Sede vecinal Villa Alegre, Temuco"
+    )
+    assert published.status_code == 302
+    session = only_session()
+    assert (session.mode, session.meeting_url) == ("in_person", "")
+    assert session.place == "Sede vecinal Villa Alegre, Temuco"
+
+
+def test_an_offer_refused_says_why_beside_the_field(launcher: Launcher) -> None:
+    lti_mentor(launcher)
+    write_profile(launcher)
+    before = row_counts()
+    no_link = publish(launcher, meeting_url="", details="Trae tus boletas.")
+    assert no_link.status_code == 400
+    html = text(no_link)
+    assert_tied(html, "meeting_url", "e-url", "Una sesión en línea necesita su enlace")
+    assert "Trae tus boletas.</textarea>" in html
+    no_place = publish(launcher, mode="in_person", meeting_url="", place="  ")
+    assert no_place.status_code == 400
+    assert_tied(text(no_place), "place", "e-place", "una presencial, su lugar")
+    past = publish(launcher, starts_at=local(-2))
+    assert past.status_code == 400
+    assert_tied(text(past), "starts_at", "e-starts", "Elige una fecha y hora entre ahora")
+    assert row_counts() == before
