@@ -1047,6 +1047,12 @@ class SessionDetail:
     may_cancel: bool
     lead: bool  # she leads it (a co-mentor sees it, the lead changes it)
 
+    @property
+    def revision(self) -> str:
+        """Of the attendance and the private note, for the attendance form to name."""
+        came = sorted(a.user_id for a in self.attendees if a.booked and a.attended)
+        return revision_of(self.private_note, came)
+
 
 def _session_of_mentor(actor: Actor, session_id: int) -> MentoringSession:
     """Her session: she leads it (a mentor), or co-leads it (named by its mentor: an intern of
@@ -1117,11 +1123,16 @@ def session_detail(actor: Actor, session_id: int) -> SessionDetail:
 
 
 def record_attendance(
-    actor: Actor, session_id: int, present_ids: Collection[int], note: str
+    actor: Actor,
+    session_id: int,
+    present_ids: Collection[int],
+    note: str,
+    revision: str | None = None,
 ) -> int:
     """Its lead mentor records who came (among the women with a place) and a short private
     note, once the session has started; the session counts as held (volunteer hours). Returns
-    how many attended."""
+    how many attended. A save from a page older than the saved attendance is refused (`stale`,
+    see check_revision): her newer note stays."""
     session = _session_of_mentor(actor, session_id)
     if session.mentor_id != actor.user_id:
         raise MentoringSessionNotFound(session_id)
@@ -1129,12 +1140,18 @@ def record_attendance(
         raise Refused("not-started")
     allocation = _allocation(session)
     booked = {int(p) for p in allocation.booked}
-    rows = db.session.scalars(
-        select(MentoringSignUp).where(
-            MentoringSignUp.session_id == session.id, MentoringSignUp.user_id.in_(booked)
+    rows = list(
+        db.session.scalars(
+            select(MentoringSignUp).where(
+                MentoringSignUp.session_id == session.id, MentoringSignUp.user_id.in_(booked)
+            )
         )
     )
     present = set(present_ids) & booked
+    came = sorted(row.user_id for row in rows if row.attended)
+    check_revision(
+        revision, (session.private_note or "", came), (note.strip()[:1000], sorted(present))
+    )
     for row in rows:
         row.attended = row.user_id in present
     session.status = HELD
@@ -1144,16 +1161,21 @@ def record_attendance(
     return len(present)
 
 
-def cancel_session(actor: Actor, session_id: int) -> None:
-    """Its lead mentor cancels a session that has not started; the women signed up see it."""
+def cancel_session(actor: Actor, session_id: int) -> bool:
+    """Its lead mentor cancels a session that has not started; the women signed up see it.
+    False if it was cancelled already (the button tapped twice): nothing changes."""
     session = _session_of_mentor(actor, session_id)
     if session.mentor_id != actor.user_id:
         raise MentoringSessionNotFound(session_id)
+    if session.status == CANCELLED:
+        db.session.rollback()
+        return False
     if session.status != SCHEDULED or session.starts_at <= utcnow():
         raise Refused("closed")
     session.status = CANCELLED
     session.cancelled_at = utcnow()
     db.session.commit()
+    return True
 
 
 # ------------------------------------------------------------- her mentees in an LMS course

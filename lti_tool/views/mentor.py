@@ -9,6 +9,7 @@ programme's mentor grant) and that each session and mentee is hers (else 404).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -22,7 +23,7 @@ from lti_tool.services.errors import Refused
 from lti_tool.web.forms import (
     REGIONS,
     ConfirmSchema,
-    MentoringAttendanceSchema,
+    MentoringAttendanceWithRevisionSchema,
     MentoringSessionSchema,
     MentorNoteSchema,
     MentorProfileWithRevisionSchema,
@@ -191,11 +192,22 @@ def offer() -> ResponseReturnValue:
 
 
 def _session_page(
-    session_id: int, errors: dict[str, str] | None = None, status: int = 200
+    session_id: int,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    form: Mapping[str, Any] | None = None,
+    stale: list[str] | None = None,
 ) -> ResponseReturnValue:
+    """The session's page; after a refused form, with its messages beside the fields and what
+    she typed and ticked (`form`), or what she sent from an older page (`stale`)."""
     detail = mentoring.session_detail(current_actor(), session_id)
     return render_template(
-        "mentor/session.html", d=detail, topic_names=_topic_names(), errors=errors or {}
+        "mentor/session.html",
+        d=detail,
+        topic_names=_topic_names(),
+        errors=errors or {},
+        form=form or {},
+        stale=stale,
     ), status
 
 
@@ -210,13 +222,18 @@ def session(session_id: int) -> ResponseReturnValue:
 def attendance(session_id: int) -> ResponseReturnValue:
     """Who came, and a short private note; the session counts as held."""
     actor = current_actor()
+    form = form_data(request.form, lists=("present",))
     try:
-        data = MentoringAttendanceSchema().load(form_data(request.form, lists=("present",)))
+        data = MentoringAttendanceWithRevisionSchema().load(form)
     except ValidationError as exc:
-        return _session_page(session_id, errors_of(exc), 400)
+        return _session_page(session_id, errors_of(exc), 400, form)
     try:
-        count = mentoring.record_attendance(actor, session_id, data["present"], data["note"])
+        count = mentoring.record_attendance(
+            actor, session_id, data["present"], data["note"], data["revision"]
+        )
     except Refused as exc:
+        if exc.reason == "stale":
+            return _session_page(session_id, status=409, stale=[data["note"]])
         return _session_page(session_id, {"form": refusal(exc.reason)}, 409)
     flash(
         ngettext(
@@ -233,12 +250,13 @@ def cancel(session_id: int) -> ResponseReturnValue:
     try:
         ConfirmSchema().load(request.form)
     except ValidationError:
-        return _session_page(session_id, {"form": _("Tick the box to confirm.")}, 400)
+        return _session_page(session_id, {"confirm": _("Tick the box to confirm.")}, 400)
     try:
-        mentoring.cancel_session(current_actor(), session_id)
+        cancelled = mentoring.cancel_session(current_actor(), session_id)
     except Refused as exc:
         return _session_page(session_id, {"form": refusal(exc.reason)}, 409)
-    flash(_("The session was cancelled. The women signed up will see it."), "ok")
+    if cancelled:
+        flash(_("The session was cancelled. The women signed up will see it."), "ok")
     return redirect(url_for("mentor.index"))
 
 

@@ -283,3 +283,70 @@ def test_an_offer_refused_says_why_beside_the_field(launcher: Launcher) -> None:
     assert past.status_code == 400
     assert_tied(text(past), "starts_at", "e-starts", "Elige una fecha y hora entre ahora")
     assert row_counts() == before
+
+
+# =========================================================== attendance and her private note
+def test_refused_attendance_keeps_what_she_typed_and_ticked(launcher: Launcher) -> None:
+    session_id, ana, _page = her_session_started(launcher)
+    lti_mentor(launcher)
+    page = f"/mentor/sessions/{session_id}"
+    revision = revision_in(text(launcher.client.get(page)))
+    note = "Llegaron puntuales y preguntaron mucho. " * 30
+    refused = post(
+        launcher.client,
+        page + "/attendance",
+        {"present": [str(ana)], "note": note, "revision": revision},
+        token_from=page,
+    )
+    assert refused.status_code == 400
+    html = text(refused)
+    assert_tied(html, "note", "e-note", "Escribe como máximo 1000 caracteres.")
+    assert note.rstrip() in html
+    assert re.search(rf'name="present" value="{ana}" checked', html)
+    assert only_session().status == "scheduled" and sign_up_of(ana).attended is None
+
+
+def test_an_older_attendance_page_never_replaces_her_note(launcher: Launcher) -> None:
+    session_id, ana, _page = her_session_started(launcher)
+    lti_mentor(launcher)
+    page = f"/mentor/sessions/{session_id}"
+    revision = revision_in(text(launcher.client.get(page)))
+    taken = {"present": [str(ana)], "note": "Llegaron puntuales.", "revision": revision}
+    for _ in range(2):  # a double tap
+        sent = post(launcher.client, page + "/attendance", taken, token_from=page)
+        assert sent.status_code == 302
+    older = post(
+        launcher.client,
+        page + "/attendance",
+        {"note": "Nadie vino.", "revision": revision},
+        token_from=page,
+    )
+    assert older.status_code == 409
+    html = text(older)
+    assert "No se guardó: hay una versión más nueva" in html and "Nadie vino." in html
+    assert ">Llegaron puntuales.</textarea>" in html
+    db.session.expire_all()
+    assert only_session().private_note == "Llegaron puntuales." and sign_up_of(ana).attended
+
+
+# ============================================================================ cancelling
+def test_her_session_cancel_without_the_box_ticked_is_refused_beside_the_box(
+    launcher: Launcher,
+) -> None:
+    session_id = offered(launcher)
+    page = f"/mentor/sessions/{session_id}"
+    refused = post(launcher.client, page + "/cancel", token_from=page)
+    assert refused.status_code == 400
+    assert_tied(text(refused), "confirm", "e-confirm", "Marca la casilla para confirmar.")
+    assert only_session().status == "scheduled"
+
+
+def test_a_double_tapped_session_cancel_is_not_an_error(launcher: Launcher) -> None:
+    session_id = offered(launcher)
+    page = f"/mentor/sessions/{session_id}"
+    first = post(launcher.client, page + "/cancel", {"confirm": "true"}, token_from=page)
+    cancelled_at = only_session().cancelled_at
+    second = post(launcher.client, page + "/cancel", {"confirm": "true"}, token_from=page)
+    assert first.status_code == second.status_code == 302
+    db.session.expire_all()
+    assert only_session().status == "cancelled" and only_session().cancelled_at == cancelled_at
