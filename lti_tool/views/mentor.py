@@ -25,7 +25,7 @@ from lti_tool.web.forms import (
     ConfirmSchema,
     MentoringAttendanceWithRevisionSchema,
     MentoringSessionSchema,
-    MentorNoteSchema,
+    MentorNoteOnPageSchema,
     MentorProfileWithRevisionSchema,
     errors_of,
     form_data,
@@ -277,7 +277,15 @@ def mentee(user_id: int) -> ResponseReturnValue:
 def school_mentee(member_id: int) -> ResponseReturnValue:
     """Her Leadership School mentee: progress, homework and the notes."""
     page = schools.mentee_page(current_actor(), member_id)
-    return render_template("mentor/school_mentee.html", page=page, errors={})
+    return render_template("mentor/school_mentee.html", page=page, errors={}, form={})
+
+
+def _note_refused(member_id: int, errors: dict[str, str]) -> ResponseReturnValue:
+    """Her mentee's page again, with the message beside the note and the note she wrote."""
+    page = schools.mentee_page(current_actor(), member_id)
+    return render_template(
+        "mentor/school_mentee.html", page=page, errors=errors, form=request.form
+    ), 400
 
 
 @bp.post("/school/<int:member_id>/notes")
@@ -285,16 +293,12 @@ def school_mentee(member_id: int) -> ResponseReturnValue:
 def add_note(member_id: int) -> ResponseReturnValue:
     actor = current_actor()
     try:
-        data = MentorNoteSchema().load(request.form)
+        data = MentorNoteOnPageSchema().load(request.form)
     except ValidationError as exc:
-        page = schools.mentee_page(actor, member_id)
-        return render_template("mentor/school_mentee.html", page=page, errors=errors_of(exc)), 400
+        return _note_refused(member_id, errors_of(exc))
     try:
-        schools.add_note(actor, member_id, data["body"])
+        schools.add_note(actor, member_id, data["body"], data["after"])
     except Refused as exc:
-        page = schools.mentee_page(actor, member_id)
-        return render_template(
-            "mentor/school_mentee.html", page=page, errors={"body": refusal(exc.reason)}
-        ), 400
+        return _note_refused(member_id, {"body": refusal(exc.reason)})
     flash(_("Your note was saved. She can read it on her school page."), "ok")
     return redirect(url_for("mentor.school_mentee", member_id=member_id))

@@ -14,19 +14,27 @@ page, and what the page says afterwards.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from courses.schools import CHILE
+from lti_tool.actor import Role
 from lti_tool.models import (
     MentoringSession,
     MentoringSignUp,
+    MentorNote,
     MentorProfile,
+    SchoolMember,
     db,
 )
+from lti_tool.services import schools
 from tests.conftest import row_counts
+from tests.factories import GrantFactory, actor_of
 from tests.lti_tool.test_mentoring import (
+    context,
     local,
     lti_mentor,
     only_session,
@@ -34,6 +42,7 @@ from tests.lti_tool.test_mentoring import (
     publish,
     start,
     text,
+    user,
     write_profile,
 )
 from tests.support import mentoring as world
@@ -350,3 +359,54 @@ def test_a_double_tapped_session_cancel_is_not_an_error(launcher: Launcher) -> N
     assert first.status_code == second.status_code == 302
     db.session.expire_all()
     assert only_session().status == "cancelled" and only_session().cancelled_at == cancelled_at
+
+
+# ====================================================================== notes to a mentee
+def school_mentee(launcher: Launcher) -> str:
+    """Carmen is in the Leadership School and Lucía is her personal mentor; Lucía is on the
+    page of her mentee."""
+    mentor_id = lti_mentor(launcher)
+    carmen = participant(launcher, "carmen", "Carmen Soto")
+    team = actor_of(user("carmen"), context())
+    GrantFactory(user_id=carmen, role=Role.PROGRAMME_TEAM.value)
+    cohort_id = schools.create_cohort(team, "test-school", "Líderes", datetime.now(CHILE).date())
+    schools.invite(team, cohort_id, [carmen])
+    member = db.session.scalar(select(SchoolMember.id))
+    assert member is not None
+    schools.answer(team, member, True)
+    schools.assign_mentor(team, member, mentor_id)
+    lti_mentor(launcher)
+    return f"/mentor/school/{member}"
+
+
+def notes_count() -> int:
+    return int(db.session.scalar(select(func.count(MentorNote.id))) or 0)
+
+
+def test_an_empty_or_too_long_note_is_refused_beside_its_field(launcher: Launcher) -> None:
+    page = school_mentee(launcher)
+    blank = post(launcher.client, page + "/notes", {"body": "   "}, token_from=page)
+    assert blank.status_code == 400
+    html = text(blank)
+    assert_tied(html, "body", "e-body", "Escribe una nota de hasta 2000 caracteres.")
+    assert 'id="e-body" role="alert"' in html  # the page has no summary: the message is one
+    long = "Muy buena tarea, sigue así. " * 80
+    too_long = post(launcher.client, page + "/notes", {"body": long}, token_from=page)
+    assert too_long.status_code == 400 and long.rstrip() in text(too_long)
+    assert notes_count() == 0
+
+
+def test_a_double_tapped_note_is_written_once(launcher: Launcher) -> None:
+    page = school_mentee(launcher)
+    after = re.search(r'name="after" value="(\d+)"', text(launcher.client.get(page)))
+    assert after, "the note form names the newest note it showed"
+    note = {"body": "¡Muy buena tarea, Carmen!", "after": after.group(1)}
+    for _ in range(2):
+        assert post(launcher.client, page + "/notes", note, token_from=page).status_code == 302
+    assert notes_count() == 1
+    # The same words again from the page that shows the first: a second note, on purpose.
+    newer = re.search(r'name="after" value="(\d+)"', text(launcher.client.get(page)))
+    assert newer and newer.group(1) != after.group(1)
+    again = {"body": "¡Muy buena tarea, Carmen!", "after": newer.group(1)}
+    assert post(launcher.client, page + "/notes", again, token_from=page).status_code == 302
+    assert notes_count() == 2
