@@ -17,6 +17,8 @@ Who has a place and who waits is never stored: it follows from the live requests
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -64,6 +66,23 @@ SCHEDULED, HELD, CANCELLED = "scheduled", "held", "cancelled"
 ONLINE, IN_PERSON = "online", "in_person"
 MODES = (ONLINE, IN_PERSON)
 RATE_WITHIN = timedelta(days=30)  # her past sessions stay on her list this long, to rate them
+
+
+# =============================================================================== revisions
+def revision_of(*saved: object) -> str:
+    """The revision a form names: a digest of what its page showed as saved. A digest rather
+    than a counter, so no column is needed for it; the same words give the same revision."""
+    encoded = json.dumps(saved, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]
+
+
+def check_revision(revision: str | None, saved: tuple[Any, ...], sent: tuple[Any, ...]) -> None:
+    """A save from a page that showed another version than the one saved now (an older page
+    sent again with the Back button, another tab) would replace words she wrote since: it is
+    refused (`stale`) and writes nothing. What is sent again unchanged (a double tap) is not
+    stale. None: a caller that holds no revision (the services' own callers)."""
+    if revision is not None and revision != revision_of(*saved) and sent != saved:
+        raise Refused("stale")
 
 
 # =============================================================================== who she is
@@ -187,6 +206,21 @@ class Profile:
     in_person: bool
     per_month: int
 
+    @property
+    def revision(self) -> str:
+        return revision_of(*_profile_fields(self))
+
+
+def _profile_fields(row: MentorProfile | Profile) -> tuple[Any, ...]:
+    return (
+        row.bio,
+        row.region,
+        list(row.topics or ()),
+        row.online,
+        row.in_person,
+        row.per_month,
+    )
+
 
 def _profile_view(row: MentorProfile, name: str) -> Profile:
     return Profile(
@@ -225,8 +259,10 @@ def save_profile(
     online: bool,
     in_person: bool,
     per_month: int,
+    revision: str | None = None,
 ) -> None:
-    """Her public profile. Unknown topics are refused (the form offers the content's)."""
+    """Her public profile. Unknown topics are refused (the form offers the content's); so is
+    a save from a page older than the saved profile (`stale`, see check_revision)."""
     require_mentor(actor)
     known = {t.id for t in topics()}
     chosen = list(dict.fromkeys(topic_ids))
@@ -234,9 +270,11 @@ def save_profile(
         raise Refused("topics")
     if not (online or in_person):
         raise Refused("modes")
-    row = _own_profile(actor) or MentorProfile(
-        programme_id=actor.programme_id, user_id=actor.user_id
-    )
+    existing = _own_profile(actor)
+    if existing is not None:
+        sent = (bio.strip()[:600], region, chosen, online, in_person, per_month)
+        check_revision(revision, _profile_fields(existing), sent)
+    row = existing or MentorProfile(programme_id=actor.programme_id, user_id=actor.user_id)
     row.bio = bio.strip()[:600]
     row.region = region
     row.topics = chosen
@@ -481,6 +519,11 @@ class SessionPage:
     comment: str
     open: bool  # sign-ups and cancellations are open
     rateable: bool  # she may rate it now
+    revision: str  # of her rating, for the rating form to name
+
+
+def _rating_fields(sign_up: MentoringSignUp | None) -> tuple[int | None, str]:
+    return (sign_up.rating, sign_up.comment or "") if sign_up else (None, "")
 
 
 def session_page(actor: Actor, session_id: int) -> SessionPage:
@@ -520,6 +563,7 @@ def session_page(actor: Actor, session_id: int) -> SessionPage:
         comment=sign_up.comment if sign_up and sign_up.rating else "",
         open=card.open_now(now),
         rateable=card.may_rate(now),
+        revision=revision_of(*_rating_fields(sign_up)),
     )
 
 
@@ -609,9 +653,12 @@ def cancel(actor: Actor, session_id: int) -> bool:
     return True
 
 
-def rate(actor: Actor, session_id: int, rating: int, comment: str) -> None:
+def rate(
+    actor: Actor, session_id: int, rating: int, comment: str, revision: str | None = None
+) -> None:
     """Her one-tap rating (and an optional comment) of a session she had a place in, once it
-    has started. Rating again replaces the earlier one."""
+    has started. Rating again replaces the earlier one, unless it comes from a page older than
+    that one (`stale`, see check_revision): her newer comment stays."""
     if rating not in rules.RATINGS:
         raise Refused("rating")
     page = session_page(actor, session_id)
@@ -623,6 +670,7 @@ def rate(actor: Actor, session_id: int, rating: int, comment: str) -> None:
         )
     )
     assert row is not None  # she had a place
+    check_revision(revision, _rating_fields(row), (rating, comment.strip()[:500]))
     row.rating = rating
     row.comment = comment.strip()[:500]
     row.rated_at = utcnow()
@@ -905,7 +953,8 @@ def offer(actor: Actor, data: NewSession) -> int:
     """She offers a session. Refused: without a profile (`no-profile`), an unknown topic
     (`topic`), a time in the past or more than a year ahead (`when`), an online session without
     a link or one in person without a place (`where`), over her monthly limit (`month-full`),
-    a co-mentor who is not an intern of the programme (`co-mentor`)."""
+    a co-mentor who is not an intern of the programme (`co-mentor`). The same session sent
+    again (a double tap, the Back button) is not a second one: its id is returned."""
     require_mentor(actor)
     profile = _own_profile(actor)
     if profile is None:
@@ -927,14 +976,12 @@ def offer(actor: Actor, data: NewSession) -> int:
     }:
         raise Refused("co-mentor")
     existing = db.session.scalars(
-        select(MentoringSession.starts_at).where(
+        select(MentoringSession).where(
             MentoringSession.programme_id == actor.programme_id,
             MentoringSession.mentor_id == actor.user_id,
             MentoringSession.status != CANCELLED,
         )
     ).all()
-    if not rules.may_offer(profile.per_month, existing, starts_at):
-        raise Refused("month-full")
     row = MentoringSession(
         programme_id=actor.programme_id,
         mentor_id=actor.user_id,
@@ -950,9 +997,32 @@ def offer(actor: Actor, data: NewSession) -> int:
         details=data.details.strip(),
         status=SCHEDULED,
     )
+    for earlier in existing:
+        if earlier.status == SCHEDULED and _same_offer(earlier, row):
+            return earlier.id
+    if not rules.may_offer(profile.per_month, [s.starts_at for s in existing], starts_at):
+        raise Refused("month-full")
     db.session.add(row)
     db.session.commit()
     return row.id
+
+
+_OFFER_FIELDS = (
+    "topic_id",
+    "starts_at",
+    "duration_minutes",
+    "mode",
+    "meeting_url",
+    "place",
+    "region",
+    "capacity",
+    "details",
+    "co_mentor_id",
+)
+
+
+def _same_offer(earlier: MentoringSession, new: MentoringSession) -> bool:
+    return all(getattr(earlier, f) == getattr(new, f) for f in _OFFER_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -976,6 +1046,12 @@ class SessionDetail:
     may_take_attendance: bool
     may_cancel: bool
     lead: bool  # she leads it (a co-mentor sees it, the lead changes it)
+
+    @property
+    def revision(self) -> str:
+        """Of the attendance and the private note, for the attendance form to name."""
+        came = sorted(a.user_id for a in self.attendees if a.booked and a.attended)
+        return revision_of(self.private_note, came)
 
 
 def _session_of_mentor(actor: Actor, session_id: int) -> MentoringSession:
@@ -1047,11 +1123,16 @@ def session_detail(actor: Actor, session_id: int) -> SessionDetail:
 
 
 def record_attendance(
-    actor: Actor, session_id: int, present_ids: Collection[int], note: str
+    actor: Actor,
+    session_id: int,
+    present_ids: Collection[int],
+    note: str,
+    revision: str | None = None,
 ) -> int:
     """Its lead mentor records who came (among the women with a place) and a short private
     note, once the session has started; the session counts as held (volunteer hours). Returns
-    how many attended."""
+    how many attended. A save from a page older than the saved attendance is refused (`stale`,
+    see check_revision): her newer note stays."""
     session = _session_of_mentor(actor, session_id)
     if session.mentor_id != actor.user_id:
         raise MentoringSessionNotFound(session_id)
@@ -1059,12 +1140,18 @@ def record_attendance(
         raise Refused("not-started")
     allocation = _allocation(session)
     booked = {int(p) for p in allocation.booked}
-    rows = db.session.scalars(
-        select(MentoringSignUp).where(
-            MentoringSignUp.session_id == session.id, MentoringSignUp.user_id.in_(booked)
+    rows = list(
+        db.session.scalars(
+            select(MentoringSignUp).where(
+                MentoringSignUp.session_id == session.id, MentoringSignUp.user_id.in_(booked)
+            )
         )
     )
     present = set(present_ids) & booked
+    came = sorted(row.user_id for row in rows if row.attended)
+    check_revision(
+        revision, (session.private_note or "", came), (note.strip()[:1000], sorted(present))
+    )
     for row in rows:
         row.attended = row.user_id in present
     session.status = HELD
@@ -1074,16 +1161,21 @@ def record_attendance(
     return len(present)
 
 
-def cancel_session(actor: Actor, session_id: int) -> None:
-    """Its lead mentor cancels a session that has not started; the women signed up see it."""
+def cancel_session(actor: Actor, session_id: int) -> bool:
+    """Its lead mentor cancels a session that has not started; the women signed up see it.
+    False if it was cancelled already (the button tapped twice): nothing changes."""
     session = _session_of_mentor(actor, session_id)
     if session.mentor_id != actor.user_id:
         raise MentoringSessionNotFound(session_id)
+    if session.status == CANCELLED:
+        db.session.rollback()
+        return False
     if session.status != SCHEDULED or session.starts_at <= utcnow():
         raise Refused("closed")
     session.status = CANCELLED
     session.cancelled_at = utcnow()
     db.session.commit()
+    return True
 
 
 # ------------------------------------------------------------- her mentees in an LMS course

@@ -1128,13 +1128,29 @@ def mentee_page(actor: Actor, member_id: int) -> MenteePage:
     return MenteePage(member.id, name, school, cohort, plan, homework, notes)
 
 
-def add_note(actor: Actor, member_id: int, body: str) -> None:
-    """A dated note for her mentee, which the mentee reads on her school page."""
+def add_note(actor: Actor, member_id: int, body: str, after: int | None = None) -> None:
+    """A dated note for her mentee, which the mentee reads on her school page. `after` is the
+    newest note the mentor's page showed (0: none): the same words she already wrote since
+    then are that note sent again (a double tap, the Back button), not a second one."""
     member, _cohort, _name = _mentee(actor, member_id)
-    text = body.strip()
+    text = body.strip()[:2000]
     if not text:
         raise Refused("empty")
-    db.session.add(MentorNote(member_id=member.id, author_id=actor.user_id, body=text[:2000]))
+    written_since = (
+        db.session.scalars(
+            select(MentorNote.body).where(
+                MentorNote.member_id == member.id,
+                MentorNote.author_id == actor.user_id,
+                MentorNote.id > after,
+            )
+        ).all()
+        if after is not None
+        else []
+    )
+    if text in written_since:
+        db.session.rollback()
+        return
+    db.session.add(MentorNote(member_id=member.id, author_id=actor.user_id, body=text))
     privacy_log.log(actor.user_id, member.user_id, "mentor-note", "write", "personal-mentor")
     db.session.commit()
 

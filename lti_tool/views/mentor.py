@@ -9,6 +9,7 @@ programme's mentor grant) and that each session and mentee is hers (else 404).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -22,10 +23,10 @@ from lti_tool.services.errors import Refused
 from lti_tool.web.forms import (
     REGIONS,
     ConfirmSchema,
-    MentoringAttendanceSchema,
+    MentoringAttendanceWithRevisionSchema,
     MentoringSessionSchema,
-    MentorNoteSchema,
-    MentorProfileSchema,
+    MentorNoteOnPageSchema,
+    MentorProfileWithRevisionSchema,
     errors_of,
     form_data,
     without_blanks,
@@ -84,10 +85,11 @@ def profile() -> ResponseReturnValue:
     current = mentoring.my_profile(actor)
     errors: dict[str, str] = {}
     form: dict[str, Any] = {}
+    stale: list[str] = []
     if request.method == "POST":
         form = form_data(request.form, lists=("topics",))
         try:
-            data = MentorProfileSchema().load(form)
+            data = MentorProfileWithRevisionSchema().load(form)
         except ValidationError as exc:
             errors = errors_of(exc)
         else:
@@ -100,9 +102,14 @@ def profile() -> ResponseReturnValue:
                     data["online"],
                     data["in_person"],
                     data["per_month"],
+                    data["revision"],
                 )
             except Refused as exc:
-                errors[exc.reason] = refusal(exc.reason)
+                if exc.reason == "stale":
+                    # The form shows the newer profile; what she sent is shown to copy.
+                    stale, form = [data["bio"]], {}
+                else:
+                    errors[exc.reason] = refusal(exc.reason)
             else:
                 flash(_("Your profile was saved."), "ok")
                 return redirect(url_for("mentor.index"))
@@ -113,7 +120,23 @@ def profile() -> ResponseReturnValue:
         regions=REGIONS,
         errors=errors,
         form=form,
-    ), (400 if errors else 200)
+        stale=stale,
+    ), (409 if stale else 400 if errors else 200)
+
+
+# Where a refused offer's message goes: beside the field it is about.
+_OFFER_REFUSAL_FIELDS = {
+    "topic": "topic_id",
+    "when": "starts_at",
+    "month-full": "starts_at",
+    "co-mentor": "co_mentor_id",
+}
+
+
+def _offer_refusal_field(reason: str, mode: str) -> str:
+    if reason == "where":
+        return "place" if mode == "in_person" else "meeting_url"
+    return _OFFER_REFUSAL_FIELDS.get(reason, "form")
 
 
 @bp.route("/sessions/new", methods=["GET", "POST"])
@@ -129,8 +152,9 @@ def offer() -> ResponseReturnValue:
     form: dict[str, Any] = dict(request.form)
     if request.method == "POST":
         try:
+            # A link left blank is no link (an in-person session has none), not a bad one.
             data = MentoringSessionSchema().load(
-                without_blanks(form_data(request.form), "co_mentor_id")
+                without_blanks(form_data(request.form), "co_mentor_id", "meeting_url")
             )
         except ValidationError as exc:
             errors = errors_of(exc)
@@ -152,7 +176,7 @@ def offer() -> ResponseReturnValue:
                     ),
                 )
             except Refused as exc:
-                errors["form"] = refusal(exc.reason)
+                errors[_offer_refusal_field(exc.reason, data["mode"])] = refusal(exc.reason)
             else:
                 flash(_("Your session was published. Participants can sign up now."), "ok")
                 return redirect(url_for("mentor.session", session_id=session_id))
@@ -168,11 +192,22 @@ def offer() -> ResponseReturnValue:
 
 
 def _session_page(
-    session_id: int, errors: dict[str, str] | None = None, status: int = 200
+    session_id: int,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    form: Mapping[str, Any] | None = None,
+    stale: list[str] | None = None,
 ) -> ResponseReturnValue:
+    """The session's page; after a refused form, with its messages beside the fields and what
+    she typed and ticked (`form`), or what she sent from an older page (`stale`)."""
     detail = mentoring.session_detail(current_actor(), session_id)
     return render_template(
-        "mentor/session.html", d=detail, topic_names=_topic_names(), errors=errors or {}
+        "mentor/session.html",
+        d=detail,
+        topic_names=_topic_names(),
+        errors=errors or {},
+        form=form or {},
+        stale=stale,
     ), status
 
 
@@ -187,13 +222,18 @@ def session(session_id: int) -> ResponseReturnValue:
 def attendance(session_id: int) -> ResponseReturnValue:
     """Who came, and a short private note; the session counts as held."""
     actor = current_actor()
+    form = form_data(request.form, lists=("present",))
     try:
-        data = MentoringAttendanceSchema().load(form_data(request.form, lists=("present",)))
+        data = MentoringAttendanceWithRevisionSchema().load(form)
     except ValidationError as exc:
-        return _session_page(session_id, errors_of(exc), 400)
+        return _session_page(session_id, errors_of(exc), 400, form)
     try:
-        count = mentoring.record_attendance(actor, session_id, data["present"], data["note"])
+        count = mentoring.record_attendance(
+            actor, session_id, data["present"], data["note"], data["revision"]
+        )
     except Refused as exc:
+        if exc.reason == "stale":
+            return _session_page(session_id, status=409, stale=[data["note"]])
         return _session_page(session_id, {"form": refusal(exc.reason)}, 409)
     flash(
         ngettext(
@@ -210,12 +250,13 @@ def cancel(session_id: int) -> ResponseReturnValue:
     try:
         ConfirmSchema().load(request.form)
     except ValidationError:
-        return _session_page(session_id, {"form": _("Tick the box to confirm.")}, 400)
+        return _session_page(session_id, {"confirm": _("Tick the box to confirm.")}, 400)
     try:
-        mentoring.cancel_session(current_actor(), session_id)
+        cancelled = mentoring.cancel_session(current_actor(), session_id)
     except Refused as exc:
         return _session_page(session_id, {"form": refusal(exc.reason)}, 409)
-    flash(_("The session was cancelled. The women signed up will see it."), "ok")
+    if cancelled:
+        flash(_("The session was cancelled. The women signed up will see it."), "ok")
     return redirect(url_for("mentor.index"))
 
 
@@ -236,7 +277,15 @@ def mentee(user_id: int) -> ResponseReturnValue:
 def school_mentee(member_id: int) -> ResponseReturnValue:
     """Her Leadership School mentee: progress, homework and the notes."""
     page = schools.mentee_page(current_actor(), member_id)
-    return render_template("mentor/school_mentee.html", page=page, errors={})
+    return render_template("mentor/school_mentee.html", page=page, errors={}, form={})
+
+
+def _note_refused(member_id: int, errors: dict[str, str]) -> ResponseReturnValue:
+    """Her mentee's page again, with the message beside the note and the note she wrote."""
+    page = schools.mentee_page(current_actor(), member_id)
+    return render_template(
+        "mentor/school_mentee.html", page=page, errors=errors, form=request.form
+    ), 400
 
 
 @bp.post("/school/<int:member_id>/notes")
@@ -244,16 +293,12 @@ def school_mentee(member_id: int) -> ResponseReturnValue:
 def add_note(member_id: int) -> ResponseReturnValue:
     actor = current_actor()
     try:
-        data = MentorNoteSchema().load(request.form)
+        data = MentorNoteOnPageSchema().load(request.form)
     except ValidationError as exc:
-        page = schools.mentee_page(actor, member_id)
-        return render_template("mentor/school_mentee.html", page=page, errors=errors_of(exc)), 400
+        return _note_refused(member_id, errors_of(exc))
     try:
-        schools.add_note(actor, member_id, data["body"])
+        schools.add_note(actor, member_id, data["body"], data["after"])
     except Refused as exc:
-        page = schools.mentee_page(actor, member_id)
-        return render_template(
-            "mentor/school_mentee.html", page=page, errors={"body": refusal(exc.reason)}
-        ), 400
+        return _note_refused(member_id, {"body": refusal(exc.reason)})
     flash(_("Your note was saved. She can read it on her school page."), "ok")
     return redirect(url_for("mentor.school_mentee", member_id=member_id))

@@ -9,6 +9,9 @@ sign-ups are shown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
@@ -18,7 +21,7 @@ from marshmallow import ValidationError
 from lti_tool.actor import Role
 from lti_tool.services import mentoring
 from lti_tool.services.errors import Refused
-from lti_tool.web.forms import REGIONS, ConfirmSchema, RatingSchema, errors_of
+from lti_tool.web.forms import REGIONS, ConfirmSchema, RatingWithRevisionSchema, errors_of
 from lti_tool.web.session import current_actor, require_role
 
 bp = Blueprint("mentoring", __name__, url_prefix="/mentoring")
@@ -67,8 +70,15 @@ def board() -> ResponseReturnValue:
 
 
 def _session_page(
-    session_id: int, status: int = 200, error: str = "", form_errors: dict[str, str] | None = None
+    session_id: int,
+    status: int = 200,
+    error: str = "",
+    form_errors: dict[str, str] | None = None,
+    form: Mapping[str, Any] | None = None,
+    stale: list[str] | None = None,
 ) -> ResponseReturnValue:
+    """The session's page; after a refused form, with its messages beside the fields and what
+    she typed (`form`), or what she sent from an older page (`stale`)."""
     page = mentoring.session_page(current_actor(), session_id)
     return render_template(
         "mentoring/session.html",
@@ -77,6 +87,8 @@ def _session_page(
         topic_names=_topic_names(),
         error=error,
         errors=form_errors or {},
+        form=form or {},
+        stale=stale,
     ), status
 
 
@@ -115,7 +127,9 @@ def cancel(session_id: int) -> ResponseReturnValue:
     try:
         ConfirmSchema().load(request.form)
     except ValidationError:
-        return _session_page(session_id, 400, _("Tick the box to confirm."))
+        return _session_page(
+            session_id, 400, form_errors={"confirm": _("Tick the box to confirm.")}
+        )
     try:
         cancelled = mentoring.cancel(current_actor(), session_id)
     except Refused as exc:
@@ -145,12 +159,16 @@ def calendar(session_id: int) -> ResponseReturnValue:
 @participant
 def rate(session_id: int) -> ResponseReturnValue:
     try:
-        data = RatingSchema().load(request.form)
+        data = RatingWithRevisionSchema().load(request.form)
     except ValidationError as exc:
-        return _session_page(session_id, 400, "", errors_of(exc))
+        return _session_page(session_id, 400, form_errors=errors_of(exc), form=request.form)
     try:
-        mentoring.rate(current_actor(), session_id, data["rating"], data["comment"])
+        mentoring.rate(
+            current_actor(), session_id, data["rating"], data["comment"], data["revision"]
+        )
     except Refused as exc:
+        if exc.reason == "stale":
+            return _session_page(session_id, 409, stale=[data["comment"]])
         return _session_page(session_id, 409, refusal(exc.reason))
     flash(_("Thank you. Your answer helps the mentors."), "ok")
     return redirect(url_for("mentoring.session", session_id=session_id))

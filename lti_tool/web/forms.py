@@ -593,3 +593,33 @@ class CvCommentSchema(NoteSchema):
     # When the comments the page showed were saved (ISO 8601; "" for none): comments saved
     # since, from another tab or by another tutor, are never replaced unseen.
     seen = fields.String(load_default=None, validate=validate.Length(max=40))
+
+
+# The mentoring forms that name the page they were sent from: the revision of what it showed
+# (services/mentoring.py check_revision), or the newest note it listed.
+def _revision() -> fields.String:
+    return fields.String(load_default=None, validate=validate.Length(max=64))
+
+
+class MentorProfileWithRevisionSchema(MentorProfileSchema):
+    revision = _revision()
+
+
+class RatingWithRevisionSchema(RatingSchema):
+    rating = fields.Integer(
+        required=True,
+        validate=validate.OneOf((1, 2, 3), error=N_("Choose one of the answers.")),
+        error_messages={
+            "required": N_("Choose one of the answers."),
+            "invalid": N_("Choose one of the answers."),
+        },
+    )
+    revision = _revision()
+
+
+class MentoringAttendanceWithRevisionSchema(MentoringAttendanceSchema):
+    revision = _revision()
+
+
+class MentorNoteOnPageSchema(MentorNoteSchema):
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0))

@@ -217,8 +217,9 @@ def test_sign_ups_close_when_the_session_starts_or_is_cancelled(place: Any) -> N
         mentoring.sign_up(ana, cancelled)
     assert mentoring.session_page(bea, cancelled).card.status == "cancelled"
     assert cancelled not in [s.id for s in mentoring.board(bea).sessions]
+    assert mentoring.cancel_session(lucia, cancelled) is False  # cancelled already: no change
     with pytest.raises(Refused, match="closed"):
-        mentoring.cancel_session(lucia, cancelled)
+        mentoring.cancel_session(lucia, started)
 
 
 def test_a_mentor_does_not_sign_up_for_her_own_session(place: Any) -> None:
