@@ -23,10 +23,10 @@ from lti_tool.services.errors import Refused
 from lti_tool.web.forms import (
     REGIONS,
     ConfirmSchema,
-    MentoringAttendanceWithRevisionSchema,
+    MentoringAttendanceSchema,
     MentoringSessionSchema,
-    MentorNoteOnPageSchema,
-    MentorProfileWithRevisionSchema,
+    MentorNoteSchema,
+    MentorProfileSchema,
     errors_of,
     form_data,
     without_blanks,
@@ -89,7 +89,7 @@ def profile() -> ResponseReturnValue:
     if request.method == "POST":
         form = form_data(request.form, lists=("topics",))
         try:
-            data = MentorProfileWithRevisionSchema().load(form)
+            data = MentorProfileSchema().load(form)
         except ValidationError as exc:
             errors = errors_of(exc)
         else:
@@ -224,7 +224,7 @@ def attendance(session_id: int) -> ResponseReturnValue:
     actor = current_actor()
     form = form_data(request.form, lists=("present",))
     try:
-        data = MentoringAttendanceWithRevisionSchema().load(form)
+        data = MentoringAttendanceSchema().load(form)
     except ValidationError as exc:
         return _session_page(session_id, errors_of(exc), 400, form)
     try:
@@ -293,7 +293,7 @@ def _note_refused(member_id: int, errors: dict[str, str]) -> ResponseReturnValue
 def add_note(member_id: int) -> ResponseReturnValue:
     actor = current_actor()
     try:
-        data = MentorNoteOnPageSchema().load(request.form)
+        data = MentorNoteSchema().load(request.form)
     except ValidationError as exc:
         return _note_refused(member_id, errors_of(exc))
     try:

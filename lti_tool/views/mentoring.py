@@ -21,7 +21,7 @@ from marshmallow import ValidationError
 from lti_tool.actor import Role
 from lti_tool.services import mentoring
 from lti_tool.services.errors import Refused
-from lti_tool.web.forms import REGIONS, ConfirmSchema, RatingWithRevisionSchema, errors_of
+from lti_tool.web.forms import REGIONS, ConfirmSchema, RatingSchema, errors_of
 from lti_tool.web.session import current_actor, require_role
 
 bp = Blueprint("mentoring", __name__, url_prefix="/mentoring")
@@ -159,7 +159,7 @@ def calendar(session_id: int) -> ResponseReturnValue:
 @participant
 def rate(session_id: int) -> ResponseReturnValue:
     try:
-        data = RatingWithRevisionSchema().load(request.form)
+        data = RatingSchema().load(request.form)
     except ValidationError as exc:
         return _session_page(session_id, 400, form_errors=errors_of(exc), form=request.form)
     try:

@@ -31,10 +31,10 @@ from lti_tool.services import support
 from lti_tool.services.privacy import support as requests
 from lti_tool.web.forms import (
     REGIONS,
-    HelpRequestOnceSchema,
-    MessageOnceSchema,
+    HelpRequestSchema,
+    MessageSchema,
     StatusSchema,
-    SupportAnswerOnceSchema,
+    SupportAnswerSchema,
     errors_of,
     form_data,
 )
@@ -162,7 +162,7 @@ def ask() -> ResponseReturnValue:
     actor = current_actor()
     raw = form_data(request.form, lists=("needs",))
     try:
-        data = HelpRequestOnceSchema().load(raw)
+        data = HelpRequestSchema().load(raw)
     except ValidationError as exc:
         return _form_page(requests.help_page(actor), raw, errors_of(exc))
     # The same request sent twice from one page (a double tap, Back) is the one already sent:
@@ -202,7 +202,7 @@ def _request_page(
 @participant
 def message(request_id: int) -> ResponseReturnValue:
     try:
-        data = MessageOnceSchema().load(request.form)
+        data = MessageSchema().load(request.form)
     except ValidationError as exc:
         return _request_page(request_id, errors_of(exc), 400, dict(request.form))
     # A second tap writes nothing; her message was sent by the first.
@@ -297,7 +297,7 @@ def answer(request_id: int) -> ResponseReturnValue:
     actor = current_actor()
     form = dict(request.form)
     try:
-        data = SupportAnswerOnceSchema().load(request.form)
+        data = SupportAnswerSchema().load(request.form)
         requests.answer(
             actor,
             request_id,

@@ -22,7 +22,7 @@ from lti_tool.services.errors import NoTutor
 from lti_tool.web.forms import (
     AssignTutorSchema,
     CvCommentSchema,
-    NoteOnceSchema,
+    NoteSchema,
     PointSchema,
     errors_of,
 )
@@ -64,7 +64,7 @@ def _case_page(
 @launched
 def add_note(user_id: int) -> ResponseReturnValue:
     try:
-        data = NoteOnceSchema().load(request.form)
+        data = NoteSchema().load(request.form)
     except ValidationError as exc:
         message = next(iter(errors_of(exc).values()))
         return _case_page(user_id, {"note": message}, 400, {"note": request.form.get("body", "")})

@@ -210,6 +210,19 @@ class ReportFiltersSchema(Schema):
 
 
 # ------------------------------------------------------------------ mentoring and schools
+# A form that adds an entry (a request for help, a message, a note) names the newest entry its
+# page showed (`seen`: an id, 0 for none), so that the same form sent again from that page (a
+# double tap, Back, a phone reloading the tab) is recognised and adds nothing the second time.
+def _newest_seen() -> fields.Integer:
+    return fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
+
+
+# A form that changes what a page showed names its revision (services/mentoring.py
+# check_revision): a save from an older page (another tab, Back) never silently replaces newer.
+def _page_revision() -> fields.String:
+    return fields.String(load_default=None, validate=validate.Length(max=64))
+
+
 class MentorProfileSchema(FormSchema):
     bio = fields.String(
         load_default="",
@@ -228,6 +241,7 @@ class MentorProfileSchema(FormSchema):
         validate=validate.Range(0, 20, error=N_("Write a number from 0 to 20.")),
         error_messages={"invalid": N_("Write a number from 0 to 20.")},
     )
+    revision = _page_revision()
 
 
 class MentoringSessionSchema(FormSchema):
@@ -275,14 +289,23 @@ class MentoringAttendanceSchema(FormSchema):
         load_default="",
         validate=validate.Length(max=1000, error=N_("Write at most 1000 characters.")),
     )
+    revision = _page_revision()
 
 
 class RatingSchema(FormSchema):
-    rating = fields.Integer(required=True, validate=validate.OneOf((1, 2, 3)))
+    rating = fields.Integer(
+        required=True,
+        validate=validate.OneOf((1, 2, 3), error=N_("Choose one of the answers.")),
+        error_messages={
+            "required": N_("Choose one of the answers."),
+            "invalid": N_("Choose one of the answers."),
+        },
+    )
     comment = fields.String(
         load_default="",
         validate=validate.Length(max=500, error=N_("Write at most 500 characters.")),
     )
+    revision = _page_revision()
 
 
 class MentorNoteSchema(FormSchema):
@@ -293,6 +316,7 @@ class MentorNoteSchema(FormSchema):
         ),
         error_messages={"required": N_("Write a note of up to 2000 characters.")},
     )
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0))  # the newest shown
 
 
 class CohortSchema(FormSchema):
@@ -438,6 +462,7 @@ class HelpRequestSchema(FormSchema):
     )
     phone = fields.String(load_default="", validate=validate.Length(max=40))
     region = fields.String(load_default="", validate=validate.OneOf(("", *REGIONS)))
+    seen = _newest_seen()
 
     @validates_schema
     def _phone_for_calls(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -461,6 +486,7 @@ class MessageSchema(FormSchema):
         ],
         error_messages={"required": N_("Write a message (at most 2000 characters).")},
     )
+    seen = _newest_seen()
 
 
 class StatusSchema(FormSchema):
@@ -476,9 +502,10 @@ class SupportAnswerSchema(FormSchema):
     )
     audience = fields.String(load_default="her", validate=validate.OneOf(("her", "team")))
     status = fields.String(load_default="", validate=validate.OneOf(("", *support_rules.STATUSES)))
+    seen = _newest_seen()
 
 
-class NoteSchema(FormSchema):
+class _NoteBodySchema(FormSchema):
     body = fields.String(
         required=True,
         validate=[
@@ -487,6 +514,10 @@ class NoteSchema(FormSchema):
         ],
         error_messages={"required": N_("Write the note (at most 4000 characters).")},
     )
+
+
+class NoteSchema(_NoteBodySchema):
+    seen = _newest_seen()
 
 
 class PointSchema(FormSchema):
@@ -570,56 +601,7 @@ def id_set(listed: str) -> set[int]:
     return {int(part) for part in listed.split(",") if part}
 
 
-# A form that adds an entry (a request for help, a message, a note) names the newest entry its
-# page showed (`seen`: an id, 0 for none), so that the same form sent again from that page (a
-# double tap, Back, a phone reloading the tab) is recognised and adds nothing the second time.
-class HelpRequestOnceSchema(HelpRequestSchema):
-    seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
-
-
-class MessageOnceSchema(MessageSchema):
-    seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
-
-
-class SupportAnswerOnceSchema(SupportAnswerSchema):
-    seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
-
-
-class NoteOnceSchema(NoteSchema):
-    seen = fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
-
-
-class CvCommentSchema(NoteSchema):
+class CvCommentSchema(_NoteBodySchema):
     # When the comments the page showed were saved (ISO 8601; "" for none): comments saved
     # since, from another tab or by another tutor, are never replaced unseen.
     seen = fields.String(load_default=None, validate=validate.Length(max=40))
-
-
-# The mentoring forms that name the page they were sent from: the revision of what it showed
-# (services/mentoring.py check_revision), or the newest note it listed.
-def _revision() -> fields.String:
-    return fields.String(load_default=None, validate=validate.Length(max=64))
-
-
-class MentorProfileWithRevisionSchema(MentorProfileSchema):
-    revision = _revision()
-
-
-class RatingWithRevisionSchema(RatingSchema):
-    rating = fields.Integer(
-        required=True,
-        validate=validate.OneOf((1, 2, 3), error=N_("Choose one of the answers.")),
-        error_messages={
-            "required": N_("Choose one of the answers."),
-            "invalid": N_("Choose one of the answers."),
-        },
-    )
-    revision = _revision()
-
-
-class MentoringAttendanceWithRevisionSchema(MentoringAttendanceSchema):
-    revision = _revision()
-
-
-class MentorNoteOnPageSchema(MentorNoteSchema):
-    after = fields.Integer(load_default=None, validate=validate.Range(min=0))
