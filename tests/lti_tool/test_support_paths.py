@@ -22,7 +22,7 @@ from lti_tool.models import db
 from lti_tool.models.private import CvReview, SupportMessage, SupportRequest, TutorNote
 from tests.conftest import row_counts
 from tests.lti_tool.test_support import PHONE, REPLY, SECRET, carmen_asks, launch_staff, text
-from tests.lti_tool.test_tutor import assign, participant, staff
+from tests.lti_tool.test_tutor import staff, tutoring_team
 from tests.support.journey import complete_course, csrf, intake
 from tests.support.lti import Launcher
 from tests.support.tutoring_content import use_content_with_cv
@@ -264,16 +264,7 @@ def team(app: Flask, tmp_path: Path, imported: int, launcher: Launcher) -> dict[
     """Carmen with her tutor Marta, Yasna with hers (Tamara), and Ana of the programme team,
     in a programme whose employment pathway has a CV worksheet."""
     use_content_with_cv(app, tmp_path)
-    people = {
-        "carmen": participant(launcher, "carmen", "Carmen Soto"),
-        "yasna": participant(launcher, "yasna", "Yasna Joseph"),
-        "marta": staff(launcher, "marta", "Marta Díaz", "tutor"),
-        "tamara": staff(launcher, "tamara", "Tamara Tutora", "tutor"),
-        "ana": staff(launcher, "ana", "Ana Pérez", "programme_team"),
-    }
-    assert assign(launcher, people["carmen"], people["marta"]).status_code == 302
-    assert assign(launcher, people["yasna"], people["tamara"]).status_code == 302
-    return people
+    return tutoring_team(launcher)
 
 
 def test_a_note_saved_twice_is_one_note(launcher: Launcher, team: dict[str, int]) -> None:

@@ -67,8 +67,8 @@ def assign(launcher: Launcher, participant_id: int, tutor_id: int | None) -> Any
     )
 
 
-@pytest.fixture
-def team(launcher: Launcher, cv_content: int) -> dict[str, int]:
+def tutoring_team(launcher: Launcher) -> dict[str, int]:
+    """Carmen with her tutor Marta, Yasna with hers (Tamara), and Ana of the programme team."""
     people = {
         "carmen": participant(launcher, "carmen", "Carmen Soto"),
         "yasna": participant(launcher, "yasna", "Yasna Joseph"),
@@ -79,6 +79,11 @@ def team(launcher: Launcher, cv_content: int) -> dict[str, int]:
     assert assign(launcher, people["carmen"], people["marta"]).status_code == 302
     assert assign(launcher, people["yasna"], people["tamara"]).status_code == 302
     return people
+
+
+@pytest.fixture
+def team(launcher: Launcher, cv_content: int) -> dict[str, int]:
+    return tutoring_team(launcher)
 
 
 def test_the_programme_team_assigns_and_nobody_else(
