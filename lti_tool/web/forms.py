@@ -19,9 +19,11 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    pre_load,
     validate,
     validates_schema,
 )
+from werkzeug.datastructures import MultiDict
 
 from courses import opportunities as board_rules
 from courses import support as support_rules
@@ -39,7 +41,30 @@ COMMUNE_CODES = tuple(c.code for c in COMMUNES)
 YES_NO = ("yes", "no", "prefer-not")
 
 
-class FormSchema(Schema):
+def _one_char_line_breaks(value: Any) -> Any:
+    """Text with each line break as "\n". A browser sends a textarea's line breaks as "\r\n"
+    but counts each as one character for `maxlength`: without this, text the page accepted at
+    its limit would be refused here as too long."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n")
+    if isinstance(value, list):
+        return [_one_char_line_breaks(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _one_char_line_breaks(item) for key, item in value.items()}
+    return value
+
+
+class LineBreaksAsOneSchema(Schema):
+    """What she typed, with one character per line break (as her browser counted them)."""
+
+    @pre_load
+    def _line_breaks(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, MultiDict):
+            return MultiDict([(k, _one_char_line_breaks(v)) for k, v in data.items(multi=True)])
+        return _one_char_line_breaks(data) if isinstance(data, dict) else data
+
+
+class FormSchema(LineBreaksAsOneSchema):
     """Forms carry Flask-WTF's csrf_token, checked before the view runs; ignore it here."""
 
     class Meta:
@@ -87,7 +112,7 @@ class QuizAnswersSchema(Schema):
     )
 
 
-class WorksheetSchema(Schema):
+class WorksheetSchema(LineBreaksAsOneSchema):
     class Meta:
         unknown = RAISE
 

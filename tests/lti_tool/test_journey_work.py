@@ -376,3 +376,60 @@ def test_an_override_never_lowers_her_lms_score(launcher: Launcher) -> None:
     post(launcher.client, "/pathway", {"pathway": "employment", "confirm": "true"})
     db.session.expire_all()
     assert min(s for s in db.session.scalars(select(ScoreOutbox.score_given))) >= 56.0
+
+
+def test_text_at_the_pages_limit_with_line_breaks_is_taken(launcher: Launcher) -> None:
+    """Her browser sends each line break as two characters but counted it as one against the
+    box's limit (10,000): what the page let her write is saved, line breaks as she wrote them."""
+    launcher.launch("participant")
+    intake(launcher.client)
+    lines = ["Sé cocinar."] * 800  # 800 × 11 characters and 799 line breaks: 9,599 as counted
+    typed = "\r\n".join(lines)
+    assert len(typed) > 10_000 and len(typed.replace("\r\n", "\n")) <= 10_000
+    saved = post(
+        launcher.client,
+        "/activities/ls-strengths/reflection",
+        {"text": typed, "revision": "0"},
+        token_from="/activities/ls-strengths",
+    )
+    assert saved.status_code == 302
+    stored = row("ls-strengths")
+    assert stored is not None and stored.data == {"text": "\n".join(lines)}
+
+
+def test_a_worksheet_answer_at_its_limit_with_line_breaks_is_taken(launcher: Launcher) -> None:
+    """The same for a worksheet's box (5,000), saved as she types (JSON) or with the button."""
+    token = worksheet_ready(launcher)
+    lines = ["Vecina."] * 600  # 600 × 7 characters and 599 line breaks: 4,799 as counted
+    typed = "\r\n".join(lines)
+    assert len(typed) > 5_000 and len(typed.replace("\r\n", "\n")) <= 5_000
+    sent = launcher.client.post(
+        "/activities/ent-idea-bmc/worksheet",
+        json={"values": {"customers": typed}, "revision": 0},
+        headers={"X-CSRFToken": token},
+    )
+    assert sent.status_code == 200, sent.get_data(as_text=True)
+    saved = post(
+        launcher.client,
+        "/activities/ent-idea-bmc/worksheet",
+        {"customers": typed, "revision": "1", "action": "save"},
+        token_from="/activities/ent-idea-bmc",
+    )
+    assert saved.status_code == 302
+    stored = row("ent-idea-bmc")
+    assert stored is not None and stored.data["values"]["customers"] == "\n".join(lines)
+
+
+def test_a_message_flashed_twice_is_said_once(launcher: Launcher) -> None:
+    """A double tap on Save flashes "Saved" from each request; her next page says it once."""
+    launcher.launch("participant")
+    intake(launcher.client)
+    token = csrf(launcher.client, "/activities/ls-strengths")
+    for revision in ("0", "1"):  # both sent before her next page loads
+        sent = launcher.client.post(
+            "/activities/ls-strengths/reflection",
+            data={"text": f"Cocino bien ({revision}).", "revision": revision, "csrf_token": token},
+        )
+        assert sent.status_code == 302
+    page = launcher.client.get("/activities/ls-strengths").get_data(as_text=True)
+    assert page.count("Guardado. Solo tú puedes ver esta respuesta.") == 1
