@@ -17,7 +17,7 @@ Nothing crosses programmes: another programme's cohort, member or workshop is "n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -48,6 +48,7 @@ from lti_tool.models import (
     utcnow,
 )
 from lti_tool.services import content, learning, mentoring, programme
+from lti_tool.services.calendar import single_event_calendar
 from lti_tool.services.errors import (
     CohortNotFound,
     NoContent,
@@ -922,6 +923,38 @@ def workshops_of(mine: MySchool, activity: Activity) -> list[WorkshopRow]:
             .order_by(SchoolWorkshop.starts_at)
         )
     ]
+
+
+def workshop_calendar(
+    actor: Actor,
+    school_id: str,
+    workshop_id: int,
+    locale: str,
+    host: str,
+    summary: Callable[[str], str],
+) -> tuple[bytes, str]:
+    """An .ics for a live session of a workshop of her cohort, in Chile's time zone with its
+    VTIMEZONE, as for her pathway's workshops; another cohort's is not found. (bytes, name)"""
+    mine = my_school(actor, school_id, details=False)
+    row = db.session.scalar(
+        select(SchoolWorkshop).where(
+            SchoolWorkshop.id == workshop_id, SchoolWorkshop.cohort_id == mine.cohort.id
+        )
+    )
+    activity = mine.catalogue.activities.get(row.activity_id) if row else None
+    if row is None or activity is None:
+        raise SchoolNotFound(str(workshop_id))
+    body = single_event_calendar(
+        product="Schools",
+        uid=f"senda-school-workshop-{row.id}@{host}",
+        start=row.starts_at,
+        end=row.starts_at + timedelta(minutes=activity.duration_minutes or activity.minutes),
+        summary=summary(activity.title.get(locale)),
+        description="\n".join(line for line in (row.note, row.meeting_url) if line),
+        url=row.meeting_url or None,
+        location=row.meeting_url or None,
+    )
+    return body, f"senda-{locale}-school-workshop-{row.id}.ics"
 
 
 # ----------------------------------------------------------------------- her work in a school

@@ -13,10 +13,12 @@ the programme team; and the programme team's view of the mentoring network.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     jsonify,
@@ -127,6 +129,8 @@ def _render_activity(
         is_open=mine.open(activity),
         opens_on=mine.opens_on(activity),
         sessions=schools.workshops_of(mine, activity) if activity.kind == "workshop" else [],
+        now=datetime.now(UTC),
+        duration=timedelta(minutes=activity.duration_minutes or activity.minutes),
         **extra,
     ), status
 
@@ -198,6 +202,23 @@ def done(school_id: str, activity_id: str) -> ResponseReturnValue:
         return _not_open(school_id, activity_id)
     activity_ = mine.catalogue.activities[activity_id]
     return _after(mine, activity_)
+
+
+@school_bp.get("/<school_id>/workshops/<int:workshop_id>/calendar.ics")
+@participant
+def workshop_calendar(school_id: str, workshop_id: int) -> ResponseReturnValue:
+    """A calendar file for a live session of her cohort's workshop (America/Santiago)."""
+    body, filename = schools.workshop_calendar(
+        current_actor(),
+        school_id,
+        workshop_id,
+        str(get_locale() or "es"),
+        request.host.split(":")[0] or "senda",
+        lambda title: _("Live workshop: %(title)s", title=title),
+    )
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @school_bp.post("/<school_id>/activities/<activity_id>/quiz")

@@ -842,6 +842,46 @@ def test_her_school_steps_can_be_listened_to(launcher: Launcher) -> None:
     assert "js/speak.js" in html
 
 
+def test_her_school_workshop_goes_into_her_calendar(launcher: Launcher) -> None:
+    """A live session of her cohort's workshop offers a calendar file (America/Santiago), on her
+    school page and on the workshop's own; another cohort's session is not found."""
+    member = _invited(launcher, "carmen", "Carmen Soto")
+    team = actor_of(user("carmen"), context())
+    cohort_id = db.session.scalar(select(SchoolMember.cohort_id).where(SchoolMember.id == member))
+    assert cohort_id is not None
+    starts = (datetime.now(CHILE) + timedelta(days=3)).replace(
+        hour=18, minute=30, second=0, microsecond=0, tzinfo=None
+    )
+    workshop = schools.schedule_workshop(
+        team,
+        cohort_id,
+        "ts-lead-live",
+        starts,
+        "https://meet.example.org/lideres",
+        "Traer cuaderno",
+    )
+    other_cohort = schools.create_cohort(team, "test-school", "Otra", datetime.now(CHILE).date())
+    other = schools.schedule_workshop(team, other_cohort, "ts-lead-live", starts, "", "")
+    participant(launcher, "carmen", "Carmen Soto")
+    post(launcher.client, f"/school/invitations/{member}", {"accept": "true"})
+    calendar_url = f"/school/test-school/workshops/{workshop}/calendar.ics"
+    assert calendar_url in text(launcher.client.get("/school/test-school"))
+    response = launcher.client.get(calendar_url)
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert "attachment" in response.headers["Content-Disposition"]
+    event = Calendar.from_ical(response.get_data()).walk("VEVENT")[0]
+    assert str(event["SUMMARY"]) == "Taller en vivo: Taller en vivo"
+    assert event.decoded("DTSTART").replace(tzinfo=None) == starts
+    assert str(event.decoded("DTSTART").tzinfo) == "America/Santiago"
+    assert "Traer cuaderno" in str(event["DESCRIPTION"])
+    assert launcher.client.get(
+        f"/school/test-school/workshops/{other}/calendar.ics"
+    ).status_code == (404)
+    assert launcher.client.get("/school/test-school/workshops/999999/calendar.ics").status_code == (
+        404
+    )
+
+
 def test_she_may_decline_an_invitation(launcher: Launcher) -> None:
     member = _invited(launcher, "carmen", "Carmen Soto")
     participant(launcher, "carmen", "Carmen Soto")
