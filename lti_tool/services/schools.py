@@ -439,7 +439,9 @@ def schedule_workshop(
     meeting_url: str,
     note: str,
 ) -> int:
-    """A live session of one of the school's workshops for this cohort; Chile's local time."""
+    """A live session of one of the school's workshops for this cohort; Chile's local time.
+    The very same session sent again (a double tap, Back and send again) is the one already
+    scheduled: its id, and nothing written."""
     cohort = _cohort(actor, cohort_id)
     catalogue = _catalogue()
     school = _school(catalogue, cohort.school_id)
@@ -453,6 +455,17 @@ def schedule_workshop(
         note=note.strip()[:500],
         created_by=actor.user_id,
     )
+    same = db.session.scalar(
+        select(SchoolWorkshop.id).where(
+            SchoolWorkshop.cohort_id == row.cohort_id,
+            SchoolWorkshop.activity_id == row.activity_id,
+            SchoolWorkshop.starts_at == row.starts_at,
+            SchoolWorkshop.meeting_url == row.meeting_url,
+            SchoolWorkshop.note == row.note,
+        )
+    )
+    if same is not None:
+        return same
     db.session.add(row)
     db.session.commit()
     return row.id
