@@ -1,0 +1,99 @@
+"""The programme team's forms the way the team really uses them: answers taken on the phone
+and a refusal recorded (a double tap, the box left unticked, an unanswered question), roles
+removed twice, a person erased twice or without the box ticked."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from lti_tool.models import db
+from lti_tool.models.private import FollowUpAnswer
+from tests.lti_tool.test_programme_pages import grant_team
+from tests.lti_tool.test_reports_followup import graduate, make_due, status_of
+from tests.lti_tool.test_staff_paths import error_tied, flashes, group_error_tied
+from tests.support.journey import post
+from tests.support.lti import Launcher
+
+
+def text(response: object) -> str:
+    return response.get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+def count(model: object) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[arg-type]
+
+
+def as_team(app: Flask, launcher: Launcher, sub: str = "ana") -> None:
+    launcher.launch("facilitator", sub=sub, name="Ana Pérez")
+    grant_team(app, launcher, sub)
+
+
+def due_survey(app: Flask, launcher: Launcher) -> int:
+    """Carmen's 3-month survey, due; the team member Ana launched."""
+    survey = make_due(graduate(launcher))
+    as_team(app, launcher)
+    return survey
+
+
+PHONE_ANSWERS = {"income": "same", "formal-job": "no", "confirm": "true"}
+
+
+# ------------------------------------------------------------------ answers taken on the phone
+def test_phone_answers_sent_twice_keep_the_first_and_show_no_error(
+    app: Flask, launcher: Launcher
+) -> None:
+    """A double tap on "Save her answers": one set of answers, and the second send does not tell
+    the team that the survey was closed and nothing changed, when her answers were just saved."""
+    survey = due_survey(app, launcher)
+    page = f"/programme/follow-up/{survey}"
+    first = post(launcher.client, page, PHONE_ANSWERS, token_from=page)
+    again = post(launcher.client, page, PHONE_ANSWERS, token_from="/programme/follow-up")
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    landing = text(launcher.client.get(again.headers["Location"], follow_redirects=True))
+    assert "error" not in flashes(landing)
+    assert "Sus respuestas ya estaban guardadas" in landing
+    assert status_of(survey) == "answered" and count(FollowUpAnswer) == 2
+
+
+def test_decline_recorded_twice_shows_no_error(app: Flask, launcher: Launcher) -> None:
+    survey = due_survey(app, launcher)
+    page = f"/programme/follow-up/{survey}"
+    for _ in range(2):
+        response = post(launcher.client, f"{page}/decline", {"confirm": "true"}, token_from=page)
+        assert response.status_code == 302
+    landing = text(launcher.client.get(response.headers["Location"], follow_redirects=True))
+    assert "error" not in flashes(landing)
+    assert status_of(survey) == "declined"
+
+
+def test_decline_without_the_box_ticked_says_so_beside_the_box(
+    app: Flask, launcher: Launcher
+) -> None:
+    """The refusal is final: left unticked, the page says so beside its box (for a screen reader
+    too) with a 400, instead of a redirect to the same page with a message at its top."""
+    survey = due_survey(app, launcher)
+    page = f"/programme/follow-up/{survey}"
+    refused = post(launcher.client, f"{page}/decline", token_from=page)
+    assert refused.status_code == 400
+    body = text(refused)
+    error_tied(body, 'id="decline-confirm"', "err-decline")
+    assert status_of(survey) == "scheduled"
+
+
+def test_phone_answers_missing_tie_each_error_to_its_question(
+    app: Flask, launcher: Launcher
+) -> None:
+    survey = due_survey(app, launcher)
+    page = f"/programme/follow-up/{survey}"
+    words = "Vende empanadas los sábados."
+    missing = post(
+        launcher.client, page, {"formal-job": "no", "what-changed": words}, token_from=page
+    )
+    assert missing.status_code == 400
+    body = text(missing)
+    group_error_tied(body, "income", "err-income")
+    error_tied(body, 'name="confirm" value="true"', "err-confirm")
+    assert words in body and 'value="no" checked' in body
+    assert status_of(survey) == "scheduled" and count(FollowUpAnswer) == 0
