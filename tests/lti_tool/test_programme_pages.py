@@ -86,7 +86,7 @@ def test_erasing_needs_the_box_ticked(app: Flask, launcher: Launcher) -> None:
     unticked = post(
         launcher.client, f"/programme/people/{carmen}/erase", token_from="/programme/people"
     )
-    assert unticked.status_code == 302 and db.session.get(LtiUser, carmen) is not None
+    assert unticked.status_code == 400 and db.session.get(LtiUser, carmen) is not None
     post(
         launcher.client,
         f"/programme/people/{carmen}/erase",

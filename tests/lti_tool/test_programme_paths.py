@@ -7,12 +7,12 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import func, select
 
-from lti_tool.models import db
+from lti_tool.models import Grant, LtiUser, db
 from lti_tool.models.private import FollowUpAnswer
 from tests.lti_tool.test_programme_pages import grant_team
 from tests.lti_tool.test_reports_followup import graduate, make_due, status_of
 from tests.lti_tool.test_staff_paths import error_tied, flashes, group_error_tied
-from tests.support.journey import post
+from tests.support.journey import csrf, intake, post
 from tests.support.lti import Launcher
 
 
@@ -22,6 +22,10 @@ def text(response: object) -> str:
 
 def count(model: object) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[arg-type]
+
+
+def csrf_of(launcher: Launcher, page: str) -> str:
+    return csrf(launcher.client, page)
 
 
 def as_team(app: Flask, launcher: Launcher, sub: str = "ana") -> None:
@@ -97,3 +101,81 @@ def test_phone_answers_missing_tie_each_error_to_its_question(
     error_tied(body, 'name="confirm" value="true"', "err-confirm")
     assert words in body and 'value="no" checked' in body
     assert status_of(survey) == "scheduled" and count(FollowUpAnswer) == 0
+
+
+# ------------------------------------------------------------------------- roles and erasure
+def carmen_and_ana(app: Flask, launcher: Launcher) -> int:
+    """Carmen, a participant; Ana of the programme team launched, on her people page."""
+    launcher.launch("participant", sub="carmen", name="Carmen Soto")
+    intake(launcher.client)
+    as_team(app, launcher)
+    launcher.launch("facilitator", sub="ana", name="Ana Pérez")
+    carmen = db.session.scalar(select(LtiUser.id).where(LtiUser.sub == "carmen"))
+    assert carmen is not None
+    return carmen
+
+
+def test_a_role_removed_twice_shows_no_error_page(app: Flask, launcher: Launcher) -> None:
+    """Remove tapped twice, or from a second tab still showing the role: the role is removed
+    once, and the second tap lands on the people page (not a "not found" page)."""
+    carmen = carmen_and_ana(app, launcher)
+    granted = post(
+        launcher.client,
+        "/programme/grants",
+        {"user_id": carmen, "role": "tutor", "region": ""},
+        token_from="/programme/people",
+    )
+    assert granted.status_code == 302
+    grant_id = db.session.scalar(select(Grant.id).where(Grant.user_id == carmen))
+    assert grant_id is not None
+    page = "/programme/people"
+    first = post(launcher.client, f"/programme/grants/{grant_id}/revoke", token_from=page)
+    again = post(launcher.client, f"/programme/grants/{grant_id}/revoke", token_from=page)
+    assert first.status_code == again.status_code == 302
+    landing = text(launcher.client.get(again.headers["Location"], follow_redirects=True))
+    assert "error" not in flashes(landing) and "ya se había quitado" in landing
+    db.session.expire_all()
+    assert db.session.get(Grant, grant_id).revoked_at is not None  # type: ignore[union-attr]
+    assert (
+        launcher.client.post(
+            "/programme/grants/999999/revoke", data={"csrf_token": csrf_of(launcher, page)}
+        ).status_code
+        == 404
+    )
+
+
+def test_erasing_without_the_box_ticked_says_so_beside_her_box(
+    app: Flask, launcher: Launcher
+) -> None:
+    """Erasure cannot be undone: left unticked, the page says so beside that person's box (for
+    a screen reader too) with a 400, her entry open, and nothing is erased."""
+    carmen = carmen_and_ana(app, launcher)
+    unticked = post(
+        launcher.client, f"/programme/people/{carmen}/erase", token_from="/programme/people"
+    )
+    assert unticked.status_code == 400
+    body = text(unticked)
+    error_tied(body, f'id="erase-confirm-{carmen}"', f"erase-error-{carmen}")
+    assert "<details open" in body
+    assert db.session.get(LtiUser, carmen) is not None
+    stranger = post(launcher.client, "/programme/people/999999/erase", token_from="/programme")
+    assert stranger.status_code == 404
+
+
+def test_a_person_erased_twice_shows_no_error_page(app: Flask, launcher: Launcher) -> None:
+    """A double tap on Erase (or a second tab): she is erased once, and the second tap says
+    that Senda holds nothing about her any more, instead of a "not found" page."""
+    carmen = carmen_and_ana(app, launcher)
+    page = "/programme/people"
+    for _ in range(2):
+        response = post(
+            launcher.client,
+            f"/programme/people/{carmen}/erase",
+            {"confirm": "true"},
+            token_from=page,
+        )
+        assert response.status_code == 302
+    landing = text(launcher.client.get(response.headers["Location"], follow_redirects=True))
+    assert "error" not in flashes(landing)
+    db.session.expire_all()
+    assert db.session.get(LtiUser, carmen) is None
