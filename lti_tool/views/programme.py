@@ -53,7 +53,20 @@ def course(context_id: int) -> ResponseReturnValue:
 def migrate(context_id: int) -> ResponseReturnValue:
     """Move every participant of this LMS course to the newest content version."""
     moved = versions.migrate_context(programme.course_scope(current_actor(), context_id))
-    flash(_("%(num)s participant(s) moved to the newest content.", num=moved), "ok")
+    if moved:
+        flash(
+            ngettext(
+                "%(num)s participant moved to the newest content.",
+                "%(num)s participants moved to the newest content.",
+                moved,
+            ),
+            "ok",
+        )
+    else:  # a double tap, or a second tab: nobody was behind
+        flash(
+            _("Everyone in this course was on the newest content already. Nothing was changed."),
+            "ok",
+        )
     return redirect(url_for("programme.course", context_id=context_id))
 
 

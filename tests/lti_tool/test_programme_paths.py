@@ -4,11 +4,17 @@ removed twice, a person erased twice or without the box ticked."""
 
 from __future__ import annotations
 
+import re
+import shutil
+from pathlib import Path
+
 from flask import Flask
 from sqlalchemy import func, select
 
-from lti_tool.models import Grant, LtiUser, db
+from lti_tool.models import Enrolment, Grant, LmsContext, LtiUser, db
 from lti_tool.models.private import FollowUpAnswer
+from lti_tool.services import content
+from tests.conftest import TEST_CONTENT, override_settings
 from tests.lti_tool.test_programme_pages import grant_team
 from tests.lti_tool.test_reports_followup import graduate, make_due, status_of
 from tests.lti_tool.test_staff_paths import error_tied, flashes, group_error_tied
@@ -179,3 +185,34 @@ def test_a_person_erased_twice_shows_no_error_page(app: Flask, launcher: Launche
     assert "error" not in flashes(landing)
     db.session.expire_all()
     assert db.session.get(LtiUser, carmen) is None
+
+
+# ------------------------------------------------------------------------ the content version
+def test_moving_a_cohort_twice_does_not_say_nobody_was_moved_as_a_success(
+    app: Flask, launcher: Launcher, tmp_path: Path
+) -> None:
+    """A double tap on "Move this cohort": she is moved once; the second tap says everyone was
+    on the newest content already, not "0 participant(s) moved" as if something was done."""
+    carmen = carmen_and_ana(app, launcher)
+    newer = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, newer)
+    (newer / "media" / "new.txt").write_text("a new file makes a new version")
+    override_settings(app, content_path=str(newer))
+    assert content.import_tree().created
+    content.forget_latest()
+    context_id = db.session.scalar(select(LmsContext.id))
+    page = f"/programme/courses/{context_id}"
+    token = csrf_of(launcher, page)  # one page, tapped twice
+    first = launcher.client.post(f"{page}/migrate", data={"csrf_token": token})
+    again = launcher.client.post(f"{page}/migrate", data={"csrf_token": token})
+    assert first.status_code == again.status_code == 302
+    said = re.findall(
+        r'class="flash flash-\w+" role="status">([^<]*)<', text(launcher.client.get(page))
+    )
+    assert said == [
+        "1 participante pasó a los contenidos más nuevos.",
+        "Todas las personas de este curso ya estaban en los contenidos más nuevos. "
+        "No se cambió nada.",
+    ]
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == carmen))
+    assert enrolment is not None and enrolment.content_version_id == content.latest_version_id()
