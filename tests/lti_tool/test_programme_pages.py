@@ -116,7 +116,7 @@ def test_she_sees_downloads_and_deletes_her_own_data(launcher: Launcher) -> None
         for a in plan["activities"]
     )
     empty = post(launcher.client, "/privacy/delete-work", token_from="/privacy")
-    assert empty.status_code == 302  # nothing chosen: nothing deleted
+    assert empty.status_code == 400  # nothing chosen: nothing deleted
     post(launcher.client, "/privacy/delete-work", {"kinds": "reflections"}, token_from="/privacy")
     row = db.session.scalar(
         select(ActivityProgress).where(ActivityProgress.activity_id == "ls-strengths")

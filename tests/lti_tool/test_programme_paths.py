@@ -216,3 +216,59 @@ def test_moving_a_cohort_twice_does_not_say_nobody_was_moved_as_a_success(
     ]
     enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == carmen))
     assert enrolment is not None and enrolment.content_version_id == content.latest_version_id()
+
+
+# ------------------------------------------------------------------------------ her own data
+def carmen_wrote(launcher: Launcher) -> None:
+    launcher.launch("participant", sub="carmen", name="Carmen Soto")
+    intake(launcher.client)
+    post(
+        launcher.client,
+        "/activities/ls-strengths/reflection",
+        {"text": "Sé organizar a mi familia."},
+        token_from="/activities/ls-strengths",
+    )
+
+
+def test_delete_work_with_nothing_chosen_says_so_beside_the_choices(launcher: Launcher) -> None:
+    carmen_wrote(launcher)
+    empty = post(launcher.client, "/privacy/delete-work", token_from="/privacy")
+    assert empty.status_code == 400
+    group_error_tied(text(empty), "kinds", "delete-work-error")
+    assert "organizar a mi familia" in text(launcher.client.get("/privacy/my-data.json"))
+
+
+def test_delete_work_tapped_twice_does_not_say_nothing_was_deleted_as_a_success(
+    launcher: Launcher,
+) -> None:
+    """The second tap finds nothing left: it says so, not "Deleted: 0 answer(s)"."""
+    carmen_wrote(launcher)
+    token = csrf_of(launcher, "/privacy")  # one page, tapped twice
+    for _ in range(2):
+        response = launcher.client.post(
+            "/privacy/delete-work", data={"kinds": "reflections", "csrf_token": token}
+        )
+        assert response.status_code == 302
+    said = re.findall(
+        r'class="flash flash-\w+" role="status">([^<]*)<', text(launcher.client.get("/privacy"))
+    )
+    assert said == [
+        "Borramos 1 respuesta.",
+        "No quedaba nada de eso por borrar. No se cambió nada.",
+    ]
+
+
+def test_withdrawing_consent_twice_does_not_say_it_was_deleted_again(launcher: Launcher) -> None:
+    launcher.launch("participant", sub="carmen", name="Carmen Soto")
+    intake(launcher.client, region="biobio", consent="true")
+    assert "Retirar mi consentimiento" in text(launcher.client.get("/privacy"))
+    token = csrf_of(launcher, "/privacy")  # one page, tapped twice
+    for _ in range(2):
+        assert launcher.client.post("/privacy", data={"csrf_token": token}).status_code == 302
+    said = re.findall(
+        r'class="flash flash-\w+" role="status">([^<]*)<', text(launcher.client.get("/privacy"))
+    )
+    assert said == [
+        "Tu información opcional fue borrada.",
+        "Senda no guarda información opcional sobre ti.",
+    ]

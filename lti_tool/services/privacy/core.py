@@ -140,9 +140,14 @@ def my_demographics(actor: Actor, why: str) -> DemographicsView | None:
     )
 
 
-def withdraw_demographics(actor: Actor) -> None:
+def withdraw_demographics(actor: Actor) -> bool:
+    """Delete her optional information; False if none was held (withdrawn already)."""
+    held = db.session.scalar(
+        select(Demographics.user_id).where(Demographics.user_id == actor.user_id)
+    )
     record_demographics(actor, None, why="participant-withdrawal")
     db.session.commit()
+    return held is not None
 
 
 # ----------------------------------------------------------------- what Senda holds of her
