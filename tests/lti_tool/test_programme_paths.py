@@ -272,3 +272,25 @@ def test_withdrawing_consent_twice_does_not_say_it_was_deleted_again(launcher: L
         "Tu información opcional fue borrada.",
         "Senda no guarda información opcional sobre ti.",
     ]
+
+
+# ---------------------------------------------------------------------------------- "Salir"
+def test_salir_tapped_twice_says_she_left_both_times(launcher: Launcher) -> None:
+    """A double tap on "Salir" (or Back and "Salir" again on a shared computer): the second tap
+    finds the session gone, and says she left, not "This form has expired"."""
+    launcher.launch("participant", sub="carmen", name="Carmen Soto")
+    intake(launcher.client)
+    token = csrf_of(launcher, "/plan")  # one page, tapped twice
+    for _ in range(2):
+        out = launcher.client.post("/logout", data={"csrf_token": token})
+        assert out.status_code == 200 and "Saliste de Senda" in text(out)
+    assert launcher.client.get("/plan").status_code == 401
+
+
+def test_salir_from_another_site_does_not_end_her_session(launcher: Launcher) -> None:
+    """While she is in, "Salir" still needs the page's token: another site cannot log her out."""
+    launcher.launch("participant", sub="carmen", name="Carmen Soto")
+    intake(launcher.client)
+    forged = launcher.client.post("/logout")
+    assert forged.status_code == 400
+    assert launcher.client.get("/plan").status_code == 200
