@@ -294,3 +294,31 @@ def test_salir_from_another_site_does_not_end_her_session(launcher: Launcher) ->
     forged = launcher.client.post("/logout")
     assert forged.status_code == 400
     assert launcher.client.get("/plan").status_code == 200
+
+
+# ---------------------------------------------------------------------------- her own plan
+def test_her_plan_changes_and_course_additions_tapped_twice_change_it_once(
+    launcher: Launcher,
+) -> None:
+    """Right already, kept so: a double tap on "Yes, change my plan" or on "Add it to my plan"
+    changes her plan once, the course is in it once, and neither tap shows an error."""
+    launcher.launch("participant", sub="carmen", name="Carmen Soto")
+    intake(launcher.client)  # entrepreneurship
+    confirm = {"pathway": "entrepreneurship", "level": "advanced", "confirm": "true"}
+    token = csrf_of(launcher, "/plan/change?pathway=entrepreneurship&level=advanced")
+    for _ in range(2):
+        changed = launcher.client.post("/pathway", data={**confirm, "csrf_token": token})
+        assert changed.status_code == 302
+    enrolment = db.session.scalar(select(Enrolment))
+    assert enrolment is not None
+    assert (enrolment.pathway_id, enrolment.level) == ("entrepreneurship", "advanced")
+    once = list(enrolment.course_ids)
+    token = csrf_of(launcher, "/courses/ent-idea")
+    for _ in range(2):
+        added = launcher.client.post("/courses/ent-idea/add", data={"csrf_token": token})
+        assert added.status_code == 302
+    db.session.expire_all()
+    enrolment = db.session.scalar(select(Enrolment))
+    assert enrolment is not None and enrolment.course_ids == [*once, "ent-idea"]
+    landing = text(launcher.client.get(added.headers["Location"]))
+    assert "error" not in flashes(landing)
