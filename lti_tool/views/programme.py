@@ -52,17 +52,28 @@ def course(context_id: int) -> ResponseReturnValue:
 @launched
 def migrate(context_id: int) -> ResponseReturnValue:
     """Move every participant of this LMS course to the newest content version."""
-    moved = versions.migrate_context(programme.course_scope(current_actor(), context_id))
-    if moved:
+    result = versions.migrate_context(programme.course_scope(current_actor(), context_id))
+    if result.moved:
         flash(
             ngettext(
                 "%(num)s participant moved to the newest content.",
                 "%(num)s participants moved to the newest content.",
-                moved,
+                result.moved,
             ),
             "ok",
         )
-    else:  # a double tap, or a second tab: nobody was behind
+    if result.stayed:
+        flash(
+            ngettext(
+                "%(num)s participant stayed on her version: her pathway is not in the newest "
+                "content.",
+                "%(num)s participants stayed on their version: their pathway is not in the "
+                "newest content.",
+                result.stayed,
+            ),
+            "error",
+        )
+    if not (result.moved or result.stayed):  # a double tap, or a second tab: nobody was behind
         flash(
             _("Everyone in this course was on the newest content already. Nothing was changed."),
             "ok",

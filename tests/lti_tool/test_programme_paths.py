@@ -322,3 +322,34 @@ def test_her_plan_changes_and_course_additions_tapped_twice_change_it_once(
     assert enrolment is not None and enrolment.course_ids == [*once, "ent-idea"]
     landing = text(launcher.client.get(added.headers["Location"]))
     assert "error" not in flashes(landing)
+
+
+def test_moving_a_cohort_does_not_count_her_when_her_pathway_is_gone(
+    app: Flask, launcher: Launcher, tmp_path: Path
+) -> None:
+    """Her pathway is not in the newest content: she stays where she is, and the page says so
+    instead of counting her among those moved."""
+    carmen = carmen_and_ana(app, launcher)
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == carmen))
+    assert enrolment is not None
+    enrolment.pathway_id = "a-retired-pathway"  # as if the newest content dropped hers
+    db.session.commit()
+    older = enrolment.content_version_id
+    newer = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, newer)
+    (newer / "media" / "new.txt").write_text("a new file makes a new version")
+    override_settings(app, content_path=str(newer))
+    assert content.import_tree().created
+    content.forget_latest()
+    context_id = db.session.scalar(select(LmsContext.id))
+    page = f"/programme/courses/{context_id}"
+    moved = post(launcher.client, f"{page}/migrate", token_from=page)
+    assert moved.status_code == 302
+    said = re.findall(
+        r'class="flash flash-\w+" role="status">([^<]*)<', text(launcher.client.get(page))
+    )
+    assert said == [
+        "1 participante se quedó en su versión: su ruta no está en los contenidos más nuevos."
+    ]
+    db.session.expire_all()
+    assert db.session.get(Enrolment, enrolment.id).content_version_id == older  # type: ignore[union-attr]
