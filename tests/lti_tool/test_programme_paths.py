@@ -11,10 +11,11 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import func, select
 
-from lti_tool.models import Enrolment, Grant, LmsContext, LtiUser, db
+from lti_tool.models import Enrolment, Grant, LmsContext, LtiUser, db, utcnow
 from lti_tool.models.private import FollowUpAnswer
 from lti_tool.services import content
 from tests.conftest import TEST_CONTENT, override_settings
+from tests.factories import GrantFactory, ProgrammeFactory
 from tests.lti_tool.test_programme_pages import grant_team
 from tests.lti_tool.test_reports_followup import graduate, make_due, status_of
 from tests.lti_tool.test_staff_paths import error_tied, flashes, group_error_tied
@@ -148,6 +149,16 @@ def test_a_role_removed_twice_shows_no_error_page(app: Flask, launcher: Launcher
         ).status_code
         == 404
     )
+    # Another programme's role, in use or removed: not found, not "removed already".
+    regional = ProgrammeFactory()
+    for revoked_at in (None, utcnow()):
+        theirs = GrantFactory(programme_id=regional.id, role="tutor", revoked_at=revoked_at)
+        refused = launcher.client.post(
+            f"/programme/grants/{theirs.id}/revoke", data={"csrf_token": csrf_of(launcher, page)}
+        )
+        assert refused.status_code == 404
+        db.session.expire_all()
+        assert db.session.get(Grant, theirs.id).revoked_at == revoked_at  # type: ignore[union-attr]
 
 
 def test_erasing_without_the_box_ticked_says_so_beside_her_box(
