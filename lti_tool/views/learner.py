@@ -138,6 +138,7 @@ def intake() -> ResponseReturnValue:
             demo = DemographicsSchema().load(demo_form)
         except ValidationError as exc:
             errors.update(errors_of(exc))
+            demo = demo_form  # what she chose stays on the page beside the message
         if not errors:
             target = LinkTarget.parse(session.get("target"))
             chosen = target.id if target.kind == TargetKind.PATHWAY else None

@@ -364,3 +364,53 @@ def test_moving_a_cohort_does_not_count_her_when_her_pathway_is_gone(
     ]
     db.session.expire_all()
     assert db.session.get(Enrolment, enrolment.id).content_version_id == older  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------------------- the intake
+def selected(page: str, name: str) -> list[str]:
+    """The values shown as chosen in the select `name` of the page."""
+    found = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert found, name
+    return re.findall(r'<option value="([^"]*)" selected>', found.group(1))
+
+
+def test_the_intake_sent_with_a_question_unanswered_keeps_her_optional_answers(
+    launcher: Launcher,
+) -> None:
+    """She forgot a required question: the page says so beside it (every choice marked invalid
+    for a screen reader) and keeps what she chose about herself, her region included."""
+    launcher.launch("participant", sub="carmen", name="Carmen Soto")
+    missing = intake(
+        launcher.client,
+        {"has-business": "no"},
+        consent="true",
+        region="araucania",
+        municipality="09101",
+        migrant="no",
+    )
+    assert missing.status_code == 400
+    page = text(missing)
+    group_error_tied(page, "goal", "err-goal")
+    assert selected(page, "region") == ["araucania"]
+    assert selected(page, "municipality") == ["09101"]
+    assert 'name="consent" value="true" checked' in page
+    assert 'name="migrant" value="no" checked' in page
+    assert 'name="has-business" value="no" checked' in page
+    assert db.session.scalar(select(func.count()).select_from(Enrolment)) == 0
+
+
+def test_the_intake_with_a_commune_of_another_region_ties_the_error_and_keeps_her_choices(
+    launcher: Launcher,
+) -> None:
+    launcher.launch("participant", sub="carmen", name="Carmen Soto")
+    mismatch = intake(
+        launcher.client, consent="true", region="biobio", municipality="09101", indigenous="yes"
+    )
+    assert mismatch.status_code == 400
+    page = text(mismatch)
+    error_tied(page, 'id="municipality"', "err-municipality")
+    assert selected(page, "region") == ["biobio"]
+    assert selected(page, "municipality") == ["09101"]
+    assert 'name="consent" value="true" checked' in page
+    assert 'name="indigenous" value="yes" checked' in page
+    assert 'name="goal" value="own-business" checked' in page
