@@ -162,6 +162,21 @@ def people(actor: Actor, search: str = "", limit: int = 50) -> list[Person]:
     return [Person(row[0], row[1] or "", row[2], row[3]) for row in db.session.execute(query)]
 
 
+def person(actor: Actor, user_id: int) -> Person:
+    """One person of her programme (to show her entry again), or PersonNotFound."""
+    require(actor, Role.PROGRAMME_TEAM)
+    row = db.session.execute(
+        select(LtiUser.id, LtiUser.name, func.count(Membership.id), LtiUser.last_launch_at)
+        .join(Membership, Membership.user_id == LtiUser.id)
+        .join(LmsContext, LmsContext.id == Membership.context_id)
+        .where(LmsContext.programme_id == actor.programme_id, LtiUser.id == user_id)
+        .group_by(LtiUser.id, LtiUser.name, LtiUser.last_launch_at)
+    ).first()
+    if row is None:
+        raise PersonNotFound(user_id)
+    return Person(row[0], row[1] or "", row[2], row[3])
+
+
 def _in_programme(programme_id: int, user_id: int) -> bool:
     return (
         db.session.scalar(
@@ -223,19 +238,19 @@ def _add_grant(
     return True
 
 
-def revoke(actor: Actor, grant_id: int) -> None:
+def revoke(actor: Actor, grant_id: int) -> bool:
+    """Remove a role; False if it was removed already (a double tap, a second tab)."""
     require(actor, Role.PROGRAMME_TEAM)
     row = db.session.scalar(
-        select(Grant).where(
-            Grant.id == grant_id,
-            Grant.programme_id == actor.programme_id,
-            Grant.revoked_at.is_(None),
-        )
+        select(Grant).where(Grant.id == grant_id, Grant.programme_id == actor.programme_id)
     )
     if row is None:
         raise GrantNotFound(grant_id)
+    if row.revoked_at is not None:
+        return False
     row.revoked_at = utcnow()
     db.session.commit()
+    return True
 
 
 # ------------------------------------------------------------------- the command line

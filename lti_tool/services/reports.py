@@ -765,6 +765,17 @@ def phone_form(actor: Actor, follow_up_id: int) -> PhoneForm:
     )
 
 
+def phone_answer_errors(
+    actor: Actor, follow_up_id: int, submitted: Mapping[str, str]
+) -> dict[str, str]:
+    """What is wrong with answers typed in (nothing saved): shown together with the unticked
+    confirmation, so that the team is not sent back twice."""
+    _answers, errors = rules.check_answers(
+        followup.survey_for(_in_programme(actor, follow_up_id)), submitted
+    )
+    return errors
+
+
 def enter_by_phone(actor: Actor, follow_up_id: int, submitted: Mapping[str, str]) -> dict[str, str]:
     """The programme team types in the answers she gave on the phone; they are marked as
     phone answers, with who typed them. Errors per question (nothing saved), or {}."""

@@ -3,6 +3,8 @@ fingerprint) carries over; changed activities must be done again; removed ones a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from lti_tool.models import ActivityProgress, Enrolment, db, utcnow
@@ -10,31 +12,38 @@ from lti_tool.services import content
 from lti_tool.services.cohort import CourseScope
 
 
-def migrate_context(scope: CourseScope) -> int:
+@dataclass(frozen=True)
+class Migration:
+    moved: int  # participants now on the newest version
+    stayed: int  # left on their version: their pathway is not in the newest content
+
+
+def migrate_context(scope: CourseScope) -> Migration:
     """Move every participant of the course to the newest content version."""
     context_id = scope.context_id
     latest = content.latest_version_id()
     if latest is None:
-        return 0
-    catalogue = content.catalogue(latest)
-    moved = 0
+        return Migration(0, 0)
+    moved = stayed = 0
     for enrolment in db.session.scalars(
         select(Enrolment).where(
             Enrolment.context_id == context_id, Enrolment.content_version_id != latest
         )
     ):
-        migrate_enrolment(enrolment, latest)
-        moved += 1
+        if migrate_enrolment(enrolment, latest):
+            moved += 1
+        else:
+            stayed += 1
     db.session.commit()
-    del catalogue
-    return moved
+    return Migration(moved, stayed)
 
 
-def migrate_enrolment(enrolment: Enrolment, version_id: int) -> None:
+def migrate_enrolment(enrolment: Enrolment, version_id: int) -> bool:
+    """False if she stays where she is (her pathway was removed)."""
     catalogue = content.catalogue(version_id)
     pathway = catalogue.pathways.get(enrolment.pathway_id)
     if pathway is None:  # the pathway was removed: keep her where she is
-        return
+        return False
     enrolment.course_ids = [c for c in enrolment.course_ids if c in catalogue.courses]
     for row in db.session.scalars(
         select(ActivityProgress).where(ActivityProgress.enrolment_id == enrolment.id)
@@ -48,3 +57,4 @@ def migrate_enrolment(enrolment: Enrolment, version_id: int) -> None:
             row.data = {**row.data, "reset_by_version": version_id}
     enrolment.content_version_id = version_id
     enrolment.updated_at = utcnow()
+    return True

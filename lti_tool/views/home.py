@@ -17,10 +17,11 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from lti_tool.actor import Role
+from lti_tool.extensions import csrf
 from lti_tool.services import health
 from lti_tool.services.content import content_root
 from lti_tool.web.i18n import LOCALES
-from lti_tool.web.session import current_actor, end_session, require_role
+from lti_tool.web.session import current_actor, end_session, require_role, session_actor
 
 bp = Blueprint("home", __name__)
 
@@ -40,8 +41,11 @@ def index() -> ResponseReturnValue:
 
 
 @bp.post("/logout")
+@csrf.exempt  # checked below, only while someone is in: a second "Salir" finds no session
 def logout() -> ResponseReturnValue:
     """ "Salir": forget this browser's session (a shared phone, a community-centre computer)."""
+    if session_actor() is not None:
+        csrf.protect()  # another site cannot log her out
     end_session()
     return render_template("logged_out.html")
 

@@ -23,7 +23,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
@@ -138,6 +138,7 @@ def intake() -> ResponseReturnValue:
             demo = DemographicsSchema().load(demo_form)
         except ValidationError as exc:
             errors.update(errors_of(exc))
+            demo = demo_form  # what she chose stays on the page beside the message
         if not errors:
             target = LinkTarget.parse(session.get("target"))
             chosen = target.id if target.kind == TargetKind.PATHWAY else None
@@ -241,13 +242,23 @@ def choose_pathway() -> ResponseReturnValue:
 @participant
 def privacy_page() -> ResponseReturnValue:
     """What Senda keeps about her; withdrawing consent deletes her demographics."""
-    actor = current_actor()
     if request.method == "POST":
-        privacy.withdraw_demographics(actor)
-        flash(_("Your optional information was deleted."), "ok")
+        if privacy.withdraw_demographics(current_actor()):
+            flash(_("Your optional information was deleted."), "ok")
+        else:  # a double tap, or a second tab: it was gone already
+            flash(_("Senda keeps no optional information about you."), "ok")
         return redirect(url_for("learner.privacy"))
-    held = privacy.export(actor)
-    return render_template("learner/privacy.html", held=held, stored=held["optional_information"])
+    return _privacy_page()
+
+
+def _privacy_page(delete_work_error: str | None = None) -> str:
+    held = privacy.export(current_actor())
+    return render_template(
+        "learner/privacy.html",
+        held=held,
+        stored=held["optional_information"],
+        delete_work_error=delete_work_error,
+    )
 
 
 @bp.get("/privacy/my-data.json")
@@ -266,10 +277,12 @@ def privacy_delete_work() -> ResponseReturnValue:
     try:
         data = DeleteWorkSchema().load(form_data(request.form, lists=("kinds",)))
     except ValidationError:
-        flash(_("Choose what to delete."), "error")
-        return redirect(url_for("learner.privacy"))
+        return _privacy_page(delete_work_error=_("Choose what to delete.")), 400
     deleted = privacy.delete_my_work(current_actor(), set(data["kinds"]))
-    flash(_("Deleted: %(num)s answer(s).", num=deleted), "ok")
+    if deleted:
+        flash(ngettext("We deleted %(num)s answer.", "We deleted %(num)s answers.", deleted), "ok")
+    else:  # a double tap, or nothing of that kind written
+        flash(_("There was nothing of that kind left to delete. Nothing was changed."), "ok")
     return redirect(url_for("learner.privacy"))
 
 

@@ -52,8 +52,32 @@ def course(context_id: int) -> ResponseReturnValue:
 @launched
 def migrate(context_id: int) -> ResponseReturnValue:
     """Move every participant of this LMS course to the newest content version."""
-    moved = versions.migrate_context(programme.course_scope(current_actor(), context_id))
-    flash(_("%(num)s participant(s) moved to the newest content.", num=moved), "ok")
+    result = versions.migrate_context(programme.course_scope(current_actor(), context_id))
+    if result.moved:
+        flash(
+            ngettext(
+                "%(num)s participant moved to the newest content.",
+                "%(num)s participants moved to the newest content.",
+                result.moved,
+            ),
+            "ok",
+        )
+    if result.stayed:
+        flash(
+            ngettext(
+                "%(num)s participant stayed on her version: her pathway is not in the newest "
+                "content.",
+                "%(num)s participants stayed on their version: their pathway is not in the "
+                "newest content.",
+                result.stayed,
+            ),
+            "error",
+        )
+    if not (result.moved or result.stayed):  # a double tap, or a second tab: nobody was behind
+        flash(
+            _("Everyone in this course was on the newest content already. Nothing was changed."),
+            "ok",
+        )
     return redirect(url_for("programme.course", context_id=context_id))
 
 
@@ -61,15 +85,22 @@ def migrate(context_id: int) -> ResponseReturnValue:
 @bp.get("/people")
 @launched
 def people() -> ResponseReturnValue:
+    return _people_page(request.args.get("q", "")[:80])
+
+
+def _people_page(search: str, erase_error_for: int | None = None) -> str:
     actor = current_actor()
-    search = request.args.get("q", "")[:80]
+    found = programme.people(actor, search)
+    if erase_error_for is not None and all(p.id != erase_error_for for p in found):
+        found.insert(0, programme.person(actor, erase_error_for))  # her entry, with its error
     return render_template(
         "programme/people.html",
-        people=programme.people(actor, search),
+        people=found,
         grants=programme.team_grants(actor),
         search=search,
         roles=sorted(PROGRAMME_ROLES),
         regions=REGIONS,
+        erase_error_for=erase_error_for,
     )
 
 
@@ -88,8 +119,10 @@ def grant() -> ResponseReturnValue:
 @bp.post("/grants/<int:grant_id>/revoke")
 @launched
 def revoke(grant_id: int) -> ResponseReturnValue:
-    programme.revoke(current_actor(), grant_id)
-    flash(_("The role was removed."), "ok")
+    if programme.revoke(current_actor(), grant_id):
+        flash(_("The role was removed."), "ok")
+    else:
+        flash(_("This role was removed already. Nothing was changed."), "ok")
     return redirect(url_for("programme.people"))
 
 
@@ -102,10 +135,12 @@ def erase(user_id: int) -> ResponseReturnValue:
     try:
         ConfirmSchema().load(request.form)
     except ValidationError:
-        flash(_("Tick the box to confirm that she asked to be erased."), "error")
-        return redirect(url_for("programme.people"))
-    privacy.erase_person(actor, user_id)
-    flash(_("The person and all her data were erased."), "ok")
+        # It cannot be undone: said beside her box, her entry open, nothing erased.
+        return _people_page(request.form.get("q", "")[:80], erase_error_for=user_id), 400
+    if privacy.erase_person(actor, user_id):
+        flash(_("The person and all her data were erased."), "ok")
+    else:
+        flash(_("Senda holds nothing about this person any more. Nothing was changed."), "ok")
     return redirect(url_for("programme.people"))
 
 

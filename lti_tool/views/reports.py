@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from lti_tool.actor import Actor
 from lti_tool.services import reports
 from lti_tool.services.errors import FollowUpClosed, NotDueYet
 from lti_tool.views.followup import answer_messages, submitted_answers
@@ -88,25 +89,33 @@ def phone_answers(follow_up_id: int) -> ResponseReturnValue:
     submitted = submitted_answers()
     agreed = submitted.pop("confirm", "") == "true"
     if not agreed:
-        form = reports.phone_form(actor, follow_up_id)
-        errors = {"confirm": _("Tick the box to confirm that she agreed to answer.")}
-        return render_template(
-            "reports/phone.html", form=form, errors=errors, answers=submitted
-        ), 400
+        # Every mistake at once: the unticked box and any unanswered question.
+        errors = answer_messages(reports.phone_answer_errors(actor, follow_up_id, submitted))
+        errors["confirm"] = _("Tick the box to confirm that she agreed to answer.")
+        return _phone_page(actor, follow_up_id, errors, submitted)
     try:
         errors = reports.enter_by_phone(actor, follow_up_id, submitted)
     except FollowUpClosed:
+        if reports.phone_form(actor, follow_up_id).status == "answered":
+            # A double tap, or Back and send again: her answers are in, nothing went wrong.
+            flash(_("Her answers were saved already: the first answers are kept."), "ok")
+            return redirect(url_for("reports.calls"))
         flash(_("This survey is closed already. Nothing was changed."), "error")
         return redirect(url_for("reports.calls"))
     except NotDueYet:
         abort(400)
     if errors:
-        form = reports.phone_form(actor, follow_up_id)
-        return render_template(
-            "reports/phone.html", form=form, errors=answer_messages(errors), answers=submitted
-        ), 400
+        return _phone_page(actor, follow_up_id, answer_messages(errors), submitted)
     flash(_("Her answers were saved, marked as given on the phone."), "ok")
     return redirect(url_for("reports.calls"))
+
+
+def _phone_page(
+    actor: Actor, follow_up_id: int, errors: dict[str, str], answers: dict[str, str]
+) -> ResponseReturnValue:
+    """The phone form again (400) with what was typed and each message beside its field."""
+    form = reports.phone_form(actor, follow_up_id)
+    return render_template("reports/phone.html", form=form, errors=errors, answers=answers), 400
 
 
 @bp.post("/follow-up/<int:follow_up_id>/decline")
@@ -116,13 +125,15 @@ def phone_decline(follow_up_id: int) -> ResponseReturnValue:
     try:
         ConfirmSchema().load(request.form)
     except ValidationError:
-        reports.phone_form(actor, follow_up_id)  # hers to see at all? (403 / 404 otherwise)
-        flash(_("Tick the box to confirm that she does not want to answer."), "error")
-        return redirect(url_for("reports.phone", follow_up_id=follow_up_id))
+        # Final, so never recorded without the box ticked; said beside the box.
+        errors = {"decline": _("Tick the box to confirm that she does not want to answer.")}
+        return _phone_page(actor, follow_up_id, errors, {})
     try:
         reports.decline_by_phone(actor, follow_up_id)
     except FollowUpClosed:
-        flash(_("This survey is closed already. Nothing was changed."), "error")
-        return redirect(url_for("reports.calls"))
+        # Declined already (a double tap) is what the team recorded; answered already is not.
+        if reports.phone_form(actor, follow_up_id).status != "declined":
+            flash(_("This survey is closed already. Nothing was changed."), "error")
+            return redirect(url_for("reports.calls"))
     flash(_("Recorded: she does not want to answer. She will not be asked again."), "ok")
     return redirect(url_for("reports.calls"))

@@ -140,9 +140,14 @@ def my_demographics(actor: Actor, why: str) -> DemographicsView | None:
     )
 
 
-def withdraw_demographics(actor: Actor) -> None:
+def withdraw_demographics(actor: Actor) -> bool:
+    """Delete her optional information; False if none was held (withdrawn already)."""
+    held = db.session.scalar(
+        select(Demographics.user_id).where(Demographics.user_id == actor.user_id)
+    )
     record_demographics(actor, None, why="participant-withdrawal")
     db.session.commit()
+    return held is not None
 
 
 # ----------------------------------------------------------------- what Senda holds of her
@@ -494,19 +499,23 @@ def _erase_support_and_tutoring(user_id: int) -> None:
         db.session.execute(update(model).where(column == user_id).values({column.key: None}))
 
 
-def erase_person(actor: Actor, user_id: int) -> None:
-    """The programme team erases a person of its programme, on her request."""
+def erase_person(actor: Actor, user_id: int) -> bool:
+    """The programme team erases a person of its programme, on her request. False if Senda holds
+    nobody with this id any more (erased already: a double tap, a second tab)."""
     in_programme = db.session.scalar(
         select(Membership.id)
         .join(LmsContext, LmsContext.id == Membership.context_id)
         .where(Membership.user_id == user_id, LmsContext.programme_id == actor.programme_id)
         .limit(1)
     )
+    if in_programme is None and db.session.get(LtiUser, user_id) is None:
+        return False
     if in_programme is None or user_id == actor.user_id:
         raise PersonNotFound(user_id)
     _erase(user_id)
     log(actor.user_id, None, "person", "delete", "programme-erasure")
     db.session.commit()
+    return True
 
 
 def purge_expired(now: datetime | None = None) -> tuple[int, int]:
