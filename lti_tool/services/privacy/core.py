@@ -500,18 +500,20 @@ def _erase_support_and_tutoring(user_id: int) -> None:
 
 
 def erase_person(actor: Actor, user_id: int) -> bool:
-    """The programme team erases a person of its programme, on her request. False if Senda holds
-    nobody with this id any more (erased already: a double tap, a second tab)."""
+    """The programme team erases a person of its programme, on her request. False, with nothing
+    changed, when her programme holds nobody with this id (erased already: a double tap, a second
+    tab); another programme's person is answered the same, so the answer never tells whether an
+    id exists elsewhere."""
     in_programme = db.session.scalar(
         select(Membership.id)
         .join(LmsContext, LmsContext.id == Membership.context_id)
         .where(Membership.user_id == user_id, LmsContext.programme_id == actor.programme_id)
         .limit(1)
     )
-    if in_programme is None and db.session.get(LtiUser, user_id) is None:
-        return False
-    if in_programme is None or user_id == actor.user_id:
+    if user_id == actor.user_id:
         raise PersonNotFound(user_id)
+    if in_programme is None:
+        return False
     _erase(user_id)
     log(actor.user_id, None, "person", "delete", "programme-erasure")
     db.session.commit()
