@@ -35,6 +35,13 @@ def csrf_of(launcher: Launcher, page: str) -> str:
     return csrf(launcher.client, page)
 
 
+def said_on(launcher: Launcher, page: str) -> list[str]:
+    """The messages her next load of `page` says, in order."""
+    return re.findall(
+        r'class="flash flash-\w+" role="status">([^<]*)<', text(launcher.client.get(page))
+    )
+
+
 def as_team(app: Flask, launcher: Launcher, sub: str = "ana") -> None:
     launcher.launch("facilitator", sub=sub, name="Ana Pérez")
     grant_team(app, launcher, sub)
@@ -217,9 +224,7 @@ def test_moving_a_cohort_twice_does_not_say_nobody_was_moved_as_a_success(
     first = launcher.client.post(f"{page}/migrate", data={"csrf_token": token})
     again = launcher.client.post(f"{page}/migrate", data={"csrf_token": token})
     assert first.status_code == again.status_code == 302
-    said = re.findall(
-        r'class="flash flash-\w+" role="status">([^<]*)<', text(launcher.client.get(page))
-    )
+    said = said_on(launcher, page)
     assert said == [
         "1 participante pasó a los contenidos más nuevos.",
         "Todas las personas de este curso ya estaban en los contenidos más nuevos. "
@@ -260,9 +265,7 @@ def test_delete_work_tapped_twice_does_not_say_nothing_was_deleted_as_a_success(
             "/privacy/delete-work", data={"kinds": "reflections", "csrf_token": token}
         )
         assert response.status_code == 302
-    said = re.findall(
-        r'class="flash flash-\w+" role="status">([^<]*)<', text(launcher.client.get("/privacy"))
-    )
+    said = said_on(launcher, "/privacy")
     assert said == [
         "Borramos 1 respuesta.",
         "No quedaba nada de eso por borrar. No se cambió nada.",
@@ -276,9 +279,7 @@ def test_withdrawing_consent_twice_does_not_say_it_was_deleted_again(launcher: L
     token = csrf_of(launcher, "/privacy")  # one page, tapped twice
     for _ in range(2):
         assert launcher.client.post("/privacy", data={"csrf_token": token}).status_code == 302
-    said = re.findall(
-        r'class="flash flash-\w+" role="status">([^<]*)<', text(launcher.client.get("/privacy"))
-    )
+    said = said_on(launcher, "/privacy")
     assert said == [
         "Tu información opcional fue borrada.",
         "Senda no guarda información opcional sobre ti.",
@@ -356,9 +357,7 @@ def test_moving_a_cohort_does_not_count_her_when_her_pathway_is_gone(
     page = f"/programme/courses/{context_id}"
     moved = post(launcher.client, f"{page}/migrate", token_from=page)
     assert moved.status_code == 302
-    said = re.findall(
-        r'class="flash flash-\w+" role="status">([^<]*)<', text(launcher.client.get(page))
-    )
+    said = said_on(launcher, page)
     assert said == [
         "1 participante se quedó en su versión: su ruta no está en los contenidos más nuevos."
     ]
