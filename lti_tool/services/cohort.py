@@ -32,6 +32,7 @@ from lti_tool.models import (
     utcnow,
 )
 from lti_tool.services import content, learning
+from lti_tool.services.dbutil import hold_until_commit
 from lti_tool.services.errors import Forbidden, ParticipantNotFound, Refused, SessionNotFound
 
 CHILE = ZoneInfo("America/Santiago")
@@ -224,6 +225,8 @@ def schedule(
     again (a double tap, Back and send again) is not scheduled twice: (the session, whether it
     is new)."""
     starts_at = _from_chile(starts_at_local)
+    # The same form sent twice at once: the second waits for the first, then finds it.
+    hold_until_commit(LmsContext, scope.context_id)
     same = db.session.scalar(
         select(WorkshopSession).where(
             WorkshopSession.context_id == scope.context_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy import TextClause, bindparam, select, text
 
 from lti_tool.models import db
 
@@ -35,3 +35,12 @@ def upsert(model: Any, values: dict[str, Any], keys: Sequence[str], update: Sequ
         _statements[signature] = statement
     row_id: int = db.session.execute(statement, values).scalar_one()
     return row_id
+
+
+def hold_until_commit(model: Any, row_id: int) -> None:
+    """Lock one row until this transaction ends, so that two requests for the same thing
+    (a double tap, two tabs) landing at the same moment are served one after the other: the
+    second waits, then finds what the first saved. PostgreSQL; SQLite, a development
+    database, has no row locks and ignores it."""
+    table = model.__table__
+    db.session.execute(select(table.c.id).where(table.c.id == row_id).with_for_update()).all()

@@ -54,6 +54,7 @@ from lti_tool.models import (
 from lti_tool.services import cohort, content, programme
 from lti_tool.services.calendar import single_event_calendar
 from lti_tool.services.cohort import CourseScope, Member
+from lti_tool.services.dbutil import hold_until_commit
 from lti_tool.services.errors import (
     Forbidden,
     MentoringSessionNotFound,
@@ -975,6 +976,9 @@ def offer(actor: Actor, data: NewSession) -> int:
         i.user_id for i in interns(actor)
     }:
         raise Refused("co-mentor")
+    # The same offer sent twice at once: the second waits for the first, then finds it (and
+    # the monthly limit counts the first).
+    hold_until_commit(LtiUser, actor.user_id)
     existing = db.session.scalars(
         select(MentoringSession).where(
             MentoringSession.programme_id == actor.programme_id,

@@ -18,6 +18,7 @@ from courses.schools import chile_today
 from lti_tool.actor import Actor, Role
 from lti_tool.models import LtiUser, Opportunity, OpportunityPointer, db, utcnow
 from lti_tool.services import learning
+from lti_tool.services.dbutil import hold_until_commit
 from lti_tool.services.errors import Forbidden, OpportunityNotFound
 from lti_tool.services.privacy import support as private_support
 
@@ -172,6 +173,8 @@ def post_once(actor: Actor, data: Mapping[str, Any]) -> tuple[int, bool]:
         "closes_on": data["closes_on"],
         "url": data["url"],
     }
+    # The same form sent twice at once: the second waits for the first, then finds it.
+    hold_until_commit(LtiUser, actor.user_id)
     same = db.session.scalar(
         select(Opportunity.id).where(
             Opportunity.programme_id == actor.programme_id,

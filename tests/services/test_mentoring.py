@@ -39,6 +39,7 @@ from lti_tool.services.errors import (
 )
 from tests.factories import CourseFactory, DeploymentFactory, PlatformFactory, ProgrammeFactory
 from tests.support import mentoring as world
+from tests.support.same_moment import at_the_same_moment, needs_row_locks
 
 
 @pytest.fixture
@@ -720,3 +721,15 @@ def test_the_demo_mentor_gets_a_profile_and_two_sessions_once(place: Any) -> Non
     assert home.profile is not None and len(home.upcoming) == 2
     (ana,) = graduates(place, "Ana")
     assert len(mentoring.board(ana).sessions) == 2
+
+
+@needs_row_locks
+def test_the_same_offer_sent_twice_at_the_same_moment_is_one_session(
+    app: Flask, place: Any
+) -> None:
+    lucia = world.mentor(place, "Lucía Fernández")
+    profile(lucia)
+    starts = world.soon(5)
+    ids = at_the_same_moment(app, "mentoring_session", lambda: offer(lucia, starts_at_local=starts))
+    assert len(set(ids)) == 1
+    assert db.session.scalar(select(func.count(MentoringSession.id))) == 1

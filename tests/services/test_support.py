@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from courses.support import InvalidMove
 from lti_tool.actor import Actor, Role
 from lti_tool.models import LmsContext, LtiUser, db
 from lti_tool.models.private import AccessLog
-from lti_tool.services import learning, opportunities, privacy, tutoring
+from lti_tool.services import cohort, learning, opportunities, privacy, tutoring
 from lti_tool.services.errors import (
     CvReviewNotFound,
     Forbidden,
@@ -37,6 +37,7 @@ from tests.factories import (
     actor_of,
     member,
 )
+from tests.support.same_moment import at_the_same_moment, needs_row_locks
 from tests.support.tutoring_content import use_content_with_cv
 
 SECRET = "Mi pareja no me deja salir de la casa"
@@ -556,3 +557,35 @@ def test_erasing_a_tutor_keeps_her_notes_without_her_name(world: World) -> None:
     mine = tutoring.my_tutoring(world.carmen)
     assert mine.tutor is None and [(n.body, n.author) for n in mine.notes] == [("Nota", "")]
     assert db.session.get(LtiUser, world.tutor.user_id) is None
+
+
+@needs_row_locks
+def test_the_same_offer_posted_twice_at_the_same_moment_is_posted_once(
+    app: Flask, world: World
+) -> None:
+    posted = at_the_same_moment(
+        app, "opportunity", lambda: opportunities.post_once(world.team, offer())
+    )
+    assert sorted(new for _id, new in posted) == [False, True]
+    assert db.session.scalar(text("SELECT count(*) FROM opportunity")) == 1
+
+
+@needs_row_locks
+def test_the_same_workshop_session_scheduled_twice_at_the_same_moment_is_scheduled_once(
+    app: Flask, world: World
+) -> None:
+    scope = cohort.CourseScope(world.course.id)
+    starts = datetime(2031, 3, 4, 18, 30)  # noqa: DTZ001 - Chile's local time, as the form sends
+
+    def schedule() -> bool:
+        return cohort.schedule(scope, world.facilitator, "ls-workshop", starts, "", "Sala 2")[1]
+
+    assert sorted(at_the_same_moment(app, "workshop_session", schedule)) == [False, True]
+    assert db.session.scalar(text("SELECT count(*) FROM workshop_session")) == 1
+
+
+@needs_row_locks
+def test_her_request_sent_twice_at_the_same_moment_is_one_request(app: Flask, world: World) -> None:
+    ids = at_the_same_moment(app, "support_request", lambda: ask(world.carmen, seen=0))
+    assert len(set(ids)) == 1
+    assert db.session.scalar(text("SELECT count(*) FROM support_request")) == 1

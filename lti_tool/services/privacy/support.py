@@ -21,6 +21,7 @@ from courses import support as rules
 from lti_tool.actor import Actor, Role
 from lti_tool.models import Grant, LtiUser, db, utcnow
 from lti_tool.models.private import AccessLog, Demographics, SupportMessage, SupportRequest
+from lti_tool.services.dbutil import hold_until_commit
 from lti_tool.services.errors import Forbidden, SupportRequestNotFound
 from lti_tool.services.privacy.core import log
 
@@ -121,9 +122,7 @@ def ask(
     if actor.role != Role.PARTICIPANT:
         raise Forbidden("only participants ask for help")
     # Her two taps at once are served one after the other, so the second finds the first.
-    db.session.execute(
-        select(LtiUser.id).where(LtiUser.id == actor.user_id).with_for_update()
-    ).all()
+    hold_until_commit(LtiUser, actor.user_id)
     now = utcnow()
     row = SupportRequest(
         programme_id=actor.programme_id,
