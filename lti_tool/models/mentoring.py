@@ -172,6 +172,11 @@ class SchoolWorkshop(LiveWorkshop, db.Model):  # type: ignore[name-defined]
     cohort_id: Mapped[int] = mapped_column(
         ForeignKey("school_cohort.id", ondelete="CASCADE"), index=True
     )
+    # Changed (time, link, note) by the school team: each change counts one revision, and a
+    # change page names the revision it showed, so an older page never overwrites a newer one.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Cancelled by the school team: it stays listed, shown as cancelled.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class SchoolAttendance(Presence, db.Model):  # type: ignore[name-defined]

@@ -25,9 +25,11 @@ def single_event_calendar(
     url: str | None = None,
     location: str | None = None,
     last_modified: datetime | None = None,
+    sequence: int | None = None,
 ) -> bytes:
     """One event in Chile's time zone, with its VTIMEZONE. `product` names the calendar's
-    producer (-//Senda//<product>//ES); `start` and `end` are timezone-aware."""
+    producer (-//Senda//<product>//ES); `start` and `end` are timezone-aware; `sequence`
+    counts the event's changes (a calendar that has it takes a higher one as the newer)."""
     start = start.astimezone(CHILE)
     calendar = Calendar()
     calendar.add("prodid", f"-//Senda//{product}//ES")
@@ -40,6 +42,8 @@ def single_event_calendar(
     event.add("dtend", end.astimezone(CHILE))
     if last_modified is not None:
         event.add("last-modified", last_modified)
+    if sequence is not None:
+        event.add("sequence", sequence)
     event.add("summary", summary)
     if url:
         event.add("url", url)

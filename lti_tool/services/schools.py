@@ -3,8 +3,9 @@ School (the programme team invites), run for cohorts that start on a date.
 
 Who sees what:
 - the programme team forms cohorts, invites women who meet the school's rule (content), places
-  volunteers, assigns each Leadership School participant a personal mentor, schedules the live
-  workshops and takes their attendance, and sees who may become a mentor and grants the role.
+  volunteers, assigns each Leadership School participant a personal mentor, schedules, changes
+  and cancels the live workshops (a cancelled one stays listed, shown as cancelled to everyone)
+  and takes their attendance, and sees who may become a mentor and grants the role.
   It sees members' progress, never what they wrote.
 - a member does her school in Senda: modules open week by week from her cohort's start; she
   reads her mentor's notes.
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
 
 from courses import mentoring as rules
@@ -182,6 +183,20 @@ class WorkshopRow:
     starts_at: datetime
     meeting_url: str
     note: str
+    cancelled: bool = False  # it stays listed, shown as cancelled
+    revision: int = 0  # what its change page names (`edit_workshop`)
+
+
+def _row_of(workshop: SchoolWorkshop) -> WorkshopRow:
+    return WorkshopRow(
+        workshop.id,
+        workshop.activity_id,
+        workshop.starts_at,
+        workshop.meeting_url,
+        workshop.note,
+        workshop.cancelled_at is not None,
+        workshop.revision or 0,
+    )
 
 
 @dataclass(frozen=True)
@@ -320,7 +335,7 @@ def cohort_page(actor: Actor, cohort_id: int) -> CohortPage:
             )
         ]
     workshops = [
-        WorkshopRow(w.id, w.activity_id, w.starts_at, w.meeting_url, w.note)
+        _row_of(w)
         for w in db.session.scalars(
             select(SchoolWorkshop)
             .where(SchoolWorkshop.cohort_id == cohort.id)
@@ -450,9 +465,9 @@ def schedule_workshop(
     row = SchoolWorkshop(
         cohort_id=cohort.id,
         activity_id=activity_id,
-        starts_at=starts_at_local.replace(tzinfo=CHILE).astimezone(UTC),
+        starts_at=_from_chile(starts_at_local),
         meeting_url=meeting_url,
-        note=note.strip()[:500],
+        note=_note(note),
         created_by=actor.user_id,
     )
     same = db.session.scalar(
@@ -462,6 +477,7 @@ def schedule_workshop(
             SchoolWorkshop.starts_at == row.starts_at,
             SchoolWorkshop.meeting_url == row.meeting_url,
             SchoolWorkshop.note == row.note,
+            SchoolWorkshop.cancelled_at.is_(None),  # the same again after cancelling is new
         )
     )
     if same is not None:
@@ -469,6 +485,14 @@ def schedule_workshop(
     db.session.add(row)
     db.session.commit()
     return row.id
+
+
+def _from_chile(local: datetime) -> datetime:
+    return local.replace(tzinfo=CHILE).astimezone(UTC)
+
+
+def _note(note: str) -> str:
+    return note.strip()[:500]
 
 
 @dataclass(frozen=True)
@@ -509,13 +533,7 @@ def workshop_page(actor: Actor, workshop_id: int) -> WorkshopPage:
         )
     )
     return WorkshopPage(
-        workshop=WorkshopRow(
-            workshop.id,
-            workshop.activity_id,
-            workshop.starts_at,
-            workshop.meeting_url,
-            workshop.note,
-        ),
+        workshop=_row_of(workshop),
         cohort=cohort,
         activity=_catalogue().activities.get(workshop.activity_id),
         members=[Person(member_id, name or "") for member_id, _u, name in rows],
@@ -524,10 +542,105 @@ def workshop_page(actor: Actor, workshop_id: int) -> WorkshopPage:
     )
 
 
+def _attended(workshop_id: int) -> bool:
+    """Someone was marked present at this session."""
+    return (
+        db.session.scalar(
+            select(SchoolAttendance.id)
+            .where(SchoolAttendance.workshop_id == workshop_id, SchoolAttendance.present.is_(True))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def edit_workshop(
+    actor: Actor,
+    workshop_id: int,
+    starts_at_local: datetime,
+    meeting_url: str,
+    note: str,
+    revision: int | None = None,
+) -> bool:
+    """Change a live session's time (Chile's local time), link or note; the school team of its
+    programme only. False when it has them already (a double tap, a save without changes):
+    nothing is written. Refused, with nothing written: ("cancelled") for a cancelled session;
+    ("changed-since") when `revision`, the one her page showed, is older than the session's
+    (another tab or another member of the team saved since: hers never silently overwrites
+    theirs); ("attended") when someone was marked present and the new time is still to come:
+    attendance is never earlier than its session."""
+    workshop, _cohort = _workshop(actor, workshop_id)
+    if workshop.cancelled_at is not None:
+        raise Refused("cancelled")
+    wanted = (_from_chile(starts_at_local), meeting_url, _note(note))
+    if (workshop.starts_at, workshop.meeting_url, workshop.note) == wanted:
+        return False
+    seen = workshop.revision if revision is None else revision
+    if seen != workshop.revision:
+        raise Refused("changed-since")
+    if wanted[0] > utcnow() and _attended(workshop.id):
+        raise Refused("attended")
+    # Written only if nobody saved or cancelled it between the read above and now.
+    written = db.session.execute(
+        update(SchoolWorkshop)
+        .where(
+            SchoolWorkshop.id == workshop.id,
+            SchoolWorkshop.revision == seen,
+            SchoolWorkshop.cancelled_at.is_(None),
+        )
+        .values(
+            starts_at=wanted[0],
+            meeting_url=wanted[1],
+            note=wanted[2],
+            revision=SchoolWorkshop.revision + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not written.rowcount:  # type: ignore[attr-defined]
+        db.session.rollback()
+        return _already(actor, workshop_id, wanted)
+    db.session.commit()
+    return True
+
+
+def _already(actor: Actor, workshop_id: int, wanted: tuple[datetime, str, str]) -> bool:
+    """Another save got in first: False if it saved just this (the same form sent twice at
+    once), else why hers is refused."""
+    workshop, _cohort = _workshop(actor, workshop_id)
+    if workshop.cancelled_at is not None:
+        raise Refused("cancelled")
+    if (workshop.starts_at, workshop.meeting_url, workshop.note) == wanted:
+        return False
+    raise Refused("changed-since")
+
+
+def cancel_workshop(actor: Actor, workshop_id: int) -> bool:
+    """Cancel a live session; the school team of its programme only. It stays listed, shown as
+    cancelled to the team and to the cohort's members, and is no longer offered for their
+    calendars. Refused ("attended") once someone was marked present. False if it was cancelled
+    already (the button tapped twice, an older page): nothing changes."""
+    workshop, _cohort = _workshop(actor, workshop_id)
+    if workshop.cancelled_at is not None:
+        return False
+    if _attended(workshop.id):
+        raise Refused("attended")
+    written = db.session.execute(
+        update(SchoolWorkshop)
+        .where(SchoolWorkshop.id == workshop.id, SchoolWorkshop.cancelled_at.is_(None))
+        .values(cancelled_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return bool(written.rowcount)  # type: ignore[attr-defined]
+
+
 def record_workshop_attendance(actor: Actor, workshop_id: int, present: Collection[int]) -> int:
     """Who attended (member ids of the cohort); attending completes the workshop activity for
-    her. One transaction. Returns how many attended."""
+    her. One transaction. Returns how many attended. Refused ("cancelled"), with nothing
+    written, for a cancelled session."""
     workshop, cohort = _workshop(actor, workshop_id)
+    if workshop.cancelled_at is not None:
+        raise Refused("cancelled")
     catalogue = _catalogue()
     activity = catalogue.activities.get(workshop.activity_id)
     members = list(
@@ -885,7 +998,7 @@ def my_school(actor: Actor, school_id: str, details: bool = True) -> MySchool:
     if details:
         notes = _notes(member.id)
         workshops = [
-            WorkshopRow(w.id, w.activity_id, w.starts_at, w.meeting_url, w.note)
+            _row_of(w)
             for w in db.session.scalars(
                 select(SchoolWorkshop)
                 .where(
@@ -924,9 +1037,9 @@ def _notes(member_id: int) -> list[Note]:
 
 
 def workshops_of(mine: MySchool, activity: Activity) -> list[WorkshopRow]:
-    """The cohort's sessions of a workshop activity."""
+    """The cohort's sessions of a workshop activity (the cancelled ones too, shown as such)."""
     return [
-        WorkshopRow(w.id, w.activity_id, w.starts_at, w.meeting_url, w.note)
+        _row_of(w)
         for w in db.session.scalars(
             select(SchoolWorkshop)
             .where(
@@ -947,11 +1060,14 @@ def workshop_calendar(
     summary: Callable[[str], str],
 ) -> tuple[bytes, str]:
     """An .ics for a live session of a workshop of her cohort, in Chile's time zone with its
-    VTIMEZONE, as for her pathway's workshops; another cohort's is not found. (bytes, name)"""
+    VTIMEZONE, as for her pathway's workshops; another cohort's, or a cancelled one, is not
+    found. Each change is a new SEQUENCE, so her calendar takes the new time. (bytes, name)"""
     mine = my_school(actor, school_id, details=False)
     row = db.session.scalar(
         select(SchoolWorkshop).where(
-            SchoolWorkshop.id == workshop_id, SchoolWorkshop.cohort_id == mine.cohort.id
+            SchoolWorkshop.id == workshop_id,
+            SchoolWorkshop.cohort_id == mine.cohort.id,
+            SchoolWorkshop.cancelled_at.is_(None),
         )
     )
     activity = mine.catalogue.activities.get(row.activity_id) if row else None
@@ -966,6 +1082,7 @@ def workshop_calendar(
         description="\n".join(line for line in (row.note, row.meeting_url) if line),
         url=row.meeting_url or None,
         location=row.meeting_url or None,
+        sequence=row.revision or 0,
     )
     return body, f"senda-{locale}-school-workshop-{row.id}.ics"
 

@@ -25,6 +25,8 @@ from lti_tool.web.forms import (
     errors_of,
     form_data,
     id_set,
+    saved_session_form,
+    sent_session_form,
 )
 from lti_tool.web.session import current_actor, require_role
 from lti_tool.web.templating import per_language
@@ -194,15 +196,6 @@ def attendance(session_id: int) -> ResponseReturnValue:
     ), (409 if refused else 200)
 
 
-def _saved_form(session: cohort.WorkshopSession) -> dict[str, str]:
-    """A session's time (in Chile), link and note as its change form shows them."""
-    return {
-        "starts_at": session.starts_at.astimezone(cohort.CHILE).strftime("%Y-%m-%dT%H:%M"),
-        "meeting_url": session.meeting_url,
-        "note": session.note,
-    }
-
-
 def _edit_page(
     session: cohort.WorkshopSession,
     status: int = 200,
@@ -219,7 +212,11 @@ def _edit_page(
         "facilitator/session_edit.html",
         session=session,
         activity=cohort.workshops().get(session.activity_id),
-        form=_saved_form(session) if form is None else form,
+        form=(
+            saved_session_form(session.starts_at, session.meeting_url, session.note)
+            if form is None
+            else form
+        ),
         revision=cohort.revision_of(session) if revision is None else revision,
         errors=errors or {},
         refused=refused,
@@ -236,7 +233,7 @@ def edit_session(session_id: int) -> ResponseReturnValue:
     session = cohort.session_of(scope, session_id)
     if request.method == "GET":
         return _edit_page(session)
-    form = {k: v for k, v in request.form.items() if k in ("starts_at", "meeting_url", "note")}
+    form = sent_session_form(request.form)
     seen = request.form.get("revision", "")
     try:
         data = WorkshopSessionEditSchema().load(request.form)

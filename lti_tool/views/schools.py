@@ -5,8 +5,9 @@ the programme team; and the programme team's view of the mentoring network.
   does her school: modules open week by week, live workshops, homework her mentor reads, her
   mentor's notes. Every page works without JavaScript (a little saves worksheets as she types).
 - `schools` (/programme/…): the programme team forms cohorts, invites and places women, assigns
-  personal mentors, schedules the live workshops and takes attendance, sees who may become a
-  mentor and grants the role, and sees every mentoring session and mentor of the programme.
+  personal mentors, schedules, changes and cancels the live workshops and takes attendance,
+  sees who may become a mentor and grants the role, and sees every mentoring session and mentor
+  of the programme.
   Any launched session may ask; the services refuse (403) without a programme-team grant, and an
   id of another programme is not found (404).
 """
@@ -42,15 +43,19 @@ from lti_tool.web.forms import (
     AssignMentorSchema,
     AttendanceSchema,
     CohortSchema,
+    ConfirmSchema,
     InviteSchema,
     PersonSchema,
     QuizAnswersSchema,
     ReflectionSchema,
     WorksheetSchema,
+    WorkshopSessionEditSchema,
     WorkshopSessionSchema,
     attempts_seen,
     errors_of,
     form_data,
+    saved_session_form,
+    sent_session_form,
     without_blanks,
 )
 from lti_tool.web.session import current_actor, require_role
@@ -74,6 +79,11 @@ def refusal(reason: str) -> str:
         "workshop": _("Choose a workshop."),
         "not-invited-school": _("This school takes volunteers: place those who applied."),
         "not-volunteers-school": _("This school is by invitation."),
+        "cancelled": _("This session was cancelled: it can no longer change."),
+        "attended": _(
+            "Attendance was already taken for this session: it cannot be cancelled or moved to "
+            "a time still to come."
+        ),
     }
     return messages.get(reason, _("That cannot be done now."))
 
@@ -467,24 +477,121 @@ def schedule_workshop(cohort_id: int) -> ResponseReturnValue:
 @bp.route("/schools/workshops/<int:workshop_id>", methods=["GET", "POST"])
 @launched
 def workshop(workshop_id: int) -> ResponseReturnValue:
-    """Take attendance: attending completes the workshop for her."""
+    """Take attendance: attending completes the workshop for her. Never for a cancelled session
+    (409, nothing written)."""
     actor = current_actor()
+    refused = ""
     if request.method == "POST":
         try:
             data = AttendanceSchema().load(form_data(request.form, lists=("present",)))
         except ValidationError:
             abort(400)
-        count = schools.record_workshop_attendance(actor, workshop_id, data["present"])
-        flash(
-            ngettext(
-                "Attendance saved: %(num)s woman came.",
-                "Attendance saved: %(num)s women came.",
-                count,
-            ),
-            "ok",
+        try:
+            count = schools.record_workshop_attendance(actor, workshop_id, data["present"])
+        except Refused as exc:
+            refused = refusal(exc.reason)
+        else:
+            flash(
+                ngettext(
+                    "Attendance saved: %(num)s woman came.",
+                    "Attendance saved: %(num)s women came.",
+                    count,
+                ),
+                "ok",
+            )
+            return redirect(url_for("schools.workshop", workshop_id=workshop_id))
+    return render_template(
+        "schools/workshop.html",
+        page=schools.workshop_page(actor, workshop_id),
+        refused=refused,
+    ), (409 if refused else 200)
+
+
+def _change_page(
+    workshop_id: int,
+    status: int = 200,
+    *,
+    form: dict[str, str] | None = None,
+    revision: str | int | None = None,
+    errors: dict[str, str] | None = None,
+    refused: str = "",
+    sent: dict[str, str] | None = None,
+) -> ResponseReturnValue:
+    """A session's change page: the saved session unless `form` (hers, sent back with its
+    errors) and the revision her page showed; `sent`, what she sent from an older page, shown
+    beside the saved session for her to copy."""
+    page = schools.workshop_page(current_actor(), workshop_id)
+    saved = page.workshop
+    return render_template(
+        "schools/workshop_edit.html",
+        page=page,
+        form=(
+            saved_session_form(saved.starts_at, saved.meeting_url, saved.note)
+            if form is None
+            else form
+        ),
+        revision=saved.revision if revision is None else revision,
+        errors=errors or {},
+        refused=refused,
+        sent=sent,
+    ), status
+
+
+@bp.route("/schools/workshops/<int:workshop_id>/edit", methods=["GET", "POST"])
+@launched
+def edit_workshop(workshop_id: int) -> ResponseReturnValue:
+    """Change a session's time, link or note; or cancel it. A save from an older page (another
+    tab, another member of the team saved since) is refused (409) and what she sent is shown
+    beside the saved session."""
+    if request.method == "GET":
+        return _change_page(workshop_id)
+    form = sent_session_form(request.form)
+    seen = request.form.get("revision", "")
+    try:
+        data = WorkshopSessionEditSchema().load(request.form)
+    except ValidationError as exc:
+        kept = seen if seen.isdigit() else None  # the revision her page showed
+        return _change_page(workshop_id, 400, form=form, revision=kept, errors=errors_of(exc))
+    try:
+        changed = schools.edit_workshop(
+            current_actor(),
+            workshop_id,
+            data["starts_at"],
+            data["meeting_url"],
+            data["note"],
+            revision=data["revision"],
         )
-        return redirect(url_for("schools.workshop", workshop_id=workshop_id))
-    return render_template("schools/workshop.html", page=schools.workshop_page(actor, workshop_id))
+    except Refused as exc:
+        if exc.reason == "changed-since":
+            return _change_page(workshop_id, 409, sent=form)
+        return _change_page(
+            workshop_id, 409, form=form, revision=data["revision"], refused=refusal(exc.reason)
+        )
+    if changed:
+        flash(_("The session was changed."), "ok")
+    else:
+        flash(_("Nothing changed: the session already had this time, link and note."), "ok")
+    return redirect(url_for("schools.workshop", workshop_id=workshop_id))
+
+
+@bp.post("/schools/workshops/<int:workshop_id>/cancel")
+@launched
+def cancel_workshop(workshop_id: int) -> ResponseReturnValue:
+    """Cancel a session (after a tick that says so): the cohort's members see it cancelled."""
+    try:
+        ConfirmSchema().load(request.form)
+    except ValidationError:
+        message = _("Tick the box to confirm that you are cancelling the session.")
+        return _change_page(workshop_id, 400, errors={"confirm": message})
+    try:
+        cancelled = schools.cancel_workshop(current_actor(), workshop_id)
+    except Refused as exc:
+        return _change_page(workshop_id, 409, refused=refusal(exc.reason))
+    if cancelled:
+        flash(_("The session was cancelled. The cohort's members see it as cancelled."), "ok")
+    else:
+        flash(_("This session was cancelled already. Nothing was changed."), "ok")
+    return redirect(url_for("schools.workshop", workshop_id=workshop_id))
 
 
 @bp.get("/mentors")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import abort, request
@@ -29,6 +30,7 @@ from courses import opportunities as board_rules
 from courses import support as support_rules
 from courses.authoring.schema import library_message
 from courses.geography import COMMUNES, REGION_SLUGS, commune
+from courses.schools import CHILE
 
 
 def N_(message: str) -> str:
@@ -609,6 +611,23 @@ class WorkshopSessionEditSchema(WorkshopSessionChangeSchema):
     (`cohort.revision_of`)."""
 
     revision = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0))
+
+
+SESSION_CHANGE_FIELDS = ("starts_at", "meeting_url", "note")
+
+
+def saved_session_form(starts_at: datetime, meeting_url: str, note: str) -> dict[str, str]:
+    """A live session's time (in Chile), link and note as its change form shows them."""
+    return {
+        "starts_at": starts_at.astimezone(CHILE).strftime("%Y-%m-%dT%H:%M"),
+        "meeting_url": meeting_url,
+        "note": note,
+    }
+
+
+def sent_session_form(form: Any) -> dict[str, str]:
+    """What she sent in a live session's change form, to show it back to her as she wrote it."""
+    return {k: v for k, v in form.items() if k in SESSION_CHANGE_FIELDS}
 
 
 class AttendanceFormSchema(AttendanceSchema):

@@ -368,6 +368,7 @@ def test_programme_team_pages(site: Site, phone: BrowserContext) -> None:
         ("/programme/schools", "schools"),
         (f"/programme/schools/cohorts/{cohort}", "school-cohort"),
         (f"/programme/schools/workshops/{workshop}", "school-workshop"),
+        (f"/programme/schools/workshops/{workshop}/edit", "school-workshop-change"),
         ("/programme/mentors", "mentor-eligibility"),
         ("/programme/mentoring", "mentoring-network"),
     ):

@@ -264,6 +264,13 @@ def team_pages(w: World) -> list[tuple[str, str, dict[str, Any]]]:
         ),
         ("GET", f"/programme/schools/workshops/{w.workshop}", {}),
         ("POST", f"/programme/schools/workshops/{w.workshop}", {"present": [str(w.member)]}),
+        ("GET", f"/programme/schools/workshops/{w.workshop}/edit", {}),
+        (
+            "POST",
+            f"/programme/schools/workshops/{w.workshop}/edit",
+            {"starts_at": "2030-01-01T18:00", "revision": "0"},
+        ),
+        ("POST", f"/programme/schools/workshops/{w.workshop}/cancel", {"confirm": "true"}),
         ("GET", "/programme/mentors", {}),
         ("POST", f"/programme/mentors/{w.carmen}/grant", {}),
         ("GET", "/programme/mentoring", {}),
