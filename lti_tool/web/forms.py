@@ -341,7 +341,7 @@ class MentorNoteSchema(FormSchema):
         ),
         error_messages={"required": N_("Write a note of up to 2000 characters.")},
     )
-    after = fields.Integer(load_default=None, validate=validate.Range(min=0))  # the newest shown
+    seen = _newest_seen()
 
 
 class CohortSchema(FormSchema):
