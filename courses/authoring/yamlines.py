@@ -3,6 +3,7 @@ name its line. Only YAML's safe subset is accepted: tags such as `!!python/objec
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -60,7 +61,7 @@ class YamlProblem(Exception):
 # entry whose words are in the error's context and in its problem ("" matches anything) decides.
 # The problem is still reported at its own line (the problem mark); a template may name {line}
 # (where the quote or bracket was opened: the context mark), {character} or {name} (the first
-# thing PyYAML quotes in its words).
+# thing PyYAML quotes in its words, in single quotes or, for a ', in double).
 _PLAIN_WORDS: tuple[tuple[str, str, str], ...] = (
     ("", "found character '\\t'", N_("a tab here: indent with spaces, not tabs")),
     (
@@ -86,6 +87,27 @@ _PLAIN_WORDS: tuple[tuple[str, str, str], ...] = (
         "while parsing a flow sequence",
         "",
         N_("the '[' opened on line {line} is never closed with ']' (or a ',' is missing)"),
+    ),
+    (  # the braces doubled: str.format reads them as the braces themselves
+        "while parsing a flow mapping",
+        "",
+        N_("the '{{' opened on line {line} is never closed with '}}' (or a ',' is missing)"),
+    ),
+    (
+        "",
+        "sequence entries are not allowed here",
+        N_(
+            "a list item '- ' on the same line as its key: put each item on a line of its own "
+            "below the key, or put the whole value in quotes if the '-' is part of the text"
+        ),
+    ),
+    (
+        "",
+        "found unknown escape character",
+        N_(
+            "a backslash inside double quotes starts an escape, and \\{character} is not one: "
+            "put the whole value in single quotes instead, or write \\\\ for each backslash"
+        ),
     ),
     ("", "expected <block end>", N_("this line's indentation does not match the lines above it")),
     (
@@ -132,6 +154,10 @@ def load(text: str, first_line: int = 1) -> Any:
     return data
 
 
+# What PyYAML quotes: a name or a character as Python writes it (repr), so ' is in double quotes.
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+
 def _plain(exc: yaml.MarkedYAMLError, first_line: int) -> Message:
     """PyYAML's problem in the designer's words, or in PyYAML's own (English) when it is not
     one of the usual mistakes."""
@@ -147,8 +173,8 @@ def _plain(exc: yaml.MarkedYAMLError, first_line: int) -> Message:
         )
     for context_words, problem_words, template in _PLAIN_WORDS:
         if context_words in context and problem_words in problem:
-            quoted = (context if context_words else problem).split("'")
-            word = quoted[1] if len(quoted) > 2 else ""
+            quoted = _QUOTED.search(context if context_words else problem)
+            word = (quoted[1] or quoted[2] or "") if quoted else ""
             values = {
                 "line": exc.context_mark.line + first_line if exc.context_mark else first_line,
                 "character": word,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -129,16 +129,22 @@ class Section:
 
 
 @dataclass(frozen=True)
+class FilterChoices:
+    """What the filter form offers: the regions she may see, the pathways, the cohorts."""
+
+    regions: tuple[str, ...]
+    pathways: tuple[tuple[str, str], ...]
+    cohorts: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True)
 class Report:
     k: int
     filters: Filters
     generated_at: datetime
     headlines: tuple[Headline, ...]
     sections: tuple[Section, ...]
-    # For the filter form.
-    regions: tuple[str, ...]
-    pathways: tuple[tuple[str, str], ...]
-    cohorts: tuple[tuple[int, str], ...] = field(default=())
+    choices: FilterChoices
 
 
 def _pct(part: int | None, whole: int | None) -> float | None:
@@ -340,14 +346,7 @@ def report(actor: Actor, filters: Filters) -> Report:
     ]
 
     # 2. The programme's cohorts (names for the filter and the tables).
-    cohorts = tuple(
-        (int(i), str(name))
-        for i, name in db.session.execute(
-            select(Cohort.id, Cohort.name)
-            .where(Cohort.programme_id == actor.programme_id)
-            .order_by(Cohort.starts_on, Cohort.name)
-        )
-    )
+    choices = _choices(actor, allowed, catalogue, locale)
 
     # 3. Reach: consented demographics of the distinct women.
     women = _scoped(
@@ -382,9 +381,9 @@ def report(actor: Actor, filters: Filters) -> Report:
     private_reach.log_aggregate_read(actor.user_id, "programme-report")
     db.session.commit()
 
-    pathway_names = _pathway_names(catalogue, locale)
+    pathway_names = dict(choices.pathways)
     level_names = {"basic": _("Basic"), "advanced": _("Advanced")}
-    cohort_names = dict(cohorts)
+    cohort_names = dict(choices.cohorts)
     sections = (
         _reach_section(people, k),
         _plans_section(groups, k, pathway_names, level_names, cohort_names),
@@ -396,8 +395,32 @@ def report(actor: Actor, filters: Filters) -> Report:
         generated_at=now,
         headlines=_headlines(groups, people, survey_rows, k),
         sections=sections,
+        choices=choices,
+    )
+
+
+def filter_choices(actor: Actor) -> FilterChoices:
+    """The filter form without the report (dates she mistyped are not counted): what the
+    report's form offers her, and no aggregate read."""
+    allowed = _allowed_regions(actor)
+    found = content.latest_catalogue()
+    return _choices(actor, allowed, found[1] if found else None, str(get_locale() or "es"))
+
+
+def _choices(
+    actor: Actor, allowed: frozenset[str] | None, catalogue: Catalogue | None, locale: str
+) -> FilterChoices:
+    cohorts = tuple(
+        (int(i), str(name))
+        for i, name in db.session.execute(
+            select(Cohort.id, Cohort.name)
+            .where(Cohort.programme_id == actor.programme_id)
+            .order_by(Cohort.starts_on, Cohort.name)
+        )
+    )
+    return FilterChoices(
         regions=tuple(r for r in geography.REGION_SLUGS if allowed is None or r in allowed),
-        pathways=tuple(pathway_names.items()),
+        pathways=tuple(_pathway_names(catalogue, locale).items()),
         cohorts=cohorts,
     )
 

@@ -1291,8 +1291,8 @@ def mentee_page(actor: Actor, member_id: int) -> MenteePage:
     return MenteePage(member.id, name, school, cohort, plan, homework, notes)
 
 
-def add_note(actor: Actor, member_id: int, body: str, after: int | None = None) -> None:
-    """A dated note for her mentee, which the mentee reads on her school page. `after` is the
+def add_note(actor: Actor, member_id: int, body: str, seen: int | None = None) -> None:
+    """A dated note for her mentee, which the mentee reads on her school page. `seen` is the
     newest note the mentor's page showed (0: none): the same words she already wrote since
     then are that note sent again (a double tap, the Back button), not a second one."""
     member, _cohort, _name = _mentee(actor, member_id)
@@ -1304,10 +1304,10 @@ def add_note(actor: Actor, member_id: int, body: str, after: int | None = None) 
             select(MentorNote.body).where(
                 MentorNote.member_id == member.id,
                 MentorNote.author_id == actor.user_id,
-                MentorNote.id > after,
+                MentorNote.id > seen,
             )
         ).all()
-        if after is not None
+        if seen is not None
         else []
     )
     if text in written_since:

@@ -297,7 +297,7 @@ def add_note(member_id: int) -> ResponseReturnValue:
     except ValidationError as exc:
         return _note_refused(member_id, errors_of(exc))
     try:
-        schools.add_note(actor, member_id, data["body"], data["after"])
+        schools.add_note(actor, member_id, data["body"], seen=data["seen"])
     except Refused as exc:
         return _note_refused(member_id, {"body": refusal(exc.reason)})
     flash(_("Your note was saved. She can read it on her school page."), "ok")

@@ -20,42 +20,65 @@ from lti_tool.actor import Actor
 from lti_tool.services import reports
 from lti_tool.services.errors import FollowUpClosed, NotDueYet
 from lti_tool.views.followup import answer_messages, submitted_answers
-from lti_tool.web.forms import ConfirmSchema, ReportFiltersSchema
+from lti_tool.web.forms import ConfirmSchema, ReportFiltersSchema, errors_of
 from lti_tool.web.session import current_actor, require_role
 
 bp = Blueprint("reports", __name__, url_prefix="/programme")
 launched = require_role()
 
 
-def _filters() -> reports.Filters:
-    """The filters of the query string; a value that is not one of the choices is a 400."""
+# The fields she types (a browser without a date picker shows a text box): a mistake in them
+# is said beside them. Any other bad value comes from an edited address: a plain 400.
+_TYPED = frozenset({"start", "end"})
+
+
+def _filters() -> tuple[reports.Filters | None, dict[str, str]]:
+    """The filters of the query string, or None and a message for each date typed wrong."""
     raw = {key: value for key, value in request.args.items() if value.strip()}
     try:
         data = ReportFiltersSchema().load(raw)
-    except ValidationError:
-        abort(400)
-    if data["start"] and data["end"] and data["start"] > data["end"]:
-        abort(400)
-    return reports.Filters(
+    except ValidationError as exc:
+        if not set(exc.normalized_messages()) <= _TYPED:
+            abort(400)
+        return None, errors_of(exc)
+    filters = reports.Filters(
         start=data["start"],
         end=data["end"],
         region=data["region"] or None,
         pathway=data["pathway"] or None,
         cohort_id=data["cohort"],
     )
+    return filters, {}
 
 
 @bp.get("/reports")
 @launched
 def report() -> ResponseReturnValue:
-    result = reports.report(current_actor(), _filters())
-    return render_template("reports/report.html", report=result)
+    filters, errors = _filters()
+    if filters is None:
+        # Only the filter form, with what she typed and each message beside its date: no
+        # figures, not even the unfiltered ones, which could pass for the period she asked.
+        choices = reports.filter_choices(current_actor())
+        return render_template(
+            "reports/report.html", report=None, choices=choices, typed=request.args, errors=errors
+        ), 400
+    result = reports.report(current_actor(), filters)
+    return render_template(
+        "reports/report.html",
+        report=result,
+        choices=result.choices,
+        typed=filters.as_query(),
+        errors={},
+    )
 
 
 @bp.get("/reports.csv")
 @launched
 def report_csv() -> ResponseReturnValue:
-    result = reports.report(current_actor(), _filters())
+    filters, _errors = _filters()
+    if filters is None:  # the page's link carries only filters the page accepted
+        abort(400)
+    result = reports.report(current_actor(), filters)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerows(reports.csv_rows(result))

@@ -223,17 +223,34 @@ class FollowUpContactSchema(FormSchema):
             raise ValidationError(N_("Write a phone number with its area code."), "value")
 
 
+def _report_date() -> fields.Date:
+    return fields.Date(
+        load_default=None,
+        allow_none=True,
+        error_messages={"invalid": N_("Write the date, e.g. 2026-12-01.")},
+    )
+
+
 class ReportFiltersSchema(Schema):
-    """The report's filters (a GET form): empty means "all"."""
+    """The report's filters (a GET form): empty means "all". Only the dates are typed (a
+    browser without a date picker shows a text box); the rest are choices."""
 
     class Meta:
         unknown = RAISE
 
-    start = fields.Date(load_default=None, allow_none=True)
-    end = fields.Date(load_default=None, allow_none=True)
+    start = _report_date()
+    end = _report_date()
     region = fields.String(load_default="", validate=validate.OneOf(("", *REGIONS)))
     pathway = fields.String(load_default="", validate=validate.Length(max=64))
     cohort = fields.Integer(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _end_not_before_start(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data["start"] and data["end"] and data["start"] > data["end"]:
+            raise ValidationError(
+                N_("The end date is before the start date: choose the same day or a later one."),
+                "end",
+            )
 
 
 # ------------------------------------------------------------------ mentoring and schools
@@ -343,7 +360,7 @@ class MentorNoteSchema(FormSchema):
         ),
         error_messages={"required": N_("Write a note of up to 2000 characters.")},
     )
-    after = fields.Integer(load_default=None, validate=validate.Range(min=0))  # the newest shown
+    seen = _newest_seen()
 
 
 class CohortSchema(FormSchema):

@@ -1,7 +1,8 @@
 """The YAML mistakes designers make most are reported in their words, not PyYAML's, at the line
 PyYAML names: a tab, a ':' or a quote inside a value, an indentation that does not match, an
-unclosed quote or '[', a line without its ':', a '*' or '&' read as an alias or anchor. Each case
-breaks one file of the small test programme and looks for the exact `file:line: message`."""
+unclosed quote, '[' or '{', a line without its ':', a list item on its key's line, a backslash in
+double quotes, a '*' or '&' read as an alias or anchor. Each case breaks one file of the small
+test programme and looks for the exact `file:line: message`."""
 
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ PROGRAMME = "id: test-programme\ntitle: {title}\npathways: [entrepreneurship, em
 QUOTE_OR_BRACKET = (
     "text after a closing quote or bracket: put the whole value in quotes "
     "of a kind it does not contain (\"...\" or '...')"
+)
+ESCAPE = (
+    "a backslash inside double quotes starts an escape, and {escape} is not one: "
+    "put the whole value in single quotes instead, or write \\\\ for each backslash"
+)
+LIST_ITEM = (
+    "a list item '- ' on the same line as its key: put each item on a line of its own "
+    "below the key, or put the whole value in quotes if the '-' is part of the text"
 )
 COLON = (
     "a ':' inside a value: put the whole value in quotes "
@@ -108,6 +117,36 @@ MISTAKES: list[tuple[str, str, str, str]] = [
         "programme.yaml:4: the '[' opened on line 3 is never closed with ']' (or a ',' is missing)",
     ),
     (
+        "unclosed brace",
+        "programme.yaml",
+        "id: test-programme\ntitle: {es: Programa, en: Programme\npathways: [employment]\n",
+        "programme.yaml:3: the '{' opened on line 2 is never closed with '}' (or a ',' is missing)",
+    ),
+    (
+        "brace without its comma, in front matter",
+        ES_LESSON,
+        front_matter("id: ls-welcome", "kind: lesson", "title: {es: Hola en: Hello}"),
+        f"{ES_LESSON}:4: the '{{' opened on line 4 is never closed with '}}' (or a ',' is missing)",
+    ),
+    (
+        "list item on its key's line",
+        "programme.yaml",
+        "id: test-programme\ntitle: x\npathways: - employment\n",
+        f"programme.yaml:3: {LIST_ITEM}",
+    ),
+    (
+        "unknown escape in double quotes",
+        "programme.yaml",
+        PROGRAMME.format(title='"C:\\qué"'),
+        "programme.yaml:2: " + ESCAPE.format(escape="\\q"),
+    ),
+    (
+        "escaped apostrophe in double quotes",
+        ES_LESSON,
+        front_matter("id: ls-welcome", "kind: lesson", 'title: "It\\\'s here"'),
+        f"{ES_LESSON}:4: " + ESCAPE.format(escape="\\'"),
+    ),
+    (
         "key indented less than its neighbours",
         "programme.yaml",
         "id: test-programme\ntitle:\n  es: a\n en: b\n",
@@ -166,8 +205,8 @@ MISTAKES: list[tuple[str, str, str, str]] = [
     (
         "anything else: PyYAML's own words",
         "programme.yaml",
-        PROGRAMME.format(title='"C:\\qué"'),
-        "programme.yaml:2: found unknown escape character 'q'",
+        PROGRAMME.format(title="|x"),
+        "programme.yaml:2: expected chomping or indentation indicators, but found 'x'",
     ),
 ]
 

@@ -398,15 +398,15 @@ def test_an_empty_or_too_long_note_is_refused_beside_its_field(launcher: Launche
 
 def test_a_double_tapped_note_is_written_once(launcher: Launcher) -> None:
     page = school_mentee(launcher)
-    after = re.search(r'name="after" value="(\d+)"', text(launcher.client.get(page)))
-    assert after, "the note form names the newest note it showed"
-    note = {"body": "¡Muy buena tarea, Carmen!", "after": after.group(1)}
+    seen = re.search(r'name="seen" value="(\d+)"', text(launcher.client.get(page)))
+    assert seen, "the note form names the newest note it showed"
+    note = {"body": "¡Muy buena tarea, Carmen!", "seen": seen.group(1)}
     for _ in range(2):
         assert post(launcher.client, page + "/notes", note, token_from=page).status_code == 302
     assert notes_count() == 1
     # The same words again from the page that shows the first: a second note, on purpose.
-    newer = re.search(r'name="after" value="(\d+)"', text(launcher.client.get(page)))
-    assert newer and newer.group(1) != after.group(1)
-    again = {"body": "¡Muy buena tarea, Carmen!", "after": newer.group(1)}
+    newer = re.search(r'name="seen" value="(\d+)"', text(launcher.client.get(page)))
+    assert newer and newer.group(1) != seen.group(1)
+    again = {"body": "¡Muy buena tarea, Carmen!", "seen": newer.group(1)}
     assert post(launcher.client, page + "/notes", again, token_from=page).status_code == 302
     assert notes_count() == 2

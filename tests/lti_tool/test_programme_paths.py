@@ -206,12 +206,9 @@ def test_a_person_erased_twice_shows_no_error_page(app: Flask, launcher: Launche
 
 
 # ------------------------------------------------------------------------ the content version
-def test_moving_a_cohort_twice_does_not_say_nobody_was_moved_as_a_success(
-    app: Flask, launcher: Launcher, tmp_path: Path
-) -> None:
-    """A double tap on "Move this cohort": she is moved once; the second tap says everyone was
-    on the newest content already, not "0 participant(s) moved" as if something was done."""
-    carmen = carmen_and_ana(app, launcher)
+def newer_content_for_her_course(app: Flask, tmp_path: Path) -> str:
+    """A newer content version imported (the test content and one more file); the programme
+    page of the course she launched, where her cohort can be moved to it."""
     newer = tmp_path / "content"
     shutil.copytree(TEST_CONTENT, newer)
     (newer / "media" / "new.txt").write_text("a new file makes a new version")
@@ -219,7 +216,16 @@ def test_moving_a_cohort_twice_does_not_say_nobody_was_moved_as_a_success(
     assert content.import_tree().created
     content.forget_latest()
     context_id = db.session.scalar(select(LmsContext.id))
-    page = f"/programme/courses/{context_id}"
+    return f"/programme/courses/{context_id}"
+
+
+def test_moving_a_cohort_twice_does_not_say_nobody_was_moved_as_a_success(
+    app: Flask, launcher: Launcher, tmp_path: Path
+) -> None:
+    """A double tap on "Move this cohort": she is moved once; the second tap says everyone was
+    on the newest content already, not "0 participant(s) moved" as if something was done."""
+    carmen = carmen_and_ana(app, launcher)
+    page = newer_content_for_her_course(app, tmp_path)
     token = csrf_of(launcher, page)  # one page, tapped twice
     first = launcher.client.post(f"{page}/migrate", data={"csrf_token": token})
     again = launcher.client.post(f"{page}/migrate", data={"csrf_token": token})
@@ -232,6 +238,28 @@ def test_moving_a_cohort_twice_does_not_say_nobody_was_moved_as_a_success(
     ]
     enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == carmen))
     assert enrolment is not None and enrolment.content_version_id == content.latest_version_id()
+
+
+def test_moving_a_cohort_does_not_count_her_when_her_pathway_is_gone(
+    app: Flask, launcher: Launcher, tmp_path: Path
+) -> None:
+    """Her pathway is not in the newest content: she stays where she is, and the page says so
+    instead of counting her among those moved."""
+    carmen = carmen_and_ana(app, launcher)
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == carmen))
+    assert enrolment is not None
+    enrolment.pathway_id = "a-retired-pathway"  # as if the newest content dropped hers
+    db.session.commit()
+    older = enrolment.content_version_id
+    page = newer_content_for_her_course(app, tmp_path)
+    moved = post(launcher.client, f"{page}/migrate", token_from=page)
+    assert moved.status_code == 302
+    said = said_on(launcher, page)
+    assert said == [
+        "1 participante se quedó en su versión: su ruta no está en los contenidos más nuevos."
+    ]
+    db.session.expire_all()
+    assert db.session.get(Enrolment, enrolment.id).content_version_id == older  # type: ignore[union-attr]
 
 
 # ------------------------------------------------------------------------------ her own data
@@ -334,35 +362,6 @@ def test_her_plan_changes_and_course_additions_tapped_twice_change_it_once(
     assert enrolment is not None and enrolment.course_ids == [*once, "ent-idea"]
     landing = text(launcher.client.get(added.headers["Location"]))
     assert "error" not in flashes(landing)
-
-
-def test_moving_a_cohort_does_not_count_her_when_her_pathway_is_gone(
-    app: Flask, launcher: Launcher, tmp_path: Path
-) -> None:
-    """Her pathway is not in the newest content: she stays where she is, and the page says so
-    instead of counting her among those moved."""
-    carmen = carmen_and_ana(app, launcher)
-    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == carmen))
-    assert enrolment is not None
-    enrolment.pathway_id = "a-retired-pathway"  # as if the newest content dropped hers
-    db.session.commit()
-    older = enrolment.content_version_id
-    newer = tmp_path / "content"
-    shutil.copytree(TEST_CONTENT, newer)
-    (newer / "media" / "new.txt").write_text("a new file makes a new version")
-    override_settings(app, content_path=str(newer))
-    assert content.import_tree().created
-    content.forget_latest()
-    context_id = db.session.scalar(select(LmsContext.id))
-    page = f"/programme/courses/{context_id}"
-    moved = post(launcher.client, f"{page}/migrate", token_from=page)
-    assert moved.status_code == 302
-    said = said_on(launcher, page)
-    assert said == [
-        "1 participante se quedó en su versión: su ruta no está en los contenidos más nuevos."
-    ]
-    db.session.expire_all()
-    assert db.session.get(Enrolment, enrolment.id).content_version_id == older  # type: ignore[union-attr]
 
 
 # ------------------------------------------------------------------------------- the intake

@@ -12,14 +12,16 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from lti_tool.actor import Role
 from lti_tool.models import FollowUp, LtiUser, db, utcnow
+from lti_tool.models.private import AccessLog
 from lti_tool.services import content, reports
 from lti_tool.services.privacy import followup as private_followup
 from tests.conftest import row_counts
 from tests.factories import GrantFactory, actor_of
+from tests.lti_tool.test_mentoring_paths import assert_tied
 from tests.support import synthetic
 from tests.support.journey import post
 from tests.support.lti import Launcher
@@ -37,12 +39,14 @@ def programme(app: Flask, imported: int) -> Synthetic:
     return synthetic.build(500, found[1], found[0], seed=3)
 
 
-def as_team(launcher: Launcher, sub: str = "ana", region: str | None = None) -> int:
+def as_team(
+    launcher: Launcher, sub: str = "ana", region: str | None = None, locale: str = "es-CL"
+) -> int:
     launcher.launch("facilitator", sub=sub, name="Ana Pérez", given_name="Ana")
     user_id = db.session.scalar(select(LtiUser.id).where(LtiUser.sub == sub))
     assert user_id is not None
     GrantFactory(user_id=user_id, role=Role.PROGRAMME_TEAM.value, region=region)
-    launcher.launch("facilitator", sub=sub, name="Ana Pérez", given_name="Ana")
+    launcher.launch("facilitator", sub=sub, name="Ana Pérez", given_name="Ana", locale=locale)
     return user_id
 
 
@@ -127,6 +131,50 @@ def test_bad_filters_are_refused(launcher: Launcher, programme: Synthetic, query
     as_team(launcher)
     assert launcher.client.get(f"/programme/reports?{query}").status_code == 400
     assert launcher.client.get(f"/programme/reports.csv?{query}").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("locale", "query", "field", "message"),
+    [
+        ("en-US", "start=2026-13-01", "start", "Write the date, e.g. 2026-12-01."),
+        ("es-CL", "end=1/6/2026", "end", "Escribe la fecha, por ejemplo 2026-12-01."),
+        (
+            "en-US",
+            "start=2026-06-01&end=2026-01-01",
+            "end",
+            "The end date is before the start date: choose the same day or a later one.",
+        ),
+        (
+            "es-CL",
+            "start=2026-06-01&end=2026-01-01",
+            "end",
+            "La fecha final es anterior a la inicial: elige el mismo día o uno posterior.",
+        ),
+    ],
+)
+def test_a_mistyped_date_is_said_beside_it_and_nothing_is_counted(
+    launcher: Launcher, programme: Synthetic, locale: str, query: str, field: str, message: str
+) -> None:
+    """A date typed wrong (a browser without a date picker shows a text box), or an end before
+    the start: the filter form again (400) with her filters as she left them and the message
+    beside that date; no figures, not even the unfiltered ones that could pass for hers."""
+    as_team(launcher, locale=locale)
+    cohort = next(iter(programme.cohorts))
+    reads = db.session.scalar(select(func.count()).select_from(AccessLog))
+    response = launcher.client.get(
+        f"/programme/reports?{query}&region=biobio&pathway=employment&cohort={cohort}"
+    )
+    assert response.status_code == 400
+    page = text(response)
+    assert_tied(page, f"f-{field}", f"e-{field}", message)
+    for typed in query.split("&"):
+        name, value = typed.split("=")
+        assert f'name="{name}" value="{value}"' in page
+    assert '<option value="biobio" selected>' in page
+    assert '<option value="employment" selected>' in page
+    assert f'<option value="{cohort}" selected>' in page
+    assert "<figure" not in page and "reports.csv" not in page
+    assert db.session.scalar(select(func.count()).select_from(AccessLog)) == reads
 
 
 def test_filters_are_kept_in_the_form_and_the_csv_link(

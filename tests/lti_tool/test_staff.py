@@ -318,9 +318,27 @@ def test_cli_validate_speaks_spanish_or_english(
             "id: x\ntitle: @senda\n",
             "programme.yaml:2: un valor no puede empezar con '@': pon todo el valor entre comillas",
         ),
-        (  # a problem PyYAML words in English that has no plainer words: introduced in Spanish
+        (
             'id: x\ntitle: "C:\\qué"\n',
-            "programme.yaml:2: YAML no válido: found unknown escape character 'q'",
+            "programme.yaml:2: entre comillas dobles, una barra invertida empieza un código de "
+            "escape, y \\q no es uno: pon todo el valor entre comillas simples, o escribe \\\\ "
+            "por cada barra invertida",
+        ),
+        (
+            "id: x\ntitle: {es: a, en: b\npathways: []\n",
+            "programme.yaml:3: la '{' abierta en la línea 2 nunca se cierra con '}' "
+            "(o falta una ',')",
+        ),
+        (
+            "id: x\ntitle: y\npathways: - employment\n",
+            "programme.yaml:3: hay un elemento de lista '- ' en la misma línea que su clave: "
+            "pon cada elemento en una línea propia debajo de la clave, o pon todo el valor "
+            "entre comillas si el '-' es parte del texto",
+        ),
+        (  # a problem PyYAML words in English that has no plainer words: introduced in Spanish
+            "id: x\ntitle: |x\n",
+            "programme.yaml:2: YAML no válido: "
+            "expected chomping or indentation indicators, but found 'x'",
         ),
     ],
 )

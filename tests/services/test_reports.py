@@ -321,7 +321,7 @@ def test_only_the_programme_team_and_only_its_regions(programme: Synthetic) -> N
     with pytest.raises(RegionNotAllowed):
         reports.report(regional, reports.Filters(region="biobio"))
     result = reports.report(regional, reports.Filters())
-    assert result.regions == ("araucania",)
+    assert result.choices.regions == ("araucania",)
     women = [w for w in programme.women if w.region == "araucania"]
     check_report(result, expected(women, programme), women, 5)
 
