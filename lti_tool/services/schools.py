@@ -50,6 +50,7 @@ from lti_tool.models import (
 )
 from lti_tool.services import content, learning, mentoring, programme
 from lti_tool.services.calendar import single_event_calendar
+from lti_tool.services.dbutil import hold_until_commit
 from lti_tool.services.errors import (
     CohortNotFound,
     NoContent,
@@ -470,6 +471,8 @@ def schedule_workshop(
         note=_note(note),
         created_by=actor.user_id,
     )
+    # The same form sent twice at once: the second waits for the first, then finds it.
+    hold_until_commit(SchoolCohort, cohort.id)
     same = db.session.scalar(
         select(SchoolWorkshop.id).where(
             SchoolWorkshop.cohort_id == row.cohort_id,
@@ -1299,6 +1302,7 @@ def add_note(actor: Actor, member_id: int, body: str, seen: int | None = None) -
     text = body.strip()[:2000]
     if not text:
         raise Refused("empty")
+    hold_until_commit(SchoolMember, member.id)  # the same note sent twice at once: one note
     written_since = (
         db.session.scalars(
             select(MentorNote.body).where(

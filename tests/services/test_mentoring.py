@@ -733,3 +733,21 @@ def test_the_same_offer_sent_twice_at_the_same_moment_is_one_session(
     ids = at_the_same_moment(app, "mentoring_session", lambda: offer(lucia, starts_at_local=starts))
     assert len(set(ids)) == 1
     assert db.session.scalar(select(func.count(MentoringSession.id))) == 1
+
+
+@needs_row_locks
+def test_the_same_school_session_or_note_sent_twice_at_the_same_moment_is_one(
+    app: Flask, place: Any
+) -> None:
+    lucia = world.mentor(place, "Lucía Fernández")
+    carmen, member_id, team = _member(place, datetime.now(CHILE).date(), mentor=lucia)
+    cohort_id = schools.my_school(carmen, "test-school").cohort.id
+    when = world.soon(2)
+
+    def schedule() -> int:
+        return schools.schedule_workshop(team, cohort_id, "ts-lead-live", when, "", "Sala 2")
+
+    assert len(set(at_the_same_moment(app, "school_workshop", schedule))) == 1
+    at_the_same_moment(app, "mentor_note", lambda: schools.add_note(lucia, member_id, "Bien", 0))
+    assert db.session.scalar(text("SELECT count(*) FROM school_workshop")) == 1
+    assert db.session.scalar(text("SELECT count(*) FROM mentor_note")) == 1
