@@ -637,13 +637,25 @@ def cancel_workshop(actor: Actor, workshop_id: int) -> bool:
     return bool(written.rowcount)  # type: ignore[attr-defined]
 
 
-def record_workshop_attendance(actor: Actor, workshop_id: int, present: Collection[int]) -> int:
+def record_workshop_attendance(
+    actor: Actor,
+    workshop_id: int,
+    present: Collection[int],
+    shown_present: Collection[int] | None = None,
+) -> int:
     """Who attended (member ids of the cohort); attending completes the workshop activity for
-    her. One transaction. Returns how many attended. Refused ("cancelled"), with nothing
-    written, for a cancelled session."""
+    her. One transaction; returns how many attended now. `shown_present`: who was marked
+    present on the page she saved from; only the ticks she changed there are saved, so an
+    older page (another tab, another member of the team) never marks absent someone marked
+    present since. Refused, with nothing written, before the session starts ("not-started")
+    and for a cancelled one ("cancelled")."""
     workshop, cohort = _workshop(actor, workshop_id)
     if workshop.cancelled_at is not None:
         raise Refused("cancelled")
+    if workshop.starts_at > utcnow():
+        raise Refused("not-started")
+    # Two saves at once (a double tap, two of the team) are served one after the other.
+    hold_until_commit(SchoolWorkshop, workshop.id)
     catalogue = _catalogue()
     activity = catalogue.activities.get(workshop.activity_id)
     members = list(
@@ -656,6 +668,7 @@ def record_workshop_attendance(actor: Actor, workshop_id: int, present: Collecti
     chosen = set(present)
     if not chosen <= {m.id for m in members}:
         raise SchoolMemberNotFound(sorted(chosen)[0])
+    shown = None if shown_present is None else set(shown_present)
     existing = {
         a.member_id: a
         for a in db.session.scalars(
@@ -664,9 +677,14 @@ def record_workshop_attendance(actor: Actor, workshop_id: int, present: Collecti
     }
     rows = _rows_of([m.id for m in members], workshop.activity_id)
     now = utcnow()
+    attended = 0
     for member in members:
         here = member.id in chosen
         record = existing.get(member.id)
+        if shown is not None and here == (member.id in shown):
+            attended += bool(record and record.present)  # not changed here: what is saved stands
+            continue
+        attended += here
         if record is None and not here:
             continue
         record = record or SchoolAttendance(workshop_id=workshop.id, member_id=member.id)
@@ -682,7 +700,7 @@ def record_workshop_attendance(actor: Actor, workshop_id: int, present: Collecti
                 row.completed, row.completed_at, row.updated_at = True, now, now
             db.session.add(row)
     db.session.commit()
-    return len(chosen)
+    return attended
 
 
 def _rows_of(member_ids: list[int], activity_id: str) -> dict[int, SchoolProgress]:

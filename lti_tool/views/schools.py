@@ -41,7 +41,7 @@ from lti_tool.services.errors import Refused
 from lti_tool.web.forms import (
     AnswerSchema,
     AssignMentorSchema,
-    AttendanceSchema,
+    AttendanceFormSchema,
     CohortSchema,
     ConfirmSchema,
     InviteSchema,
@@ -54,6 +54,7 @@ from lti_tool.web.forms import (
     attempts_seen,
     errors_of,
     form_data,
+    id_set,
     saved_session_form,
     sent_session_form,
     without_blanks,
@@ -80,6 +81,9 @@ def refusal(reason: str) -> str:
         "not-invited-school": _("This school takes volunteers: place those who applied."),
         "not-volunteers-school": _("This school is by invitation."),
         "cancelled": _("This session was cancelled: it can no longer change."),
+        "not-started": _(
+            "You can take attendance once the session has started. Come back after it begins."
+        ),
         "attended": _(
             "Attendance was already taken for this session: it cannot be cancelled or moved to "
             "a time still to come."
@@ -483,11 +487,17 @@ def workshop(workshop_id: int) -> ResponseReturnValue:
     refused = ""
     if request.method == "POST":
         try:
-            data = AttendanceSchema().load(form_data(request.form, lists=("present",)))
+            data = AttendanceFormSchema().load(form_data(request.form, lists=("present",)))
         except ValidationError:
             abort(400)
+        shown = data["shown"]
         try:
-            count = schools.record_workshop_attendance(actor, workshop_id, data["present"])
+            count = schools.record_workshop_attendance(
+                actor,
+                workshop_id,
+                data["present"],
+                shown_present=None if shown is None else id_set(shown),
+            )
         except Refused as exc:
             refused = refusal(exc.reason)
         else:

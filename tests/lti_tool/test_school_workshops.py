@@ -6,7 +6,7 @@ her) and leaves her calendar, attendance closes both doors, and nobody else may 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -272,9 +272,49 @@ def test_a_cancelled_workshop_stays_listed_as_cancelled_and_leaves_her_calendar(
     assert scheduled.status_code == 302 and workshops() == 2
 
 
+def started(workshop_id: int) -> None:
+    """The workshop began ten minutes ago."""
+    row = db.session.get(SchoolWorkshop, workshop_id)
+    assert row is not None
+    row.starts_at = datetime.now(UTC) - timedelta(minutes=10)
+    db.session.commit()
+
+
+def test_attendance_waits_for_the_session_to_start(launcher: Launcher, cohort: Cohort) -> None:
+    early = post(
+        launcher.client, cohort.attendance, {"present": [str(cohort.member)]},
+        token_from=cohort.attendance,
+    )  # fmt: skip
+    assert early.status_code == 409
+    assert "Podrás tomar la asistencia cuando la sesión haya empezado" in text(early)
+    assert db.session.scalar(select(func.count()).select_from(SchoolAttendance)) == 0
+
+
+def test_attendance_from_an_older_page_saves_only_the_ticks_it_changed(
+    launcher: Launcher, cohort: Cohort
+) -> None:
+    started(cohort.workshop)
+    older = launcher.client.get(cohort.attendance).get_data(as_text=True)  # nobody ticked yet
+    taken = post(
+        launcher.client, cohort.attendance, {"present": [str(cohort.member)]},
+        token_from=cohort.attendance,
+    )  # fmt: skip
+    assert taken.status_code == 302
+    # The older page, sent unchanged (nobody ticked): Carmen stays present.
+    again = post(
+        launcher.client, cohort.attendance, {"shown": hidden(older, "shown")},
+        token_from=cohort.attendance,
+    )  # fmt: skip
+    assert again.status_code == 302
+    assert schools.workshop_page(actor_of(user("ana"), context()), cohort.workshop).present == {
+        cohort.member
+    }
+
+
 def test_once_she_attended_the_workshop_is_neither_cancelled_nor_moved_later(
     launcher: Launcher, cohort: Cohort
 ) -> None:
+    started(cohort.workshop)
     taken = post(
         launcher.client, cohort.attendance, {"present": [str(cohort.member)]},
         token_from=cohort.attendance,

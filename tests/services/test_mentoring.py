@@ -22,6 +22,7 @@ from lti_tool.models import (
     LtiUser,
     MentoringSession,
     MentoringSignUp,
+    SchoolWorkshop,
     db,
     utcnow,
 )
@@ -589,6 +590,15 @@ def test_mentors_are_chosen_among_the_programme_mentors(place: Any) -> None:
     assert schools.my_school(carmen, "test-school").mentor_name == ""
 
 
+def school_workshop_started(workshop_id: int, minutes_ago: int = 10) -> None:
+    db.session.execute(
+        update(SchoolWorkshop)
+        .where(SchoolWorkshop.id == workshop_id)
+        .values(starts_at=utcnow() - timedelta(minutes=minutes_ago))
+    )
+    db.session.commit()
+
+
 def test_live_workshop_attendance_completes_the_workshop(place: Any) -> None:
     carmen, member_id, team = _member(place, datetime.now(CHILE).date() - timedelta(days=7))
     cohort_id = schools.my_school(carmen, "test-school").cohort.id
@@ -599,6 +609,9 @@ def test_live_workshop_attendance_completes_the_workshop(place: Any) -> None:
     )
     mine = schools.my_school(carmen, "test-school")
     assert [w.id for w in mine.workshops] == [workshop_id]
+    with pytest.raises(Refused, match="not-started"):  # attendance is never earlier
+        schools.record_workshop_attendance(team, workshop_id, {member_id})
+    school_workshop_started(workshop_id)
     with pytest.raises(SchoolMemberNotFound):
         schools.record_workshop_attendance(team, workshop_id, {member_id + 100})
     assert schools.record_workshop_attendance(team, workshop_id, {member_id}) == 1
