@@ -1059,16 +1059,10 @@ def save_worksheet(
     revision: int | None = None,
 ) -> tuple[MySchool, Activity, bool]:
     """Save her homework as she types, or submit it. (school, activity, complete) A save from
-    an older `revision` raises learning.StaleSave and writes nothing."""
+    an older `revision` raises revisions.Stale and writes nothing."""
     mine, activity = work_on(actor, school_id, activity_id, ("worksheet",))
     row = _row(mine, activity)
-    learning.check_revision(row, revision)
-    allowed = {f.id for f in activity.fields}
-    saved = dict(row.data.get("values", {}))
-    saved.update({k: v[:5000] for k, v in values.items() if k in allowed})
-    row.data = {**row.data, "values": saved}
-    row.revision = (row.revision or 0) + 1
-    row.updated_at = utcnow()
+    saved = learning.write_values(row, activity, values, revision)
     complete = progression.worksheet_complete(activity, saved)
     if submit and (complete or activity.completion == "viewed"):
         _complete(mine, activity, row)
@@ -1080,16 +1074,13 @@ def save_reflection(
     actor: Actor, school_id: str, activity_id: str, text: str, revision: int | None = None
 ) -> MySchool:
     """Save her answer and complete the step. Empty text raises learning.EmptyAnswer (what
-    she wrote before stays) and a save from an older `revision` learning.StaleSave; neither
+    she wrote before stays) and a save from an older `revision` revisions.Stale; neither
     writes anything."""
     mine, activity = work_on(actor, school_id, activity_id, ("reflection",))
     if not text.strip():
         raise learning.EmptyAnswer(activity_id)
     row = _row(mine, activity)
-    learning.check_revision(row, revision)
-    row.data = {"text": text[:10000]}
-    row.revision = (row.revision or 0) + 1
-    row.updated_at = utcnow()
+    learning.write_text(row, text, revision)
     _complete(mine, activity, row)
     db.session.commit()
     return mine

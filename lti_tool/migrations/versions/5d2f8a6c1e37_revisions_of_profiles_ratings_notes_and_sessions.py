@@ -1,0 +1,34 @@
+"""revision on mentor_profile, mentoring_sign_up, mentoring_session and workshop_session: every
+form that changes what a page showed names the integer revision it showed (one mechanism, see
+services/revisions.py)
+
+Revision ID: 5d2f8a6c1e37
+Revises: 4c1a9e7b2d05
+Create Date: 2026-11-27 10:00:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '5d2f8a6c1e37'
+down_revision = '4c1a9e7b2d05'
+branch_labels = None
+depends_on = None
+
+TABLES = ('mentor_profile', 'mentoring_sign_up', 'mentoring_session', 'workshop_session')
+
+
+def upgrade():
+    for table in TABLES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(
+                sa.Column('revision', sa.Integer(), server_default='0', nullable=False)
+            )
+
+
+def downgrade():
+    for table in reversed(TABLES):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('revision')
