@@ -1,6 +1,7 @@
-"""revision on mentor_profile, mentoring_sign_up, mentoring_session and workshop_session: every
-form that changes what a page showed names the integer revision it showed (one mechanism, see
-services/revisions.py)
+"""revisions of mentor profiles, ratings, mentoring sessions' notes and workshop sessions
+
+Every form that changes what a page showed names the integer revision it showed: one mechanism
+for them all (services/revisions.py), as activity_progress and school_progress have.
 
 Revision ID: 5d2f8a6c1e37
 Revises: 4c1a9e7b2d05
