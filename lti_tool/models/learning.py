@@ -24,9 +24,8 @@ class WorkOnActivity:
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # What she wrote (worksheet fields, reflection, quiz answers), encrypted at rest.
     data: Mapped[dict[str, Any]] = mapped_column(EncryptedJson, default=dict)
-    # How many times what she wrote was saved: every save says which revision it started from,
-    # and one from an older revision (a refreshed old form, another window) is refused, so a
-    # stale save never overwrites newer text.
+    # How many saves changed what she wrote (services/revisions.py: a save from an older page,
+    # a refreshed old form or another window, is refused, so it never overwrites newer text).
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -114,6 +113,8 @@ class WorkshopSession(LiveWorkshop, db.Model):  # type: ignore[name-defined]
     )
     # Changed (time, link, note) by course staff; cancelled sessions stay, shown as cancelled.
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # How many saves changed its time, link or note (services/revisions.py).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 

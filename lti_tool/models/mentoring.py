@@ -50,6 +50,8 @@ class MentorProfile(db.Model):  # type: ignore[name-defined]
     in_person: Mapped[bool] = mapped_column(Boolean, default=False)
     per_month: Mapped[int] = mapped_column(Integer, default=2)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # How many saves changed the profile (services/revisions.py).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MentoringSession(db.Model):  # type: ignore[name-defined]
@@ -81,6 +83,8 @@ class MentoringSession(db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     # The mentor's short note after the session: for her and the programme team only.
     private_note: Mapped[str] = mapped_column(Encrypted, default="")
+    # How many saves changed its attendance or private note (services/revisions.py).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     held_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -104,6 +108,8 @@ class MentoringSignUp(db.Model):  # type: ignore[name-defined]
     rating: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)  # 1..3
     comment: Mapped[str] = mapped_column(Encrypted, default="")
     rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # How many saves changed her rating or comment (services/revisions.py).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 # ----------------------------------------------------------------------------- schools

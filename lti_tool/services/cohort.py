@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -31,7 +31,7 @@ from lti_tool.models import (
     db,
     utcnow,
 )
-from lti_tool.services import content, learning
+from lti_tool.services import content, learning, revisions
 from lti_tool.services.dbutil import hold_until_commit
 from lti_tool.services.errors import Forbidden, ParticipantNotFound, Refused, SessionNotFound
 
@@ -265,16 +265,6 @@ def _attended(session_id: int) -> bool:
     return any(attendance(session_id).values())
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def revision_of(session: WorkshopSession) -> int:
-    """The version of a session a change page shows (its last change, in microseconds), for
-    its save to name: a save from an older page is stale."""
-    changed = session.updated_at or session.created_at
-    return (changed - _EPOCH) // timedelta(microseconds=1)
-
-
 def update_session(
     scope: CourseScope,
     session_id: int,
@@ -285,7 +275,7 @@ def update_session(
 ) -> bool:
     """Change a session's time (Chile's local time), link or note; False when it has them
     already (a double tap, a save without changes). Refused ("cancelled") for a cancelled
-    session; ("changed-since") when `revision`, the version the page showed, is older than the
+    session; revisions.Stale when `revision`, the version the page showed, is older than the
     session's (another tab or another facilitator saved since: hers never silently overwrites
     theirs); and ("attended") when someone was marked present and the new time is still to
     come: attendance is never earlier than its session."""
@@ -293,16 +283,17 @@ def update_session(
     if session.cancelled_at is not None:
         raise Refused("cancelled")
     starts_at = _from_chile(starts_at_local)
-    if (session.starts_at, session.meeting_url, session.note) == (starts_at, meeting_url, note):
+    same = (session.starts_at, session.meeting_url, session.note) == (starts_at, meeting_url, note)
+    revisions.check_revision(session.revision, revision, unchanged=same)
+    if same:
         return False
-    if revision is not None and revision != revision_of(session):
-        raise Refused("changed-since")
     if starts_at > utcnow() and _attended(session.id):
         raise Refused("attended")
     session.starts_at = starts_at
     session.meeting_url = meeting_url
     session.note = note
     session.updated_at = utcnow()
+    session.revision = revisions.next_revision(session.revision)
     db.session.commit()
     return True
 

@@ -29,7 +29,7 @@ from lti_tool.models import (
     db,
     utcnow,
 )
-from lti_tool.services import content, followup, privacy
+from lti_tool.services import content, followup, privacy, revisions
 from lti_tool.services import grades as outbox
 from lti_tool.services.calendar import single_event_calendar
 from lti_tool.services.errors import NoContent, SessionNotFound
@@ -320,28 +320,6 @@ class EmptyAnswer(ValueError):
     """A reflection sent empty: nothing is written and the step stays as it was."""
 
 
-class StaleSave(Exception):
-    """A save that started from an older revision of what she wrote (an old form sent again by
-    a refresh or the Back button, or another window): refused, the newer text is kept."""
-
-    def __init__(self, current: int) -> None:
-        super().__init__(f"stale save, current revision {current}")
-        self.current = current
-
-
-def check_revision(row: ActivityProgress | SchoolProgress, revision: int | None) -> None:
-    """A save names the revision it started from; one older than the stored one is stale.
-    None: a caller that holds no revision (the services' own callers, an older page)."""
-    if revision is not None and revision < (row.revision or 0):
-        raise StaleSave(row.revision or 0)
-
-
-def revision_of(j: Journey, activity: Activity) -> int:
-    """The revision a page shows, for its next save to name."""
-    row = j.rows.get(activity.id)
-    return (row.revision or 0) if row else 0
-
-
 def require_every_answer(activity: Activity, answers: Mapping[str, list[str]]) -> None:
     """A quiz is checked only with every question answered: else Unanswered (a button pressed
     too soon is not an attempt)."""
@@ -401,6 +379,37 @@ def last_quiz_result(j: Journey, activity: Activity) -> QuizResult | None:
     return progression.last_attempt(activity, row.data if row else None)
 
 
+def write_values(
+    row: ActivityProgress | SchoolProgress,
+    activity: Activity,
+    values: Mapping[str, str],
+    revision: int | None,
+) -> dict[str, str]:
+    """Her worksheet answers, the fields sent over those saved (a pathway's or a school's row);
+    returns them all. A save from an older `revision` that would change them raises
+    revisions.Stale and writes nothing."""
+    allowed = {f.id for f in activity.fields}
+    before = dict((row.data or {}).get("values", {}))
+    saved = {**before, **{k: v[:5000] for k, v in values.items() if k in allowed}}
+    revisions.check_revision(row.revision, revision, unchanged=saved == before)
+    if saved != before:
+        row.data = {**(row.data or {}), "values": saved}
+        row.revision = revisions.next_revision(row.revision)
+    row.updated_at = utcnow()
+    return saved
+
+
+def write_text(row: ActivityProgress | SchoolProgress, text: str, revision: int | None) -> None:
+    """Her reflection's answer (a pathway's or a school's row). A save from an older `revision`
+    that would change it raises revisions.Stale and writes nothing."""
+    kept = (row.data or {}).get("text")
+    revisions.check_revision(row.revision, revision, unchanged=kept == text[:10000])
+    if kept != text[:10000]:
+        row.data = {"text": text[:10000]}
+        row.revision = revisions.next_revision(row.revision)
+    row.updated_at = utcnow()
+
+
 def save_worksheet(
     j: Journey,
     activity: Activity,
@@ -409,15 +418,10 @@ def save_worksheet(
     revision: int | None = None,
 ) -> bool:
     """Save what she typed (autosave or submit). Returns True when the worksheet is complete.
-    A save from an older `revision` raises StaleSave and writes nothing."""
+    A save from an older `revision` that would change what is saved raises revisions.Stale and
+    writes nothing."""
     row = _row(j, activity)
-    check_revision(row, revision)
-    allowed = {f.id for f in activity.fields}
-    saved = dict(row.data.get("values", {}))
-    saved.update({k: v[:5000] for k, v in values.items() if k in allowed})
-    row.data = {**row.data, "values": saved}
-    row.revision = (row.revision or 0) + 1
-    row.updated_at = utcnow()
+    saved = write_values(row, activity, values, revision)
     complete = progression.worksheet_complete(activity, saved)
     changed = False
     if submit and (complete or activity.completion == "viewed"):
@@ -428,16 +432,11 @@ def save_worksheet(
 
 def save_reflection(j: Journey, activity: Activity, text: str, revision: int | None = None) -> None:
     """Save her answer and complete the step. Empty text raises EmptyAnswer and a save from an
-    older `revision` StaleSave; neither writes anything."""
+    older `revision` that would change her answer revisions.Stale; neither writes anything."""
     if not text.strip():
         raise EmptyAnswer(activity.id)
-    existing = j.rows.get(activity.id)
-    if existing is not None:
-        check_revision(existing, revision)
     row = _row(j, activity)
-    row.data = {"text": text[:10000]}
-    row.revision = (row.revision or 0) + 1
-    row.updated_at = utcnow()
+    write_text(row, text, revision)
     changed = _complete(j, activity, row)
     _finish(j, activity, changed)
 

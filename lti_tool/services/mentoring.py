@@ -17,8 +17,6 @@ Who has a place and who waits is never stored: it follows from the live requests
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -51,7 +49,7 @@ from lti_tool.models import (
     db,
     utcnow,
 )
-from lti_tool.services import cohort, content, programme
+from lti_tool.services import cohort, content, programme, revisions
 from lti_tool.services.calendar import single_event_calendar
 from lti_tool.services.cohort import CourseScope, Member
 from lti_tool.services.dbutil import hold_until_commit
@@ -67,23 +65,6 @@ SCHEDULED, HELD, CANCELLED = "scheduled", "held", "cancelled"
 ONLINE, IN_PERSON = "online", "in_person"
 MODES = (ONLINE, IN_PERSON)
 RATE_WITHIN = timedelta(days=30)  # her past sessions stay on her list this long, to rate them
-
-
-# =============================================================================== revisions
-def revision_of(*saved: object) -> str:
-    """The revision a form names: a digest of what its page showed as saved. A digest rather
-    than a counter, so no column is needed for it; the same words give the same revision."""
-    encoded = json.dumps(saved, ensure_ascii=False, default=str).encode()
-    return hashlib.sha256(encoded).hexdigest()[:16]
-
-
-def check_revision(revision: str | None, saved: tuple[Any, ...], sent: tuple[Any, ...]) -> None:
-    """A save from a page that showed another version than the one saved now (an older page
-    sent again with the Back button, another tab) would replace words she wrote since: it is
-    refused (`stale`) and writes nothing. What is sent again unchanged (a double tap) is not
-    stale. None: a caller that holds no revision (the services' own callers)."""
-    if revision is not None and revision != revision_of(*saved) and sent != saved:
-        raise Refused("stale")
 
 
 # =============================================================================== who she is
@@ -206,13 +187,10 @@ class Profile:
     online: bool
     in_person: bool
     per_month: int
-
-    @property
-    def revision(self) -> str:
-        return revision_of(*_profile_fields(self))
+    revision: int  # for her profile form to name
 
 
-def _profile_fields(row: MentorProfile | Profile) -> tuple[Any, ...]:
+def _profile_fields(row: MentorProfile) -> tuple[Any, ...]:
     return (
         row.bio,
         row.region,
@@ -233,6 +211,7 @@ def _profile_view(row: MentorProfile, name: str) -> Profile:
         row.online,
         row.in_person,
         row.per_month,
+        row.revision or 0,
     )
 
 
@@ -260,10 +239,11 @@ def save_profile(
     online: bool,
     in_person: bool,
     per_month: int,
-    revision: str | None = None,
+    revision: int | None = None,
 ) -> None:
-    """Her public profile. Unknown topics are refused (the form offers the content's); so is
-    a save from a page older than the saved profile (`stale`, see check_revision)."""
+    """Her public profile. Unknown topics are refused (the form offers the content's); a save
+    from a page older than the saved profile raises revisions.Stale, unless it sends what is
+    saved (a double tap)."""
     require_mentor(actor)
     known = {t.id for t in topics()}
     chosen = list(dict.fromkeys(topic_ids))
@@ -272,16 +252,16 @@ def save_profile(
     if not (online or in_person):
         raise Refused("modes")
     existing = _own_profile(actor)
+    sent = (bio.strip()[:600], region, chosen, online, in_person, per_month)
+    unchanged = existing is not None and _profile_fields(existing) == sent
     if existing is not None:
-        sent = (bio.strip()[:600], region, chosen, online, in_person, per_month)
-        check_revision(revision, _profile_fields(existing), sent)
+        revisions.check_revision(existing.revision, revision, unchanged=unchanged)
+    if unchanged:
+        db.session.rollback()
+        return
     row = existing or MentorProfile(programme_id=actor.programme_id, user_id=actor.user_id)
-    row.bio = bio.strip()[:600]
-    row.region = region
-    row.topics = chosen
-    row.online = online
-    row.in_person = in_person
-    row.per_month = per_month
+    row.bio, row.region, row.topics, row.online, row.in_person, row.per_month = sent
+    row.revision = revisions.next_revision(row.revision)
     row.updated_at = utcnow()
     db.session.add(row)
     db.session.commit()
@@ -520,7 +500,7 @@ class SessionPage:
     comment: str
     open: bool  # sign-ups and cancellations are open
     rateable: bool  # she may rate it now
-    revision: str  # of her rating, for the rating form to name
+    revision: int  # of her rating, for the rating form to name
 
 
 def _rating_fields(sign_up: MentoringSignUp | None) -> tuple[int | None, str]:
@@ -564,7 +544,7 @@ def session_page(actor: Actor, session_id: int) -> SessionPage:
         comment=sign_up.comment if sign_up and sign_up.rating else "",
         open=card.open_now(now),
         rateable=card.may_rate(now),
-        revision=revision_of(*_rating_fields(sign_up)),
+        revision=(sign_up.revision or 0) if sign_up else 0,
     )
 
 
@@ -655,11 +635,12 @@ def cancel(actor: Actor, session_id: int) -> bool:
 
 
 def rate(
-    actor: Actor, session_id: int, rating: int, comment: str, revision: str | None = None
+    actor: Actor, session_id: int, rating: int, comment: str, revision: int | None = None
 ) -> None:
     """Her one-tap rating (and an optional comment) of a session she had a place in, once it
     has started. Rating again replaces the earlier one, unless it comes from a page older than
-    that one (`stale`, see check_revision): her newer comment stays."""
+    that one (revisions.Stale): her newer comment stays. The same answer sent again (a double
+    tap) changes nothing."""
     if rating not in rules.RATINGS:
         raise Refused("rating")
     page = session_page(actor, session_id)
@@ -671,10 +652,15 @@ def rate(
         )
     )
     assert row is not None  # she had a place
-    check_revision(revision, _rating_fields(row), (rating, comment.strip()[:500]))
-    row.rating = rating
-    row.comment = comment.strip()[:500]
+    sent = (rating, comment.strip()[:500])
+    unchanged = _rating_fields(row) == sent
+    revisions.check_revision(row.revision, revision, unchanged=unchanged)
+    if unchanged:
+        db.session.rollback()
+        return
+    row.rating, row.comment = sent
     row.rated_at = utcnow()
+    row.revision = revisions.next_revision(row.revision)
     db.session.commit()
 
 
@@ -1050,12 +1036,7 @@ class SessionDetail:
     may_take_attendance: bool
     may_cancel: bool
     lead: bool  # she leads it (a co-mentor sees it, the lead changes it)
-
-    @property
-    def revision(self) -> str:
-        """Of the attendance and the private note, for the attendance form to name."""
-        came = sorted(a.user_id for a in self.attendees if a.booked and a.attended)
-        return revision_of(self.private_note, came)
+    revision: int  # of the attendance and the private note, for the attendance form to name
 
 
 def _session_of_mentor(actor: Actor, session_id: int) -> MentoringSession:
@@ -1123,6 +1104,7 @@ def session_detail(actor: Actor, session_id: int) -> SessionDetail:
         may_take_attendance=lead and session.status != CANCELLED and session.starts_at <= now,
         may_cancel=lead and session.status == SCHEDULED and session.starts_at > now,
         lead=lead,
+        revision=session.revision or 0,
     )
 
 
@@ -1131,12 +1113,12 @@ def record_attendance(
     session_id: int,
     present_ids: Collection[int],
     note: str,
-    revision: str | None = None,
+    revision: int | None = None,
 ) -> int:
     """Its lead mentor records who came (among the women with a place) and a short private
     note, once the session has started; the session counts as held (volunteer hours). Returns
-    how many attended. A save from a page older than the saved attendance is refused (`stale`,
-    see check_revision): her newer note stays."""
+    how many attended. A save from a page older than the saved attendance and note raises
+    revisions.Stale, unless it sends what is saved (a double tap): her newer note stays."""
     session = _session_of_mentor(actor, session_id)
     if session.mentor_id != actor.user_id:
         raise MentoringSessionNotFound(session_id)
@@ -1153,14 +1135,15 @@ def record_attendance(
     )
     present = set(present_ids) & booked
     came = sorted(row.user_id for row in rows if row.attended)
-    check_revision(
-        revision, (session.private_note or "", came), (note.strip()[:1000], sorted(present))
-    )
+    unchanged = (session.private_note or "", came) == (note.strip()[:1000], sorted(present))
+    revisions.check_revision(session.revision, revision, unchanged=unchanged)
     for row in rows:
         row.attended = row.user_id in present
     session.status = HELD
     session.held_at = session.held_at or utcnow()
     session.private_note = note.strip()[:1000]
+    if not unchanged:
+        session.revision = revisions.next_revision(session.revision)
     db.session.commit()
     return len(present)
 

@@ -48,7 +48,7 @@ from lti_tool.models import (
     db,
     utcnow,
 )
-from lti_tool.services import content, learning, mentoring, programme
+from lti_tool.services import content, learning, mentoring, programme, revisions
 from lti_tool.services.calendar import single_event_calendar
 from lti_tool.services.dbutil import hold_until_commit
 from lti_tool.services.errors import (
@@ -568,7 +568,7 @@ def edit_workshop(
     """Change a live session's time (Chile's local time), link or note; the school team of its
     programme only. False when it has them already (a double tap, a save without changes):
     nothing is written. Refused, with nothing written: ("cancelled") for a cancelled session;
-    ("changed-since") when `revision`, the one her page showed, is older than the session's
+    revisions.Stale when `revision`, the one her page showed, is older than the session's
     (another tab or another member of the team saved since: hers never silently overwrites
     theirs); ("attended") when someone was marked present and the new time is still to come:
     attendance is never earlier than its session."""
@@ -578,9 +578,8 @@ def edit_workshop(
     wanted = (_from_chile(starts_at_local), meeting_url, _note(note))
     if (workshop.starts_at, workshop.meeting_url, workshop.note) == wanted:
         return False
-    seen = workshop.revision if revision is None else revision
-    if seen != workshop.revision:
-        raise Refused("changed-since")
+    revisions.check_revision(workshop.revision, revision, unchanged=False)  # same: returned
+    seen = workshop.revision
     if wanted[0] > utcnow() and _attended(workshop.id):
         raise Refused("attended")
     # Written only if nobody saved or cancelled it between the read above and now.
@@ -595,7 +594,7 @@ def edit_workshop(
             starts_at=wanted[0],
             meeting_url=wanted[1],
             note=wanted[2],
-            revision=SchoolWorkshop.revision + 1,
+            revision=revisions.next_revision(seen),
         )
         .execution_options(synchronize_session=False)
     )
@@ -614,7 +613,7 @@ def _already(actor: Actor, workshop_id: int, wanted: tuple[datetime, str, str]) 
         raise Refused("cancelled")
     if (workshop.starts_at, workshop.meeting_url, workshop.note) == wanted:
         return False
-    raise Refused("changed-since")
+    raise revisions.Stale(workshop.revision)
 
 
 def cancel_workshop(actor: Actor, workshop_id: int) -> bool:
@@ -1197,16 +1196,10 @@ def save_worksheet(
     revision: int | None = None,
 ) -> tuple[MySchool, Activity, bool]:
     """Save her homework as she types, or submit it. (school, activity, complete) A save from
-    an older `revision` raises learning.StaleSave and writes nothing."""
+    an older `revision` raises revisions.Stale and writes nothing."""
     mine, activity = work_on(actor, school_id, activity_id, ("worksheet",))
     row = _row(mine, activity)
-    learning.check_revision(row, revision)
-    allowed = {f.id for f in activity.fields}
-    saved = dict(row.data.get("values", {}))
-    saved.update({k: v[:5000] for k, v in values.items() if k in allowed})
-    row.data = {**row.data, "values": saved}
-    row.revision = (row.revision or 0) + 1
-    row.updated_at = utcnow()
+    saved = learning.write_values(row, activity, values, revision)
     complete = progression.worksheet_complete(activity, saved)
     if submit and (complete or activity.completion == "viewed"):
         _complete(mine, activity, row)
@@ -1218,16 +1211,13 @@ def save_reflection(
     actor: Actor, school_id: str, activity_id: str, text: str, revision: int | None = None
 ) -> MySchool:
     """Save her answer and complete the step. Empty text raises learning.EmptyAnswer (what
-    she wrote before stays) and a save from an older `revision` learning.StaleSave; neither
+    she wrote before stays) and a save from an older `revision` revisions.Stale; neither
     writes anything."""
     mine, activity = work_on(actor, school_id, activity_id, ("reflection",))
     if not text.strip():
         raise learning.EmptyAnswer(activity_id)
     row = _row(mine, activity)
-    learning.check_revision(row, revision)
-    row.data = {"text": text[:10000]}
-    row.revision = (row.revision or 0) + 1
-    row.updated_at = utcnow()
+    learning.write_text(row, text, revision)
     _complete(mine, activity, row)
     db.session.commit()
     return mine

@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 
 from courses import progression, signals
 from lti_tool.actor import COURSE_STAFF
-from lti_tool.services import cohort, content, grades, roster
+from lti_tool.services import cohort, content, grades, revisions, roster
 from lti_tool.services.errors import Refused
 from lti_tool.web.forms import (
     AttendanceFormSchema,
@@ -201,7 +201,7 @@ def _edit_page(
     status: int = 200,
     *,
     form: dict[str, str] | None = None,
-    revision: str | int | None = None,
+    revision: int | None = None,
     errors: dict[str, str] | None = None,
     refused: str = "",
     sent: dict[str, str] | None = None,
@@ -217,7 +217,7 @@ def _edit_page(
             if form is None
             else form
         ),
-        revision=cohort.revision_of(session) if revision is None else revision,
+        revision=session.revision if revision is None else revision,
         errors=errors or {},
         refused=refused,
         sent=sent,
@@ -238,7 +238,7 @@ def edit_session(session_id: int) -> ResponseReturnValue:
     try:
         data = WorkshopSessionEditSchema().load(request.form)
     except ValidationError as exc:
-        kept = seen if seen.isdigit() else None  # the version her page showed
+        kept = int(seen) if seen.isdigit() else None  # the revision her page showed
         return _edit_page(session, 400, form=form, revision=kept, errors=errors_of(exc))
     try:
         changed = cohort.update_session(
@@ -249,9 +249,9 @@ def edit_session(session_id: int) -> ResponseReturnValue:
             data["note"],
             revision=data["revision"],
         )
+    except revisions.Stale:
+        return _edit_page(session, 409, sent=form)
     except Refused as exc:
-        if exc.reason == "changed-since":
-            return _edit_page(session, 409, sent=form)
         return _edit_page(
             session, 409, form=form, revision=data["revision"], refused=refusal(exc.reason)
         )

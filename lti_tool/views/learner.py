@@ -32,7 +32,7 @@ from courses.links import LinkTarget, TargetKind
 from courses.model import Activity, Catalogue
 from courses.placement import REQUIRED, invalid_answers, place
 from lti_tool.actor import Role
-from lti_tool.services import content, documents, learning, plan, privacy, tutoring
+from lti_tool.services import content, documents, learning, plan, privacy, revisions, tutoring
 from lti_tool.web.forms import (
     REGIONS,
     ChoosePathwaySchema,
@@ -507,7 +507,7 @@ def reflection(activity_id: str) -> ResponseReturnValue:
     except learning.EmptyAnswer:
         errors = {"text": _("Write your answer before saving. Nothing was saved.")}
         return render_activity(j.catalogue, activity, j, errors=errors), 400
-    except learning.StaleSave:
+    except revisions.Stale:
         return render_activity(j.catalogue, activity, j, stale={"text": data["text"]}), 409
     flash(_("Saved. Only you can see this answer."), "ok")
     return _after(j, activity)
@@ -542,16 +542,15 @@ def worksheet(activity_id: str) -> ResponseReturnValue:
         complete = learning.save_worksheet(
             j, activity, data["values"], data["submit"], revision=data.get("revision")
         )
-    except learning.StaleSave as exc:
+    except revisions.Stale as exc:
         if as_json:
             return jsonify(ok=False, reason="stale", revision=exc.current), 409
         return render_activity(j.catalogue, activity, j, stale=data["values"]), 409
-    revision = learning.revision_of(j, activity)
+    row = j.rows[activity.id]
     if as_pdf:
-        row = j.rows[activity.id]
         return _pdf_of(j, activity, dict(row.data.get("values", {})))
-    if as_json:
-        return jsonify(ok=True, complete=complete, revision=revision)
+    if as_json:  # with the revision her next save names
+        return jsonify(ok=True, complete=complete, revision=row.revision)
     if data["submit"] and not complete:
         flash(_("Your answers are saved, but the worksheet is not submitted yet."), "error")
         return redirect(url_for("learner.activity", activity_id=activity.id, missing=1), code=303)

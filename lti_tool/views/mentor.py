@@ -18,7 +18,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from lti_tool.services import content, mentoring, schools
+from lti_tool.services import content, mentoring, revisions, schools
 from lti_tool.services.errors import Refused
 from lti_tool.web.forms import (
     REGIONS,
@@ -104,12 +104,11 @@ def profile() -> ResponseReturnValue:
                     data["per_month"],
                     data["revision"],
                 )
+            except revisions.Stale:
+                # The form shows the newer profile; what she sent is shown to copy.
+                stale, form = [data["bio"]], {}
             except Refused as exc:
-                if exc.reason == "stale":
-                    # The form shows the newer profile; what she sent is shown to copy.
-                    stale, form = [data["bio"]], {}
-                else:
-                    errors[exc.reason] = refusal(exc.reason)
+                errors[exc.reason] = refusal(exc.reason)
             else:
                 flash(_("Your profile was saved."), "ok")
                 return redirect(url_for("mentor.index"))
@@ -231,9 +230,9 @@ def attendance(session_id: int) -> ResponseReturnValue:
         count = mentoring.record_attendance(
             actor, session_id, data["present"], data["note"], data["revision"]
         )
+    except revisions.Stale:
+        return _session_page(session_id, status=409, stale=[data["note"]])
     except Refused as exc:
-        if exc.reason == "stale":
-            return _session_page(session_id, status=409, stale=[data["note"]])
         return _session_page(session_id, {"form": refusal(exc.reason)}, 409)
     flash(
         ngettext(

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from lti_tool.actor import Role
-from lti_tool.services import mentoring
+from lti_tool.services import mentoring, revisions
 from lti_tool.services.errors import Refused
 from lti_tool.web.forms import REGIONS, ConfirmSchema, RatingSchema, errors_of
 from lti_tool.web.session import current_actor, require_role
@@ -166,9 +166,9 @@ def rate(session_id: int) -> ResponseReturnValue:
         mentoring.rate(
             current_actor(), session_id, data["rating"], data["comment"], data["revision"]
         )
+    except revisions.Stale:
+        return _session_page(session_id, 409, stale=[data["comment"]])
     except Refused as exc:
-        if exc.reason == "stale":
-            return _session_page(session_id, 409, stale=[data["comment"]])
         return _session_page(session_id, 409, refusal(exc.reason))
     flash(_("Thank you. Your answer helps the mentors."), "ok")
     return redirect(url_for("mentoring.session", session_id=session_id))

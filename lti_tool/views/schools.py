@@ -36,7 +36,7 @@ from marshmallow import ValidationError
 from courses.model import Activity
 from courses.progression import QuizResult
 from lti_tool.actor import Role
-from lti_tool.services import learning, mentoring, schools
+from lti_tool.services import learning, mentoring, revisions, schools
 from lti_tool.services.errors import Refused
 from lti_tool.web.forms import (
     AnswerSchema,
@@ -299,7 +299,7 @@ def reflection(school_id: str, activity_id: str) -> ResponseReturnValue:
     except learning.EmptyAnswer:
         errors = {"text": _("Write your answer before saving. Nothing was saved.")}
         return _again(school_id, activity_id, 400, errors=errors)
-    except learning.StaleSave:
+    except revisions.Stale:
         return _stale(school_id, activity_id, {"text": data["text"]})
     flash(_("Saved. Only you can see this answer."), "ok")
     return _after(mine, mine.catalogue.activities[activity_id])
@@ -342,7 +342,7 @@ def worksheet(school_id: str, activity_id: str) -> ResponseReturnValue:
         if as_json:
             return jsonify(ok=False), 403
         return _not_open(school_id, activity_id)
-    except learning.StaleSave as exc:
+    except revisions.Stale as exc:
         if as_json:
             return jsonify(ok=False, reason="stale", revision=exc.current), 409
         return _stale(school_id, activity_id, data["values"])
@@ -571,9 +571,9 @@ def edit_workshop(workshop_id: int) -> ResponseReturnValue:
             data["note"],
             revision=data["revision"],
         )
+    except revisions.Stale:
+        return _change_page(workshop_id, 409, sent=form)
     except Refused as exc:
-        if exc.reason == "changed-since":
-            return _change_page(workshop_id, 409, sent=form)
         return _change_page(
             workshop_id, 409, form=form, revision=data["revision"], refused=refusal(exc.reason)
         )

@@ -114,6 +114,15 @@ class QuizAnswersSchema(Schema):
     )
 
 
+# A form that changes what a page showed names the revision it showed (services/revisions.py):
+# a save from an older page (another tab, Back) never silently replaces newer. None: a form
+# that names none (a page from before revisions), never refused as older.
+def _page_revision() -> fields.Integer:
+    return fields.Integer(
+        load_default=None, allow_none=True, strict=False, validate=validate.Range(0, 10**9)
+    )
+
+
 class WorksheetSchema(LineBreaksAsOneSchema):
     class Meta:
         unknown = RAISE
@@ -126,17 +135,14 @@ class WorksheetSchema(LineBreaksAsOneSchema):
         required=True,
     )
     submit = fields.Boolean(load_default=False)
-    # The revision of her work the page started from (learning.save_worksheet).
-    revision = fields.Integer(
-        load_default=None, allow_none=True, strict=False, validate=validate.Range(0, 10**9)
-    )
+    revision = _page_revision()
 
 
 class ReflectionSchema(FormSchema):
     text = fields.String(
         required=True, validate=validate.Length(max=10000, error=N_("This answer is too long."))
     )
-    revision = fields.Integer(load_default=None, validate=validate.Range(0, 10**9))
+    revision = _page_revision()
 
 
 class PlanOverrideSchema(FormSchema):
@@ -259,12 +265,6 @@ class ReportFiltersSchema(Schema):
 # double tap, Back, a phone reloading the tab) is recognised and adds nothing the second time.
 def _newest_seen() -> fields.Integer:
     return fields.Integer(load_default=None, validate=validate.Range(0, 2**31))
-
-
-# A form that changes what a page showed names its revision (services/mentoring.py
-# check_revision): a save from an older page (another tab, Back) never silently replaces newer.
-def _page_revision() -> fields.String:
-    return fields.String(load_default=None, validate=validate.Length(max=64))
 
 
 class MentorProfileSchema(FormSchema):
@@ -624,10 +624,9 @@ def attempts_seen(raw: Any) -> int | None:
 
 
 class WorkshopSessionEditSchema(WorkshopSessionChangeSchema):
-    """The change form of a session, with the version of the session its page showed
-    (`cohort.revision_of`)."""
+    """The change form of a session, with the revision of the session its page showed."""
 
-    revision = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0))
+    revision = _page_revision()
 
 
 SESSION_CHANGE_FIELDS = ("starts_at", "meeting_url", "note")

@@ -193,18 +193,24 @@ def test_without_javascript_a_refresh_never_sends_the_old_form_again(
     page.wait_for_load_state()
     expect(page.get_by_text(ui["missing"])).to_be_visible()
     with site.app.app_context():
-        before = db.session.scalar(
-            select(ActivityProgress.revision).where(ActivityProgress.activity_id == sheet.id)
-        )
+        before = db.session.execute(
+            select(ActivityProgress.revision, ActivityProgress.updated_at).where(
+                ActivityProgress.activity_id == sheet.id
+            )
+        ).one()
     page.reload()
     page.wait_for_load_state()
     expect(page.get_by_label(first.label.get(locale))).to_have_value("Mi texto")
     check_without_javascript(browser, page, "worksheet-missing-no-js")
     with site.app.app_context():
-        after = db.session.scalar(
-            select(ActivityProgress.revision).where(ActivityProgress.activity_id == sheet.id)
-        )
-    assert before == after == 1  # the reload sent nothing
+        after = db.session.execute(
+            select(ActivityProgress.revision, ActivityProgress.updated_at).where(
+                ActivityProgress.activity_id == sheet.id
+            )
+        ).one()
+    # The reload sent nothing: not even the same text again (which would keep the revision,
+    # nothing having changed, but not the time of the save).
+    assert before == after and before.revision == 1
     context.close()
 
 

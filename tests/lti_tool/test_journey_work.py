@@ -59,6 +59,11 @@ def test_a_stale_autosave_is_refused_and_the_newer_text_kept(launcher: Launcher)
     assert autosave("Vecinas del barrio", 1)[1]["revision"] == 2
     # An older tab, still at revision 1, saves its older text: refused, nothing changes.
     assert autosave("Vecinas", 1) == (409, {"ok": False, "reason": "stale", "revision": 2})
+    # The newer text sent again from that older tab (a double tap): nothing changed, no 409.
+    assert autosave("Vecinas del barrio", 1) == (
+        200,
+        {"ok": True, "complete": True, "revision": 2},
+    )
     saved = row("ent-idea-bmc")
     assert saved is not None and saved.data["values"]["customers"] == "Vecinas del barrio"
     assert saved.revision == 2

@@ -76,7 +76,8 @@ def assert_tied(html: str, field_id: str, error_id: str, message: str) -> None:
 
 
 def revision_in(html: str) -> str:
-    found = re.search(r'name="revision" value="([^"]*)"', html)
+    """The revision a form names (services/revisions.py: a whole number)."""
+    found = re.search(r'name="revision" value="(\d+)"', html)
     assert found, "the form names no revision"
     return found.group(1)
 

@@ -300,6 +300,7 @@ def test_a_change_from_an_older_page_never_overwrites_a_newer_one(launcher: Laun
     first_tab = text(launcher.client.get(edit))
     second_tab = text(launcher.client.get(edit))
     starts = hidden(first_tab, "starts_at")
+    assert hidden(first_tab, "revision") == hidden(second_tab, "revision") == "0"
     newer = {"starts_at": starts, "meeting_url": "https://meet.example.org/a",
              "note": "Trae papel y lápiz", "revision": hidden(first_tab, "revision")}  # fmt: skip
     for _ in range(2):  # a double tap
