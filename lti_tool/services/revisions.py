@@ -3,7 +3,7 @@
 One mechanism for everything a page lets someone change and save again: her work on a step
 (`activity_progress`, `school_progress`), a mentor's profile, her rating of a mentoring session,
 the mentor's private note and attendance of a session, a workshop session's time, link and note
-(the pathway's and the school's).
+(the pathway's and the school's), a tutor's comments on a CV.
 Each of those rows has an integer `revision`, raised by one by each save that changes it. A page
 names the revision it showed (a hidden field `revision`); `check_revision` refuses a save naming
 an older one, since it would replace what was saved after that page was shown.

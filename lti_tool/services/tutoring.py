@@ -233,7 +233,6 @@ def _workshops(journey: learning.Journey, user_id: int) -> list[WorkshopLine]:
 
 
 CvAlreadyWaiting = private.CvAlreadyWaiting
-NewerComments = private.NewerComments
 
 
 def add_note(actor: Actor, participant_id: int, body: str, seen: int | None = None) -> bool:
@@ -246,12 +245,12 @@ def add_note(actor: Actor, participant_id: int, body: str, seen: int | None = No
 
 
 def comment_cv(
-    actor: Actor, participant_id: int, review_id: int, text: str, seen: str | None = None
+    actor: Actor, participant_id: int, review_id: int, text: str, revision: int | None = None
 ) -> None:
-    """Comments on a CV she sent; NewerComments when comments were saved after the page was
-    shown (`seen`: when the comments it showed were saved)."""
+    """Comments on a CV she sent; revisions.Stale when comments were saved after the page was
+    shown (`revision`: the one of the comments it showed)."""
     private.require_in_caseload(actor, participant_id, lock=True)
-    private.comment(actor, participant_id, review_id, text, seen)
+    private.comment(actor, participant_id, review_id, text, revision)
     db.session.commit()
 
 

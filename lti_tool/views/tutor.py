@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 
 from courses.cv import Cv
 from lti_tool.actor import Role
-from lti_tool.services import tutoring
+from lti_tool.services import revisions, tutoring
 from lti_tool.services.errors import NoTutor
 from lti_tool.web.forms import (
     AssignTutorSchema,
@@ -81,10 +81,12 @@ def comment(user_id: int, review_id: int) -> ResponseReturnValue:
     typed = {field: request.form.get("body", "")}
     try:
         data = CvCommentSchema().load(request.form)
-        tutoring.comment_cv(current_actor(), user_id, review_id, data["body"], seen=data["seen"])
+        tutoring.comment_cv(
+            current_actor(), user_id, review_id, data["body"], revision=data["revision"]
+        )
     except ValidationError as exc:
         return _case_page(user_id, {field: next(iter(errors_of(exc).values()))}, 400, typed)
-    except tutoring.NewerComments:
+    except revisions.Stale:
         message = _(
             "These comments were changed after you opened this page. Read them above; what "
             "you wrote is still here. Save again to replace them."

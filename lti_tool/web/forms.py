@@ -662,6 +662,6 @@ def id_set(listed: str) -> set[int]:
 
 
 class CvCommentSchema(_NoteBodySchema):
-    # When the comments the page showed were saved (ISO 8601; "" for none): comments saved
-    # since, from another tab or by another tutor, are never replaced unseen.
-    seen = fields.String(load_default=None, validate=validate.Length(max=40))
+    # The comments' revision the page showed: comments saved since, from another tab or by
+    # another tutor, are never replaced unseen (services/revisions.py).
+    revision = _page_revision()

@@ -74,3 +74,5 @@ class CvReview(db.Model):  # type: ignore[name-defined]
         ForeignKey("lti_user.id", ondelete="SET NULL"), nullable=True
     )
     commented_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # How many saves changed the comments (services/revisions.py).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

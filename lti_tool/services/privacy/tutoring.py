@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 from lti_tool.actor import Actor, Role
 from lti_tool.models import ActivityProgress, Grant, LmsContext, LtiUser, Membership, db, utcnow
 from lti_tool.models.private import AccessLog, CvReview, TutorAssignment, TutorNote
+from lti_tool.services import revisions
 from lti_tool.services.errors import CvReviewNotFound, NoTutor, ParticipantNotFound, PersonNotFound
 from lti_tool.services.privacy.core import log
 from lti_tool.services.privacy.support import grant_regions
@@ -44,6 +45,7 @@ class ReviewView:
     comment: str | None
     commented_at: datetime | None
     commented_by: str
+    revision: int  # of the comments, for the comment form to name
 
 
 @dataclass(frozen=True)
@@ -341,6 +343,7 @@ def _review_views(query: Any) -> list[ReviewView]:
             r.comment,
             r.commented_at,
             name or "",
+            r.revision or 0,
         )
         for r, name in db.session.execute(
             query.add_columns(_REVIEWER.name)
@@ -415,17 +418,12 @@ def reviews_for_tutor(
     return reviews
 
 
-class NewerComments(Exception):
-    """Comments on a CV were saved after the page they would replace was shown (another tab,
-    another tutor): nothing was written."""
-
-
 def comment(
-    actor: Actor, participant_id: int, review_id: int, text: str, seen: str | None = None
+    actor: Actor, participant_id: int, review_id: int, text: str, revision: int | None = None
 ) -> None:
-    """The tutor comments a CV she was sent (she may correct her comment later). `seen`: when
-    the comments her page showed were saved ("" for none); comments saved since are not
-    replaced unseen (NewerComments), unless she sends the very same words."""
+    """The tutor comments a CV she was sent (she may correct her comment later). `revision`:
+    the one of the comments her page showed; comments saved since (another tab, another tutor)
+    are not replaced unseen (revisions.Stale), unless she sends the very same words."""
     row = db.session.scalar(
         select(CvReview).where(
             CvReview.id == review_id,
@@ -438,11 +436,10 @@ def comment(
     body = text.strip()[:MAX_NOTE]
     if not body:
         raise ValueError("empty comment")
-    shown = row.commented_at.isoformat() if row.commented_at else ""
+    revisions.check_revision(row.revision, revision, unchanged=row.comment == body)
     if row.comment == body:
         return  # the same words again (a double tap): nothing changes
-    if seen is not None and seen != shown:
-        raise NewerComments(review_id)
+    row.revision = revisions.next_revision(row.revision)
     row.comment = body
     row.commented_by = actor.user_id
     row.commented_at = utcnow()
