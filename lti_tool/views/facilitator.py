@@ -6,6 +6,8 @@ X never sees a participant of course Y (404), whatever ids she types.
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -14,19 +16,17 @@ from marshmallow import ValidationError
 
 from courses import progression, signals
 from lti_tool.actor import COURSE_STAFF
-from lti_tool.services import cohort, content, grades, revisions, roster
+from lti_tool.services import cohort, content, grades, roster
 from lti_tool.services.errors import Refused
+from lti_tool.web import live_sessions
 from lti_tool.web.forms import (
     AttendanceFormSchema,
-    ConfirmSchema,
     PlanOverrideSchema,
-    WorkshopSessionEditSchema,
     WorkshopSessionSchema,
     errors_of,
     form_data,
     id_set,
     saved_session_form,
-    sent_session_form,
 )
 from lti_tool.web.session import current_actor, require_role
 from lti_tool.web.templating import per_language
@@ -233,33 +233,14 @@ def edit_session(session_id: int) -> ResponseReturnValue:
     session = cohort.session_of(scope, session_id)
     if request.method == "GET":
         return _edit_page(session)
-    form = sent_session_form(request.form)
-    seen = request.form.get("revision", "")
-    try:
-        data = WorkshopSessionEditSchema().load(request.form)
-    except ValidationError as exc:
-        kept = int(seen) if seen.isdigit() else None  # the revision her page showed
-        return _edit_page(session, 400, form=form, revision=kept, errors=errors_of(exc))
-    try:
-        changed = cohort.update_session(
-            scope,
-            session_id,
-            data["starts_at"],
-            data["meeting_url"],
-            data["note"],
-            revision=data["revision"],
-        )
-    except revisions.Stale:
-        return _edit_page(session, 409, sent=form)
-    except Refused as exc:
-        return _edit_page(
-            session, 409, form=form, revision=data["revision"], refused=refusal(exc.reason)
-        )
-    if changed:
-        flash(_("The session was changed."), "ok")
-    else:
-        flash(_("Nothing changed: the session already had this time, link and note."), "ok")
-    return redirect(url_for("facilitator.workshops"))
+    return live_sessions.save_change(
+        partial(_edit_page, session),
+        lambda starts_at, meeting_url, note, revision: cohort.update_session(
+            scope, session_id, starts_at, meeting_url, note, revision=revision
+        ),
+        refusal,
+        url_for("facilitator.workshops"),
+    )
 
 
 @bp.post("/workshops/<int:session_id>/cancel")
@@ -268,17 +249,13 @@ def cancel_session(session_id: int) -> ResponseReturnValue:
     """Cancel a session (after a tick that says so): it leaves the participants' plans."""
     scope = _scope()
     session = cohort.session_of(scope, session_id)
-    try:
-        ConfirmSchema().load(request.form)
-    except ValidationError:
-        message = _("Tick the box to confirm that you are cancelling the session.")
-        return _edit_page(session, 400, errors={"confirm": message})
-    try:
-        cohort.cancel_session(scope, session_id)
-    except Refused as exc:
-        return _edit_page(session, 409, refused=refusal(exc.reason))
-    flash(_("The session was cancelled. Participants see it as cancelled."), "ok")
-    return redirect(url_for("facilitator.workshops"))
+    return live_sessions.cancel(
+        partial(_edit_page, session),
+        lambda: cohort.cancel_session(scope, session_id),
+        refusal,
+        url_for("facilitator.workshops"),
+        _("The session was cancelled. Participants see it as cancelled."),
+    )
 
 
 @bp.post("/roster")

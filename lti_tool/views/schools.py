@@ -15,6 +15,7 @@ the programme team; and the programme team's view of the mentoring network.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -38,25 +39,23 @@ from courses.progression import QuizResult
 from lti_tool.actor import Role
 from lti_tool.services import learning, mentoring, revisions, schools
 from lti_tool.services.errors import Refused
+from lti_tool.web import live_sessions
 from lti_tool.web.forms import (
     AnswerSchema,
     AssignMentorSchema,
     AttendanceFormSchema,
     CohortSchema,
-    ConfirmSchema,
     InviteSchema,
     PersonSchema,
     QuizAnswersSchema,
     ReflectionSchema,
     WorksheetSchema,
-    WorkshopSessionEditSchema,
     WorkshopSessionSchema,
     attempts_seen,
     errors_of,
     form_data,
     id_set,
     saved_session_form,
-    sent_session_form,
     without_blanks,
 )
 from lti_tool.web.session import current_actor, require_role
@@ -555,53 +554,27 @@ def edit_workshop(workshop_id: int) -> ResponseReturnValue:
     beside the saved session."""
     if request.method == "GET":
         return _change_page(workshop_id)
-    form = sent_session_form(request.form)
-    seen = request.form.get("revision", "")
-    try:
-        data = WorkshopSessionEditSchema().load(request.form)
-    except ValidationError as exc:
-        kept = seen if seen.isdigit() else None  # the revision her page showed
-        return _change_page(workshop_id, 400, form=form, revision=kept, errors=errors_of(exc))
-    try:
-        changed = schools.edit_workshop(
-            current_actor(),
-            workshop_id,
-            data["starts_at"],
-            data["meeting_url"],
-            data["note"],
-            revision=data["revision"],
-        )
-    except revisions.Stale:
-        return _change_page(workshop_id, 409, sent=form)
-    except Refused as exc:
-        return _change_page(
-            workshop_id, 409, form=form, revision=data["revision"], refused=refusal(exc.reason)
-        )
-    if changed:
-        flash(_("The session was changed."), "ok")
-    else:
-        flash(_("Nothing changed: the session already had this time, link and note."), "ok")
-    return redirect(url_for("schools.workshop", workshop_id=workshop_id))
+    return live_sessions.save_change(
+        partial(_change_page, workshop_id),
+        lambda starts_at, meeting_url, note, revision: schools.edit_workshop(
+            current_actor(), workshop_id, starts_at, meeting_url, note, revision=revision
+        ),
+        refusal,
+        url_for("schools.workshop", workshop_id=workshop_id),
+    )
 
 
 @bp.post("/schools/workshops/<int:workshop_id>/cancel")
 @launched
 def cancel_workshop(workshop_id: int) -> ResponseReturnValue:
     """Cancel a session (after a tick that says so): the cohort's members see it cancelled."""
-    try:
-        ConfirmSchema().load(request.form)
-    except ValidationError:
-        message = _("Tick the box to confirm that you are cancelling the session.")
-        return _change_page(workshop_id, 400, errors={"confirm": message})
-    try:
-        cancelled = schools.cancel_workshop(current_actor(), workshop_id)
-    except Refused as exc:
-        return _change_page(workshop_id, 409, refused=refusal(exc.reason))
-    if cancelled:
-        flash(_("The session was cancelled. The cohort's members see it as cancelled."), "ok")
-    else:
-        flash(_("This session was cancelled already. Nothing was changed."), "ok")
-    return redirect(url_for("schools.workshop", workshop_id=workshop_id))
+    return live_sessions.cancel(
+        partial(_change_page, workshop_id),
+        lambda: schools.cancel_workshop(current_actor(), workshop_id),
+        refusal,
+        url_for("schools.workshop", workshop_id=workshop_id),
+        _("The session was cancelled. The cohort's members see it as cancelled."),
+    )
 
 
 @bp.get("/mentors")
