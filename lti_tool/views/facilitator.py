@@ -7,6 +7,7 @@ X never sees a participant of course Y (404), whatever ids she types.
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -26,7 +27,6 @@ from lti_tool.web.forms import (
     errors_of,
     form_data,
     id_set,
-    saved_session_form,
 )
 from lti_tool.web.session import current_actor, require_role
 from lti_tool.web.templating import per_language
@@ -197,31 +197,17 @@ def attendance(session_id: int) -> ResponseReturnValue:
 
 
 def _edit_page(
-    session: cohort.WorkshopSession,
-    status: int = 200,
-    *,
-    form: dict[str, str] | None = None,
-    revision: int | None = None,
-    errors: dict[str, str] | None = None,
-    refused: str = "",
-    sent: dict[str, str] | None = None,
+    session: cohort.WorkshopSession, status: int = 200, **shown: Any
 ) -> ResponseReturnValue:
-    """The change page: the saved session unless `form` (hers, sent back with its errors) and
-    the version her page showed; `sent`, what she sent from an older page, for her to copy."""
-    return render_template(
+    """The change page of a session of her pathway (live_sessions.change_page)."""
+    return live_sessions.change_page(
         "facilitator/session_edit.html",
+        (session.starts_at, session.meeting_url, session.note, session.revision),
+        status,
         session=session,
         activity=cohort.workshops().get(session.activity_id),
-        form=(
-            saved_session_form(session.starts_at, session.meeting_url, session.note)
-            if form is None
-            else form
-        ),
-        revision=session.revision if revision is None else revision,
-        errors=errors or {},
-        refused=refused,
-        sent=sent,
-    ), status
+        **shown,
+    )
 
 
 @bp.route("/workshops/<int:session_id>/edit", methods=["GET", "POST"])

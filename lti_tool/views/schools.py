@@ -55,7 +55,6 @@ from lti_tool.web.forms import (
     errors_of,
     form_data,
     id_set,
-    saved_session_form,
     without_blanks,
 )
 from lti_tool.web.session import current_actor, require_role
@@ -516,34 +515,17 @@ def workshop(workshop_id: int) -> ResponseReturnValue:
     ), (409 if refused else 200)
 
 
-def _change_page(
-    workshop_id: int,
-    status: int = 200,
-    *,
-    form: dict[str, str] | None = None,
-    revision: str | int | None = None,
-    errors: dict[str, str] | None = None,
-    refused: str = "",
-    sent: dict[str, str] | None = None,
-) -> ResponseReturnValue:
-    """A session's change page: the saved session unless `form` (hers, sent back with its
-    errors) and the revision her page showed; `sent`, what she sent from an older page, shown
-    beside the saved session for her to copy."""
+def _change_page(workshop_id: int, status: int = 200, **shown: Any) -> ResponseReturnValue:
+    """The change page of a school cohort's session (live_sessions.change_page)."""
     page = schools.workshop_page(current_actor(), workshop_id)
     saved = page.workshop
-    return render_template(
+    return live_sessions.change_page(
         "schools/workshop_edit.html",
+        (saved.starts_at, saved.meeting_url, saved.note, saved.revision),
+        status,
         page=page,
-        form=(
-            saved_session_form(saved.starts_at, saved.meeting_url, saved.note)
-            if form is None
-            else form
-        ),
-        revision=saved.revision if revision is None else revision,
-        errors=errors or {},
-        refused=refused,
-        sent=sent,
-    ), status
+        **shown,
+    )
 
 
 @bp.route("/schools/workshops/<int:workshop_id>/edit", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import flash, redirect, request
+from flask import flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -22,10 +22,39 @@ from lti_tool.web.forms import (
     ConfirmSchema,
     WorkshopSessionEditSchema,
     errors_of,
+    saved_session_form,
     sent_session_form,
 )
 
 ChangePage = Callable[..., ResponseReturnValue]
+
+
+def change_page(
+    template: str,
+    saved: tuple[datetime, str, str, int],
+    status: int = 200,
+    *,
+    form: dict[str, str] | None = None,
+    revision: int | None = None,
+    errors: dict[str, str] | None = None,
+    refused: str = "",
+    sent: dict[str, str] | None = None,
+    **context: object,
+) -> ResponseReturnValue:
+    """An area's change page (`template`, with its own `context`) for the session `saved` as
+    (starts_at, meeting link, note, revision)."""
+    starts_at, meeting_url, note, saved_revision = saved
+    return render_template(
+        template,
+        form=saved_session_form(starts_at, meeting_url, note) if form is None else form,
+        revision=saved_revision if revision is None else revision,
+        errors=errors or {},
+        refused=refused,
+        sent=sent,
+        **context,
+    ), status
+
+
 # (starts_at in Chile's local time, meeting link, note, revision her page showed) → changed?
 SaveChange = Callable[[datetime, str, str, int | None], bool]
 
