@@ -178,6 +178,21 @@ def register_platform(
     return TestPlatform(issuer, client_id, deployment_id, key, row.id)
 
 
+def another_programmes_lms(client: Any) -> tuple[Launcher, int]:
+    """A second LMS whose launches belong to a programme of its own: (its launcher, sharing
+    the test client's browser; that programme's id)."""
+    from lti_tool.models import Platform
+    from tests.factories import ProgrammeFactory
+
+    other = ProgrammeFactory()
+    foreign = register_platform("https://other.example.org", "client-x", "dep-x", "other")
+    platform = db.session.get(Platform, foreign.db_id)
+    assert platform is not None
+    platform.programme_id = other.id
+    db.session.commit()
+    return Launcher(client, foreign), other.id
+
+
 @pytest.fixture
 def launcher(client: Any, platform: TestPlatform, imported: int) -> Launcher:
     return Launcher(client, platform)

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from courses.schools import CHILE
 from lti_tool.actor import Role
-from lti_tool.models import LtiUser, Platform, SchoolAttendance, SchoolMember, SchoolWorkshop, db
+from lti_tool.models import LtiUser, SchoolAttendance, SchoolMember, SchoolWorkshop, db
 from lti_tool.services import schools
-from tests.conftest import register_platform, row_counts
-from tests.factories import GrantFactory, ProgrammeFactory, actor_of
+from tests.conftest import another_programmes_lms, row_counts
+from tests.factories import GrantFactory, actor_of
 from tests.lti_tool.test_mentoring import context, grant, participant, text, user
 from tests.lti_tool.test_programme_paths import said_on
 from tests.lti_tool.test_staff_paths import error_tied, hidden
@@ -342,18 +342,14 @@ def test_a_participant_and_another_programmes_team_change_nothing(
     launcher: Launcher, cohort: Cohort
 ) -> None:
     # Another programme's team, on its own LMS.
-    other = ProgrammeFactory()
-    foreign = register_platform("https://other.example.org", "client-x", "dep-x", "other")
-    platform = db.session.get(Platform, foreign.db_id)
-    assert platform is not None
-    platform.programme_id = other.id
-    db.session.commit()
-    away = Launcher(launcher.client, foreign)
+    away, other_id = another_programmes_lms(launcher.client)
     away.launch("facilitator", sub="teresa", name="Teresa Otra")
     teresa = db.session.scalar(
-        select(LtiUser.id).where(LtiUser.sub == "teresa", LtiUser.platform_id == foreign.db_id)
+        select(LtiUser.id).where(
+            LtiUser.sub == "teresa", LtiUser.platform_id == away.platform.db_id
+        )
     )
-    GrantFactory(user_id=teresa, role=Role.PROGRAMME_TEAM.value, programme_id=other.id)
+    GrantFactory(user_id=teresa, role=Role.PROGRAMME_TEAM.value, programme_id=other_id)
     change = {"starts_at": local(5), "meeting_url": "https://meet.example.org/x", "revision": "0"}
 
     as_carmen(launcher)

@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from lti_tool.models import LtiUser, Platform, db
-from tests.conftest import register_platform, row_counts
-from tests.factories import GrantFactory, ProgrammeFactory
+from lti_tool.models import LtiUser, db
+from tests.conftest import another_programmes_lms, row_counts
+from tests.factories import GrantFactory
 from tests.support.journey import csrf, intake, post
 from tests.support.lti import Launcher
 
@@ -201,15 +201,9 @@ def test_support_leads_of_another_programme_or_region_find_nothing(
     launch_staff(launcher, "rita", "Rita Metropolitana", ("support_lead", "metropolitana"))
     assert launcher.client.get(f"/s/team/{request_id}").status_code == 200
 
-    other = ProgrammeFactory()
-    foreign = register_platform("https://other.example.org", "client-x", "dep-x", "other")
-    platform = db.session.get(Platform, foreign.db_id)
-    assert platform is not None
-    platform.programme_id = other.id
-    db.session.commit()
-    away = Launcher(client, foreign)
+    away, other_id = another_programmes_lms(client)
     away.launch("facilitator", sub="olga", name="Olga Otra")
-    GrantFactory(user_id=user_id("olga"), role="support_lead", programme_id=other.id)
+    GrantFactory(user_id=user_id("olga"), role="support_lead", programme_id=other_id)
     for guess in (request_id, request_id + 1, 1):
         assert away.client.get(f"/s/team/{guess}").status_code == 404
     assert "Carmen" not in text(away.client.get("/s/team"))
