@@ -82,16 +82,31 @@ def hold_settings(settings: dict[str, Any]) -> str:
     return key
 
 
-def held_settings(key: str | None) -> dict[str, Any] | None:
-    return onetime.store().peek(DL_PREFIX + key) if key else None
+# Left for as long as a request would have lived, once it is answered: a second send (a double
+# tap, Back and send again, an old tab) is told its choice went to the LMS, not "forbidden".
+DL_SENT_PREFIX = "deep-linking-sent:"
+
+
+class NoRequest(LookupError):
+    """No deep-linking request held under this key (none was made, or it expired unanswered)."""
+
+
+class AlreadyAnswered(LookupError):
+    """This deep-linking request was answered already (a double tap, Back, an old cookie)."""
+
+
+def held_settings(key: str | None) -> dict[str, Any]:
+    """The settings of an open deep-linking request; which of the two errors when it is not."""
+    settings = onetime.store().peek(DL_PREFIX + key) if key else None
+    if settings is not None:
+        return settings
+    if key and onetime.store().peek(DL_SENT_PREFIX + key) is not None:
+        raise AlreadyAnswered(key)
+    raise NoRequest(key)
 
 
 class NotAChoice(ValueError):
     """A chosen item that Senda did not offer (tampered, or another tenant's)."""
-
-
-class AlreadyAnswered(LookupError):
-    """This deep-linking request was answered already (a second tab, an old cookie)."""
 
 
 def respond(
@@ -105,6 +120,7 @@ def respond(
     settings = onetime.store().take(DL_PREFIX + key) if key else None
     if settings is None:
         raise AlreadyAnswered(key)
+    onetime.store().put(DL_SENT_PREFIX + key, {}, DL_TTL_SECONDS)
     platform = db.session.get(Platform, actor.platform_id)
     if platform is None:
         raise Forbidden("platform gone")

@@ -27,11 +27,18 @@ class SelectionSchema(Schema):
 
 
 def _settings() -> tuple[str, dict[str, Any]]:
+    """The open request's key and settings. Raises AlreadyAnswered once it was answered."""
     key = session.get("dl")
-    settings = deep_linking.held_settings(key if isinstance(key, str) else None)
-    if settings is None:
-        abort(403)  # no deep-linking launch, or it was answered already
-    return str(key), settings
+    try:
+        return str(key), deep_linking.held_settings(key if isinstance(key, str) else None)
+    except deep_linking.NoRequest:
+        abort(403)  # no deep-linking launch, or it expired unanswered
+
+
+def _already_sent() -> ResponseReturnValue:
+    """A second send (a double tap, Back and send again, an old tab): the first one reached the
+    LMS; say so, and how to add something else, instead of an error."""
+    return render_template("lti/deep_linking_sent.html"), 409
 
 
 def _locale() -> str:
@@ -41,15 +48,23 @@ def _locale() -> str:
 @bp.get("")
 @require_role(*COURSE_STAFF)
 def picker() -> ResponseReturnValue:
-    _settings()
-    return render_template("lti/deep_linking.html", items=deep_linking.available(_locale()))
+    try:
+        _settings()
+    except deep_linking.AlreadyAnswered:
+        return _already_sent()
+    return render_template(
+        "lti/deep_linking.html", items=deep_linking.available(_locale()), chosen=()
+    )
 
 
 @bp.post("")
 @require_role(*COURSE_STAFF)
 def respond() -> ResponseReturnValue:
     """Sign the chosen items and post them back to the LMS's deep_link_return_url."""
-    key, settings = _settings()
+    try:
+        key, settings = _settings()
+    except deep_linking.AlreadyAnswered:
+        return _already_sent()
     items = deep_linking.available(_locale())
     try:
         data = SelectionSchema().load(
@@ -59,10 +74,13 @@ def respond() -> ResponseReturnValue:
             }
         )
     except ValidationError:
-        return render_template("lti/deep_linking.html", items=items, error=True), 400
+        return render_template("lti/deep_linking.html", items=items, chosen=(), error=True), 400
     chosen = list(dict.fromkeys(data["items"]))
     if not settings.get("accept_multiple", True) and len(chosen) > 1:
-        return render_template("lti/deep_linking.html", items=items, single=True), 400
+        # Her ticks are kept, so she unticks all but one rather than starting over.
+        return render_template(
+            "lti/deep_linking.html", items=items, chosen=chosen, single=True
+        ), 400
     try:
         return_url, token = deep_linking.respond(
             current_actor(), key, chosen, _locale(), launch_url()
@@ -70,6 +88,7 @@ def respond() -> ResponseReturnValue:
     except deep_linking.NotAChoice:
         abort(400)
     except deep_linking.AlreadyAnswered:
-        abort(403)
-    session.pop("dl", None)  # one response per deep-linking launch
+        return _already_sent()
+    # The key stays in the session: the request is used up in the store (one response per
+    # launch), and a second send is then told what happened.
     return render_template("lti/deep_linking_return.html", return_url=return_url, jwt=token)
