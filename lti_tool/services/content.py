@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from courses.authoring.errors import ContentError, ContentInvalid, blocking
 from courses.authoring.tree import compile_tree, tree_digest
@@ -66,7 +67,15 @@ def import_tree(root: Path | None = None) -> ImportResult:
     }
     version = ContentVersion(digest=digest, document=document, summary=summary)
     db.session.add(version)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A double tap: the other request stored the same tree while this one compiled it.
+        db.session.rollback()
+        existing = db.session.scalar(select(ContentVersion).where(ContentVersion.digest == digest))
+        if existing is None:
+            raise
+        return ImportResult(existing.id, False, dict(existing.summary))
     forget_latest()
     return ImportResult(version.id, True, summary)
 
