@@ -78,6 +78,8 @@ def revoke_token(token_id: int) -> bool:
 
 CONFIRM_PREFIX = "dr-confirm:"
 CONFIRM_TTL_SECONDS = 3600
+# What a used confirmation registered, so a second press says the same as the first.
+DONE_PREFIX = "dr-done:"
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,21 @@ def register(confirmation: str, tool: ToolUrls) -> Registered:
     key = CONFIRM_PREFIX + _hash(confirmation)
     held = onetime.store().take(key) if confirmation else None
     if held is None:
+        done = onetime.store().peek(DONE_PREFIX + _hash(confirmation)) if confirmation else None
+        if done is not None:  # a double tap, or Back and Register again: the first one stands
+            return Registered(done["platform_id"], done["pending_id"])
         raise InvalidToken()
+    registered = _register(held, key, tool)
+    onetime.store().put(
+        DONE_PREFIX + _hash(confirmation),
+        {"platform_id": registered.platform_id, "pending_id": registered.pending_id},
+        CONFIRM_TTL_SECONDS,
+    )
+    return registered
+
+
+def _register(held: dict[str, Any], key: str, tool: ToolUrls) -> Registered:
+    """Register with the platform the held confirmation names (see register)."""
     try:
         config: dict[str, Any] = fetch_platform_configuration(
             held["config_url"], held["registration_token"]
