@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lint typecheck validate bench translations clean browser nginx worker audit load soak mutate
+.PHONY: run test install lint typecheck validate bench translations messages clean browser nginx worker audit load soak mutate
 
 # ---------------------------------------------------------------- install
 $(BIN)/python:
@@ -20,6 +20,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP) translations
+
+# After changing a user-facing string: the template translators start from, extracted from the
+# code (no line numbers, so it changes only when a message does). Translate what is new in
+# lti_tool/translations/es/LC_MESSAGES/messages.po; `make test` checks both against the code.
+messages: install
+	$(BIN)/pybabel extract -F lti_tool/babel.cfg -k _l -k N_ -k lazy_gettext --no-location \
+		-o lti_tool/translations/messages.pot .
 
 translations: $(STAMP)
 	@$(BIN)/pybabel compile -d lti_tool/translations > /dev/null
