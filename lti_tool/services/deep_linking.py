@@ -109,14 +109,21 @@ class NotAChoice(ValueError):
     """A chosen item that Senda did not offer (tampered, or another tenant's)."""
 
 
+class OnlyOne(ValueError):
+    """More than one item chosen for an LMS that accepts one at a time (accept_multiple)."""
+
+
 def respond(
     actor: Actor, key: str, chosen: Sequence[str], locale: str, launch_url: str
 ) -> tuple[str, str]:
-    """The signed response for the chosen targets (only Senda's own catalogue is accepted),
-    and the URL to post it to. The request's settings are used up: never two responses."""
+    """The signed response for the chosen targets (only Senda's own catalogue is accepted, and
+    one of them when the LMS accepts one: OnlyOne), and the URL to post it to. The request's
+    settings are used up: never two responses."""
     offered = {choice.target: choice for choice in available(locale)}
     if any(target not in offered for target in chosen):
         raise NotAChoice(chosen)
+    if len(chosen) > 1 and not held_settings(key).get("accept_multiple", True):
+        raise OnlyOne(chosen)  # checked before the request is used up: she chooses again
     settings = onetime.store().take(DL_PREFIX + key) if key else None
     if settings is None:
         raise AlreadyAnswered(key)

@@ -62,7 +62,7 @@ def picker() -> ResponseReturnValue:
 def respond() -> ResponseReturnValue:
     """Sign the chosen items and post them back to the LMS's deep_link_return_url."""
     try:
-        key, settings = _settings()
+        key, _open = _settings()
     except deep_linking.AlreadyAnswered:
         return _already_sent()
     items = deep_linking.available(_locale())
@@ -76,15 +76,15 @@ def respond() -> ResponseReturnValue:
     except ValidationError:
         return render_template("lti/deep_linking.html", items=items, chosen=(), error=True), 400
     chosen = list(dict.fromkeys(data["items"]))
-    if not settings.get("accept_multiple", True) and len(chosen) > 1:
-        # Her ticks are kept, so she unticks all but one rather than starting over.
-        return render_template(
-            "lti/deep_linking.html", items=items, chosen=chosen, single=True
-        ), 400
     try:
         return_url, token = deep_linking.respond(
             current_actor(), key, chosen, _locale(), launch_url()
         )
+    except deep_linking.OnlyOne:
+        # Her ticks are kept, so she unticks all but one rather than starting over.
+        return render_template(
+            "lti/deep_linking.html", items=items, chosen=chosen, single=True
+        ), 400
     except deep_linking.NotAChoice:
         abort(400)
     except deep_linking.AlreadyAnswered:
