@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from courses import progression
@@ -25,6 +25,12 @@ def chile_today(now: datetime) -> date:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"now must be timezone-aware, got {now!r}")
     return now.astimezone(CHILE).date()
+
+
+def from_chile(local: datetime) -> datetime:
+    """A wall-clock time in mainland Chile (as a form's date and time field gives it), as an
+    aware UTC instant."""
+    return local.replace(tzinfo=CHILE).astimezone(UTC)
 
 
 def _check_week(week: int) -> None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from courses import progression, signals
 from courses.model import Activity
 from courses.progression import ActivityState
+from courses.schools import from_chile
 from lti_tool.actor import Actor
 from lti_tool.models import (
     ActivityProgress,
@@ -34,8 +34,6 @@ from lti_tool.models import (
 from lti_tool.services import content, learning, revisions
 from lti_tool.services.dbutil import hold_until_commit
 from lti_tool.services.errors import Forbidden, ParticipantNotFound, Refused, SessionNotFound
-
-CHILE = ZoneInfo("America/Santiago")
 
 
 @dataclass(frozen=True)
@@ -224,7 +222,7 @@ def schedule(
     """Schedule a live session; the time is Chile's local time. The very same session sent
     again (a double tap, Back and send again) is not scheduled twice: (the session, whether it
     is new)."""
-    starts_at = _from_chile(starts_at_local)
+    starts_at = from_chile(starts_at_local)
     # The same form sent twice at once: the second waits for the first, then finds it.
     hold_until_commit(LmsContext, scope.context_id)
     same = db.session.scalar(
@@ -250,10 +248,6 @@ def schedule(
     db.session.add(row)
     db.session.commit()
     return row, True
-
-
-def _from_chile(local: datetime) -> datetime:
-    return local.replace(tzinfo=CHILE).astimezone(UTC)
 
 
 def has_started(session: WorkshopSession) -> bool:
@@ -282,7 +276,7 @@ def update_session(
     session = session_of(scope, session_id)
     if session.cancelled_at is not None:
         raise Refused("cancelled")
-    starts_at = _from_chile(starts_at_local)
+    starts_at = from_chile(starts_at_local)
     same = (session.starts_at, session.meeting_url, session.note) == (starts_at, meeting_url, note)
     revisions.check_revision(session.revision, revision, unchanged=same)
     if same:

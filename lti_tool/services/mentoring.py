@@ -32,7 +32,7 @@ from courses import progression
 from courses.model import Catalogue
 from courses.programme_data import MentoringTopic
 from courses.progression import ActivityState
-from courses.schools import CHILE
+from courses.schools import CHILE, from_chile
 from lti_tool.actor import Actor, Role
 from lti_tool.models import (
     DEFAULT_PROGRAMME_ID,
@@ -948,7 +948,7 @@ def offer(actor: Actor, data: NewSession) -> int:
         raise Refused("no-profile")
     if data.topic_id not in {t.id for t in topics()}:
         raise Refused("topic")
-    starts_at = data.starts_at_local.replace(tzinfo=CHILE).astimezone(UTC)
+    starts_at = from_chile(data.starts_at_local)
     now = utcnow()
     if starts_at <= now or starts_at > now + timedelta(days=366):
         raise Refused("when")

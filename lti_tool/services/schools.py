@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -31,7 +31,7 @@ from courses import progression
 from courses import schools as school_rules
 from courses.model import Activity, Catalogue, School, Text
 from courses.progression import ActivityState, QuizResult
-from courses.schools import CHILE, SchoolCourse, chile_today
+from courses.schools import SchoolCourse, chile_today, from_chile
 from lti_tool.actor import Actor, Role
 from lti_tool.models import (
     Enrolment,
@@ -466,7 +466,7 @@ def schedule_workshop(
     row = SchoolWorkshop(
         cohort_id=cohort.id,
         activity_id=activity_id,
-        starts_at=_from_chile(starts_at_local),
+        starts_at=from_chile(starts_at_local),
         meeting_url=meeting_url,
         note=_note(note),
         created_by=actor.user_id,
@@ -488,10 +488,6 @@ def schedule_workshop(
     db.session.add(row)
     db.session.commit()
     return row.id
-
-
-def _from_chile(local: datetime) -> datetime:
-    return local.replace(tzinfo=CHILE).astimezone(UTC)
 
 
 def _note(note: str) -> str:
@@ -575,7 +571,7 @@ def edit_workshop(
     workshop, _cohort = _workshop(actor, workshop_id)
     if workshop.cancelled_at is not None:
         raise Refused("cancelled")
-    wanted = (_from_chile(starts_at_local), meeting_url, _note(note))
+    wanted = (from_chile(starts_at_local), meeting_url, _note(note))
     if (workshop.starts_at, workshop.meeting_url, workshop.note) == wanted:
         return False
     revisions.check_revision(workshop.revision, revision, unchanged=False)  # same: returned

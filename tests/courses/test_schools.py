@@ -22,6 +22,7 @@ from courses.schools import (
     OPEN,
     chile_today,
     current_week,
+    from_chile,
     may_invite,
     may_work_on,
     opens_on,
@@ -120,6 +121,18 @@ def test_current_week_needs_at_least_one_week() -> None:
 )
 def test_chile_today(now: datetime, expected: date) -> None:
     assert chile_today(now) == expected
+
+
+@pytest.mark.parametrize(
+    ("local", "expected"),
+    [
+        # 18:30 in Santiago's summer (UTC-3) and winter (UTC-4), as a form gives it (naive).
+        (datetime(2025, 3, 3, 18, 30), datetime(2025, 3, 3, 21, 30, tzinfo=UTC)),  # noqa: DTZ001
+        (datetime(2025, 7, 15, 18, 30), datetime(2025, 7, 15, 22, 30, tzinfo=UTC)),  # noqa: DTZ001
+    ],
+)
+def test_from_chile(local: datetime, expected: datetime) -> None:
+    assert from_chile(local) == expected
 
 
 def test_week_opens_at_midnight_in_chile_not_utc() -> None:
