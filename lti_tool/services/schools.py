@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from courses import mentoring as rules
@@ -568,48 +568,29 @@ def edit_workshop(
     (another tab or another member of the team saved since: hers never silently overwrites
     theirs); ("attended") when someone was marked present and the new time is still to come:
     attendance is never earlier than its session."""
-    workshop, _cohort = _workshop(actor, workshop_id)
+    workshop, _cohort = _workshop_held(actor, workshop_id)
     if workshop.cancelled_at is not None:
         raise Refused("cancelled")
     wanted = (from_chile(starts_at_local), meeting_url, _note(note))
-    if (workshop.starts_at, workshop.meeting_url, workshop.note) == wanted:
+    same = (workshop.starts_at, workshop.meeting_url, workshop.note) == wanted
+    revisions.check_revision(workshop.revision, revision, unchanged=same)
+    if same:
         return False
-    revisions.check_revision(workshop.revision, revision, unchanged=False)  # same: returned
-    seen = workshop.revision
     if wanted[0] > utcnow() and _attended(workshop.id):
         raise Refused("attended")
-    # Written only if nobody saved or cancelled it between the read above and now.
-    written = db.session.execute(
-        update(SchoolWorkshop)
-        .where(
-            SchoolWorkshop.id == workshop.id,
-            SchoolWorkshop.revision == seen,
-            SchoolWorkshop.cancelled_at.is_(None),
-        )
-        .values(
-            starts_at=wanted[0],
-            meeting_url=wanted[1],
-            note=wanted[2],
-            revision=revisions.next_revision(seen),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if not written.rowcount:  # type: ignore[attr-defined]
-        db.session.rollback()
-        return _already(actor, workshop_id, wanted)
+    workshop.starts_at, workshop.meeting_url, workshop.note = wanted
+    workshop.revision = revisions.next_revision(workshop.revision)
     db.session.commit()
     return True
 
 
-def _already(actor: Actor, workshop_id: int, wanted: tuple[datetime, str, str]) -> bool:
-    """Another save got in first: False if it saved just this (the same form sent twice at
-    once), else why hers is refused."""
-    workshop, _cohort = _workshop(actor, workshop_id)
-    if workshop.cancelled_at is not None:
-        raise Refused("cancelled")
-    if (workshop.starts_at, workshop.meeting_url, workshop.note) == wanted:
-        return False
-    raise revisions.Stale(workshop.revision)
+def _workshop_held(actor: Actor, workshop_id: int) -> tuple[SchoolWorkshop, SchoolCohort]:
+    """The workshop (see _workshop), read again under a row lock until the commit: two saves
+    at the same moment (a double tap, two of the team) are served one after the other, and
+    the second sees what the first saved."""
+    workshop, cohort = _workshop(actor, workshop_id)
+    db.session.refresh(workshop, with_for_update=True)
+    return workshop, cohort
 
 
 def cancel_workshop(actor: Actor, workshop_id: int) -> bool:
@@ -617,19 +598,14 @@ def cancel_workshop(actor: Actor, workshop_id: int) -> bool:
     cancelled to the team and to the cohort's members, and is no longer offered for their
     calendars. Refused ("attended") once someone was marked present. False if it was cancelled
     already (the button tapped twice, an older page): nothing changes."""
-    workshop, _cohort = _workshop(actor, workshop_id)
+    workshop, _cohort = _workshop_held(actor, workshop_id)
     if workshop.cancelled_at is not None:
         return False
     if _attended(workshop.id):
         raise Refused("attended")
-    written = db.session.execute(
-        update(SchoolWorkshop)
-        .where(SchoolWorkshop.id == workshop.id, SchoolWorkshop.cancelled_at.is_(None))
-        .values(cancelled_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    workshop.cancelled_at = utcnow()
     db.session.commit()
-    return bool(written.rowcount)  # type: ignore[attr-defined]
+    return True
 
 
 def record_workshop_attendance(
@@ -644,13 +620,11 @@ def record_workshop_attendance(
     older page (another tab, another member of the team) never marks absent someone marked
     present since. Refused, with nothing written, before the session starts ("not-started")
     and for a cancelled one ("cancelled")."""
-    workshop, cohort = _workshop(actor, workshop_id)
+    workshop, cohort = _workshop_held(actor, workshop_id)
     if workshop.cancelled_at is not None:
         raise Refused("cancelled")
     if workshop.starts_at > utcnow():
         raise Refused("not-started")
-    # Two saves at once (a double tap, two of the team) are served one after the other.
-    hold_until_commit(SchoolWorkshop, workshop.id)
     catalogue = _catalogue()
     activity = catalogue.activities.get(workshop.activity_id)
     members = list(
