@@ -391,10 +391,8 @@ def write_values(
     allowed = {f.id for f in activity.fields}
     before = dict((row.data or {}).get("values", {}))
     saved = {**before, **{k: v[:5000] for k, v in values.items() if k in allowed}}
-    revisions.check_revision(row.revision, revision, unchanged=saved == before)
-    if saved != before:
+    if revisions.advance(row, revision, unchanged=saved == before):
         row.data = {**(row.data or {}), "values": saved}
-        row.revision = revisions.next_revision(row.revision)
     row.updated_at = utcnow()
     return saved
 
@@ -402,11 +400,9 @@ def write_values(
 def write_text(row: ActivityProgress | SchoolProgress, text: str, revision: int | None) -> None:
     """Her reflection's answer (a pathway's or a school's row). A save from an older `revision`
     that would change it raises revisions.Stale and writes nothing."""
-    kept = (row.data or {}).get("text")
-    revisions.check_revision(row.revision, revision, unchanged=kept == text[:10000])
-    if kept != text[:10000]:
+    unchanged = (row.data or {}).get("text") == text[:10000]
+    if revisions.advance(row, revision, unchanged=unchanged):
         row.data = {"text": text[:10000]}
-        row.revision = revisions.next_revision(row.revision)
     row.updated_at = utcnow()
 
 

@@ -254,14 +254,11 @@ def save_profile(
     existing = _own_profile(actor)
     sent = (bio.strip()[:600], region, chosen, online, in_person, per_month)
     unchanged = existing is not None and _profile_fields(existing) == sent
-    if existing is not None:
-        revisions.check_revision(existing.revision, revision, unchanged=unchanged)
-    if unchanged:
+    row = existing or MentorProfile(programme_id=actor.programme_id, user_id=actor.user_id)
+    if not revisions.advance(row, revision, unchanged=unchanged):
         db.session.rollback()
         return
-    row = existing or MentorProfile(programme_id=actor.programme_id, user_id=actor.user_id)
     row.bio, row.region, row.topics, row.online, row.in_person, row.per_month = sent
-    row.revision = revisions.next_revision(row.revision)
     row.updated_at = utcnow()
     db.session.add(row)
     db.session.commit()
@@ -653,14 +650,11 @@ def rate(
     )
     assert row is not None  # she had a place
     sent = (rating, comment.strip()[:500])
-    unchanged = _rating_fields(row) == sent
-    revisions.check_revision(row.revision, revision, unchanged=unchanged)
-    if unchanged:
+    if not revisions.advance(row, revision, unchanged=_rating_fields(row) == sent):
         db.session.rollback()
         return
     row.rating, row.comment = sent
     row.rated_at = utcnow()
-    row.revision = revisions.next_revision(row.revision)
     db.session.commit()
 
 
@@ -1136,14 +1130,12 @@ def record_attendance(
     present = set(present_ids) & booked
     came = sorted(row.user_id for row in rows if row.attended)
     unchanged = (session.private_note or "", came) == (note.strip()[:1000], sorted(present))
-    revisions.check_revision(session.revision, revision, unchanged=unchanged)
+    revisions.advance(session, revision, unchanged=unchanged)  # attendance is written anyway
     for row in rows:
         row.attended = row.user_id in present
     session.status = HELD
     session.held_at = session.held_at or utcnow()
     session.private_note = note.strip()[:1000]
-    if not unchanged:
-        session.revision = revisions.next_revision(session.revision)
     db.session.commit()
     return len(present)
 

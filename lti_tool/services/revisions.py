@@ -11,6 +11,14 @@ an older one, since it would replace what was saved after that page was shown.
 
 from __future__ import annotations
 
+from typing import Protocol
+
+
+class Revised(Protocol):
+    """A row a page changes: its revision (None until first saved)."""
+
+    revision: int | None
+
 
 class Stale(Exception):
     """A save from a page older than what is saved (an old form sent again, another tab): it is
@@ -36,3 +44,13 @@ def check_revision(
 def next_revision(saved_revision: int | None) -> int:
     """The revision after a save that changed something (a new row's first save is 1)."""
     return (saved_revision or 0) + 1
+
+
+def advance(row: Revised, named_revision: int | None, *, unchanged: bool) -> bool:
+    """A save of `row` naming the revision its page showed: refused as check_revision says;
+    when it changes something, the row's revision is raised. Whether the caller writes."""
+    check_revision(row.revision, named_revision, unchanged=unchanged)
+    if unchanged:
+        return False
+    row.revision = next_revision(row.revision)
+    return True

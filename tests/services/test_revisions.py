@@ -60,6 +60,22 @@ def test_the_next_revision_follows_the_saved_one() -> None:
     assert revisions.next_revision(7) == 8
 
 
+def test_a_save_that_changes_something_raises_the_rows_revision_and_one_that_does_not_stays() -> (
+    None
+):
+    @dataclass
+    class Row:
+        revision: int | None = None
+
+    row = Row()
+    assert revisions.advance(row, 0, unchanged=False) and row.revision == 1  # a first save
+    assert not revisions.advance(row, 0, unchanged=True) and row.revision == 1  # a double tap
+    with pytest.raises(revisions.Stale):
+        revisions.advance(row, 0, unchanged=False)  # something else, from the older page
+    assert row.revision == 1
+    assert revisions.advance(row, 1, unchanged=False) and row.revision == 2
+
+
 # ============================================================= every area, the same promises
 @dataclass(frozen=True)
 class Area:

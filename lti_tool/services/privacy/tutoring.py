@@ -436,10 +436,8 @@ def comment(
     body = text.strip()[:MAX_NOTE]
     if not body:
         raise ValueError("empty comment")
-    revisions.check_revision(row.revision, revision, unchanged=row.comment == body)
-    if row.comment == body:
+    if not revisions.advance(row, revision, unchanged=row.comment == body):
         return  # the same words again (a double tap): nothing changes
-    row.revision = revisions.next_revision(row.revision)
     row.comment = body
     row.commented_by = actor.user_id
     row.commented_at = utcnow()
