@@ -96,7 +96,8 @@ def test_erasing_needs_the_box_ticked(app: Flask, launcher: Launcher) -> None:
     assert db.session.get(LtiUser, carmen) is None
 
 
-def test_she_sees_downloads_and_deletes_her_own_data(launcher: Launcher) -> None:
+def carmen_wrote(launcher: Launcher) -> None:
+    """Carmen launched, did her intake and wrote one reflection."""
     launcher.launch("participant", sub="carmen", name="Carmen Soto")
     intake(launcher.client)
     post(
@@ -105,6 +106,10 @@ def test_she_sees_downloads_and_deletes_her_own_data(launcher: Launcher) -> None
         {"text": "Sé organizar a mi familia."},
         token_from="/activities/ls-strengths",
     )
+
+
+def test_she_sees_downloads_and_deletes_her_own_data(launcher: Launcher) -> None:
+    carmen_wrote(launcher)
     page = text(launcher.client.get("/privacy"))
     assert "Descargar todo" in page and "1 respuesta escrita" in page
     download = launcher.client.get("/privacy/my-data.json")

@@ -16,7 +16,7 @@ from lti_tool.models.private import FollowUpAnswer
 from lti_tool.services import content
 from tests.conftest import TEST_CONTENT, override_settings
 from tests.factories import GrantFactory, ProgrammeFactory
-from tests.lti_tool.test_programme_pages import grant_team
+from tests.lti_tool.test_programme_pages import carmen_wrote, grant_team
 from tests.lti_tool.test_reports_followup import graduate, make_due, status_of
 from tests.lti_tool.test_staff_paths import error_tied, flashes, group_error_tied
 from tests.support.journey import csrf, intake, post
@@ -263,17 +263,6 @@ def test_moving_a_cohort_does_not_count_her_when_her_pathway_is_gone(
 
 
 # ------------------------------------------------------------------------------ her own data
-def carmen_wrote(launcher: Launcher) -> None:
-    launcher.launch("participant", sub="carmen", name="Carmen Soto")
-    intake(launcher.client)
-    post(
-        launcher.client,
-        "/activities/ls-strengths/reflection",
-        {"text": "Sé organizar a mi familia."},
-        token_from="/activities/ls-strengths",
-    )
-
-
 def test_delete_work_with_nothing_chosen_says_so_beside_the_choices(launcher: Launcher) -> None:
     carmen_wrote(launcher)
     empty = post(launcher.client, "/privacy/delete-work", token_from="/privacy")
