@@ -6,10 +6,11 @@ Nothing touches the database at import or creation time; `flask db upgrade` migr
 
 from __future__ import annotations
 
+import functools
+import re
 import secrets
 import time
 from collections.abc import Mapping
-from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,8 @@ def _tune_engine(app: Flask) -> None:
         record.info["used_at"] = time.monotonic()
 
     def check_if_idle(connection: Any, record: Any, _proxy: Any) -> None:
+        if _closed_by_server(connection):
+            raise exc.DisconnectionError()
         if time.monotonic() - record.info.get("used_at", 0.0) < IDLE_BEFORE_PING_SECONDS:
             return
         try:
@@ -79,46 +82,61 @@ def _tune_engine(app: Flask) -> None:
     event.listen(engine, "checkin", used_now)
     event.listen(engine, "checkout", check_if_idle)
     if engine.dialect.driver == "psycopg":
-        _end_reads_with_commit(engine)
+        _begin_only_to_write(engine)
 
 
-def _end_reads_with_commit(engine: Any) -> None:
-    """A transaction that only read ends with COMMIT rather than ROLLBACK (the same for data
-    that only was read). psycopg forgets every prepared statement of a connection when it rolls
-    back, so with every request ending in a rollback no statement was ever prepared: PostgreSQL
-    planned each of a page's queries anew, about 0.8 ms of its CPU for her plan's. A transaction
-    that wrote, failed or ran anything but a SELECT still rolls back."""
+def _closed_by_server(connection: Any) -> bool:
+    """What the server already said, read without a round trip: a connection it closed (a
+    restart, an administrator) has its farewell and then the end of the stream waiting in the
+    socket. A request that only read used to learn of it from its closing ROLLBACK; it sends
+    none now, so the pool asks here, for about a microsecond."""
+    pgconn = getattr(connection, "pgconn", None)
+    if pgconn is None:
+        return False
+    try:
+        pgconn.consume_input()  # the farewell, if any
+        pgconn.consume_input()  # then the end of the stream, which raises
+    except Exception:  # any failure to read: the connection is gone
+        return True
+    return False
+
+
+def _begin_only_to_write(engine: Any) -> None:
+    """No transaction for reads: a query that only reads runs on its own (autocommit), and
+    psycopg sends BEGIN only before the first statement that writes or locks. PostgreSQL's READ
+    COMMITTED gives every statement a fresh snapshot either way, so a read sees the same rows in
+    or out of a transaction; what changes is the cost. psycopg sends BEGIN as its own round trip
+    and a page that only read then needed a COMMIT or ROLLBACK too: three round trips where one
+    does. And psycopg forgets its prepared statements on a rollback, so a page whose
+    transaction only read and then rolled back had PostgreSQL plan its query anew every time.
+    Once a transaction is open, everything runs inside it until it ends, as before."""
     from psycopg.pq import TransactionStatus
     from sqlalchemy import event
     from sqlalchemy.engine import Connection
 
-    def began(connection: Connection) -> None:
-        connection.info["senda_read_only"] = True
-
     def executing(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-        if connection.info.get("senda_read_only") and not _is_select(statement):
-            connection.info["senda_read_only"] = False
+        dbapi = connection.connection.dbapi_connection
+        if dbapi is None or dbapi.info.transaction_status != TransactionStatus.IDLE:
+            return  # inside a transaction (or a broken one): nothing to decide
+        reads_only = only_reads(statement)
+        if dbapi.autocommit != reads_only:
+            dbapi.autocommit = reads_only  # no round trip: psycopg only notes it
 
-    def rolling_back(connection: Connection) -> None:
-        if connection.closed or connection.invalidated or not connection.connection.is_valid:
-            return  # a broken connection: the pool's own handling, unchanged
-        pooled = connection.connection
-        dbapi = pooled.dbapi_connection
-        if not pooled.info.pop("senda_read_only", False) or dbapi is None:
-            return
-        # INTRANS: a transaction open and healthy (not failed, not already over).
-        if dbapi.info.transaction_status == TransactionStatus.INTRANS:
-            with suppress(Exception):  # the rollback that follows deals with a failure
-                dbapi.commit()  # and then finds nothing to roll back
-
-    event.listen(engine, "begin", began)
     event.listen(engine, "before_cursor_execute", executing)
-    event.listen(engine, "rollback", rolling_back)
-    event.listen(engine, "commit", lambda connection: connection.info.pop("senda_read_only", None))
 
 
-def _is_select(statement: str) -> bool:
-    return statement.lstrip()[:6].upper() == "SELECT"
+# What needs a transaction although it is a SELECT: a row lock, a setting or an advisory lock
+# that lasts until the transaction ends.
+_HELD_UNTIL_COMMIT = re.compile(
+    r"\bFOR\s+(?:NO\s+KEY\s+)?UPDATE\b|\bFOR\s+(?:KEY\s+)?SHARE\b|set_config|pg_advisory_xact",
+    re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=2048)  # statements repeat (SQLAlchemy caches them); a page's is long
+def only_reads(statement: str) -> bool:
+    """A statement that can run on its own: a SELECT that holds nothing until a commit."""
+    return statement.lstrip()[:6].upper() == "SELECT" and not _HELD_UNTIL_COMMIT.search(statement)
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:

@@ -3,12 +3,15 @@ connection the server closed while it sat idle is replaced before a page uses it
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 
 import lti_tool
-from lti_tool.models import db
+from lti_tool.models import Platform, db
+from lti_tool.services.dbutil import hold_until_commit
 from tests.conftest import DATABASE_URL
 
 pytestmark = pytest.mark.skipif(
@@ -108,16 +111,93 @@ def test_pool_a_failed_read_rolls_back_and_the_next_request_works(app: Flask) ->
 
 
 def test_pool_a_connection_killed_during_a_read_is_replaced(app: Flask) -> None:
-    """The server goes away in the middle of a request that only read: ending the request fails
-    as it always did (the page was already sent), and the next request gets a new connection."""
-    from sqlalchemy.exc import DBAPIError
-
+    """The server goes away in the middle of a request that only read: the request ends as it
+    would have (there is no transaction to end), and the next request gets a new connection
+    although the old one was used a moment ago."""
     with app.app_context():
         pid = int(db.session.scalar(text("SELECT pg_backend_pid()")) or 0)
         admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         admin.dispose()
-        with pytest.raises(DBAPIError):
-            db.session.remove()  # the end of the request
+        db.session.remove()  # the end of the request
+    time.sleep(0.05)  # the server's farewell reaches the socket before the next request
     assert _backend_pid(app) != pid
+
+
+def test_pool_a_connection_killed_while_in_the_pool_is_replaced_at_once(app: Flask) -> None:
+    first = _backend_pid(app)  # used a moment ago: no liveness round trip is due
+    admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    admin.dispose()
+    time.sleep(0.05)  # the farewell reaches the socket
+    assert _backend_pid(app) not in (first, 0)
+
+
+def _in_transaction() -> bool:
+    from psycopg.pq import TransactionStatus
+
+    dbapi = db.session.connection().connection.dbapi_connection
+    assert dbapi is not None
+    return bool(dbapi.info.transaction_status != TransactionStatus.IDLE)
+
+
+def test_pool_a_read_opens_no_transaction(app: Flask) -> None:
+    """A page that only reads costs one round trip per query: no BEGIN before it, and no
+    COMMIT or ROLLBACK after it."""
+    from tests.factories import PlatformFactory
+
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))
+        db.session.scalar(select(Platform.id).limit(1))
+        assert not _in_transaction()
+        db.session.add(PlatformFactory.build(issuer="https://begun-by-the-write.example"))
+        db.session.flush()
+        assert _in_transaction()  # the write began one
+        db.session.scalar(select(Platform.id).limit(1))
+        assert _in_transaction()  # and what follows reads inside it, its own rows included
+        db.session.rollback()
+        db.session.remove()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT id FROM platform WHERE id = 1 FOR UPDATE",
+        "SELECT id FROM platform FOR NO KEY UPDATE SKIP LOCKED",
+        "SELECT id FROM platform WHERE id = 1 FOR SHARE",
+        "SELECT set_config('enable_sort', 'off', true)",
+        "SELECT pg_advisory_xact_lock(42)",
+    ],
+)
+def test_pool_a_select_that_holds_something_until_the_commit_begins_a_transaction(
+    app: Flask, statement: str
+) -> None:
+    with app.app_context():
+        db.session.execute(text(statement))
+        assert _in_transaction()
+        db.session.rollback()
+        db.session.remove()
+
+
+def test_pool_a_row_lock_is_held_until_the_commit(app: Flask) -> None:
+    """hold_until_commit's lock must outlive its own statement (it did not, run on its own)."""
+    from tests.factories import PlatformFactory
+
+    with app.app_context():
+        platform = PlatformFactory.build(issuer="https://locked.example")
+        db.session.add(platform)
+        db.session.commit()
+        platform_id = platform.id
+        hold_until_commit(Platform, platform_id)
+        other = create_engine(DATABASE_URL)
+        with other.connect() as connection:
+            connection.execute(text("SET lock_timeout = '100ms'"))
+            with pytest.raises(Exception, match="lock timeout"):
+                connection.execute(
+                    text("SELECT id FROM platform WHERE id = :id FOR UPDATE"), {"id": platform_id}
+                )
+        other.dispose()
+        db.session.rollback()
+        db.session.remove()
