@@ -32,7 +32,7 @@ from lti_tool.models import (
     utcnow,
 )
 from lti_tool.services import content, learning, revisions
-from lti_tool.services.dbutil import hold_until_commit
+from lti_tool.services.dbutil import hold_until_commit, read_under_lock
 from lti_tool.services.errors import Forbidden, ParticipantNotFound, Refused, SessionNotFound
 
 
@@ -273,7 +273,7 @@ def update_session(
     session's (another tab or another facilitator saved since: hers never silently overwrites
     theirs); and ("attended") when someone was marked present and the new time is still to
     come: attendance is never earlier than its session."""
-    session = session_of(scope, session_id)
+    session = _session_held(scope, session_id)
     if session.cancelled_at is not None:
         raise Refused("cancelled")
     starts_at = from_chile(starts_at_local)
@@ -295,7 +295,7 @@ def update_session(
 def cancel_session(scope: CourseScope, session_id: int) -> bool:
     """Cancel a session: it stays listed, as cancelled, and leaves her plan and reminders.
     Refused ("attended") once someone was marked present. False if it was already cancelled."""
-    session = session_of(scope, session_id)
+    session = _session_held(scope, session_id)
     if session.cancelled_at is not None:
         return False
     if _attended(session.id):
@@ -303,6 +303,15 @@ def cancel_session(scope: CourseScope, session_id: int) -> bool:
     session.cancelled_at = utcnow()
     db.session.commit()
     return True
+
+
+def _session_held(scope: CourseScope, session_id: int) -> WorkshopSession:
+    """The session, read again under a row lock until the commit: two saves at the same moment
+    (a double tap, two facilitators) are served one after the other, and the second sees what
+    the first saved."""
+    session = session_of(scope, session_id)
+    read_under_lock(session)
+    return session
 
 
 def session_of(scope: CourseScope, session_id: int) -> WorkshopSession:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, select, text
+from sqlalchemy import TextClause, bindparam, inspect, select, text
 
 from lti_tool.models import db
 
@@ -44,3 +44,13 @@ def hold_until_commit(model: Any, row_id: int) -> None:
     database, has no row locks and ignores it."""
     table = model.__table__
     db.session.execute(select(table.c.id).where(table.c.id == row_id).with_for_update()).all()
+
+
+def read_under_lock(row: Any) -> None:
+    """Read `row` again and lock it until this transaction ends (as hold_until_commit): a save
+    then compares what it sends with what the save before it wrote, not with what this request
+    read first. Two saves at the same moment (a double tap, two tabs, two of the team) are
+    served one after the other, and a page's revision check sees the first one's. Call it
+    before reading the row's fields; a row not yet in the database has nothing to lock."""
+    if inspect(row).persistent:
+        db.session.refresh(row, with_for_update=True)

@@ -32,6 +32,7 @@ from lti_tool.models import (
 from lti_tool.services import content, followup, privacy, revisions
 from lti_tool.services import grades as outbox
 from lti_tool.services.calendar import single_event_calendar
+from lti_tool.services.dbutil import read_under_lock
 from lti_tool.services.errors import NoContent, SessionNotFound
 
 
@@ -388,6 +389,7 @@ def write_values(
     """Her worksheet answers, the fields sent over those saved (a pathway's or a school's row);
     returns them all. A save from an older `revision` that would change them raises
     revisions.Stale and writes nothing."""
+    read_under_lock(row)
     allowed = {f.id for f in activity.fields}
     before = dict((row.data or {}).get("values", {}))
     saved = {**before, **{k: v[:5000] for k, v in values.items() if k in allowed}}
@@ -400,6 +402,7 @@ def write_values(
 def write_text(row: ActivityProgress | SchoolProgress, text: str, revision: int | None) -> None:
     """Her reflection's answer (a pathway's or a school's row). A save from an older `revision`
     that would change it raises revisions.Stale and writes nothing."""
+    read_under_lock(row)
     unchanged = (row.data or {}).get("text") == text[:10000]
     if revisions.advance(row, revision, unchanged=unchanged):
         row.data = {"text": text[:10000]}

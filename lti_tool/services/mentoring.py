@@ -52,7 +52,7 @@ from lti_tool.models import (
 from lti_tool.services import cohort, content, programme, revisions
 from lti_tool.services.calendar import single_event_calendar
 from lti_tool.services.cohort import CourseScope, Member
-from lti_tool.services.dbutil import hold_until_commit
+from lti_tool.services.dbutil import hold_until_commit, read_under_lock
 from lti_tool.services.errors import (
     Forbidden,
     MentoringSessionNotFound,
@@ -252,6 +252,8 @@ def save_profile(
     if not (online or in_person):
         raise Refused("modes")
     existing = _own_profile(actor)
+    if existing is not None:
+        read_under_lock(existing)
     sent = (bio.strip()[:600], region, chosen, online, in_person, per_month)
     unchanged = existing is not None and _profile_fields(existing) == sent
     row = existing or MentorProfile(programme_id=actor.programme_id, user_id=actor.user_id)
@@ -649,6 +651,7 @@ def rate(
         )
     )
     assert row is not None  # she had a place
+    read_under_lock(row)
     sent = (rating, comment.strip()[:500])
     if not revisions.advance(row, revision, unchanged=_rating_fields(row) == sent):
         db.session.rollback()
@@ -1116,6 +1119,7 @@ def record_attendance(
     session = _session_of_mentor(actor, session_id)
     if session.mentor_id != actor.user_id:
         raise MentoringSessionNotFound(session_id)
+    read_under_lock(session)
     if session.status == CANCELLED or session.starts_at > utcnow():
         raise Refused("not-started")
     allocation = _allocation(session)

@@ -50,7 +50,7 @@ from lti_tool.models import (
 )
 from lti_tool.services import content, learning, mentoring, programme, revisions
 from lti_tool.services.calendar import single_event_calendar
-from lti_tool.services.dbutil import hold_until_commit
+from lti_tool.services.dbutil import hold_until_commit, read_under_lock
 from lti_tool.services.errors import (
     CohortNotFound,
     NoContent,
@@ -589,7 +589,7 @@ def _workshop_held(actor: Actor, workshop_id: int) -> tuple[SchoolWorkshop, Scho
     at the same moment (a double tap, two of the team) are served one after the other, and
     the second sees what the first saved."""
     workshop, cohort = _workshop(actor, workshop_id)
-    db.session.refresh(workshop, with_for_update=True)
+    read_under_lock(workshop)
     return workshop, cohort
 
 

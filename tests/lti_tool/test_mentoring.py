@@ -11,7 +11,6 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from flask import Flask
 from icalendar import Calendar
 from sqlalchemy import event, func, select, update
@@ -38,14 +37,9 @@ from tests.factories import GrantFactory, actor_of
 from tests.support import mentoring as world
 from tests.support.journey import complete_course, csrf, intake, post
 from tests.support.lti import LTI, Launcher
+from tests.support.mentoring import with_mentoring_content  # noqa: F401 - fixtures
 
 SCOPE = LTI + "role_scope_mentor"
-
-
-@pytest.fixture
-def settings_overrides(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("content") / "content"
-    return {"content_path": str(world.mentoring_content(root))}
 
 
 def text(response: Any) -> str:

@@ -37,17 +37,12 @@ from tests.factories import GrantFactory, actor_of
 from tests.support import mentoring as world
 from tests.support.journey import csrf, intake
 from tests.support.lti import LTI, Launcher
+from tests.support.mentoring import with_mentoring_content  # noqa: F401 - fixtures
 
 SCOPE = LTI + "role_scope_mentor"
 SECRET_REFLECTION = "Mi reflexión secreta de la escuela."
 PATHWAY_REFLECTION = "Algo mío."  # what tests.support.mentoring.graduate writes
 MUNICIPALITY = "Padre Las Casas"
-
-
-@pytest.fixture
-def settings_overrides(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("content") / "content"
-    return {"content_path": str(world.mentoring_content(root))}
 
 
 def who(sub: str, platform_id: int | None = None) -> LtiUser:

@@ -17,7 +17,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from courses.schools import CHILE
@@ -45,15 +44,9 @@ from tests.lti_tool.test_mentoring import (
     user,
     write_profile,
 )
-from tests.support import mentoring as world
 from tests.support.journey import csrf, post
 from tests.support.lti import Launcher
-
-
-@pytest.fixture
-def settings_overrides(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("content") / "content"
-    return {"content_path": str(world.mentoring_content(root))}
+from tests.support.mentoring import with_mentoring_content  # noqa: F401 - fixtures
 
 
 # ------------------------------------------------------------------------------- helpers

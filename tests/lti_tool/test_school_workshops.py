@@ -25,16 +25,11 @@ from tests.lti_tool.test_staff_paths import error_tied, hidden
 from tests.support import mentoring as world
 from tests.support.journey import post
 from tests.support.lti import Launcher
+from tests.support.mentoring import with_mentoring_content  # noqa: F401 - fixtures
 
 LINK = "https://meet.example.org/lideres"
 SCHOOL = "/school/test-school"
 LIVE = f"{SCHOOL}/activities/ts-lead-live"
-
-
-@pytest.fixture
-def settings_overrides(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("content") / "content"
-    return {"content_path": str(world.mentoring_content(root))}
 
 
 @dataclass

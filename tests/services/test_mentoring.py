@@ -40,18 +40,8 @@ from lti_tool.services.errors import (
 )
 from tests.factories import CourseFactory, DeploymentFactory, PlatformFactory, ProgrammeFactory
 from tests.support import mentoring as world
+from tests.support.mentoring import mentoring_place, with_mentoring_content  # noqa: F401 - fixtures
 from tests.support.same_moment import at_the_same_moment, needs_row_locks
-
-
-@pytest.fixture
-def settings_overrides(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("content") / "content"
-    return {"content_path": str(world.mentoring_content(root))}
-
-
-@pytest.fixture
-def place(app: Flask, imported: int) -> Any:
-    return world.course()
 
 
 def today() -> date:

@@ -24,21 +24,12 @@ from flask import Flask
 
 from courses.schools import CHILE
 from lti_tool.actor import Role
-from lti_tool.models import db
+from lti_tool.models import Enrolment, db
 from lti_tool.services import cohort, learning, mentoring, revisions, schools
 from tests.services.test_mentoring import _member, graduates, offer, profile, start_now
 from tests.support import mentoring as world
-
-
-@pytest.fixture
-def settings_overrides(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("content") / "content"
-    return {"content_path": str(world.mentoring_content(root))}
-
-
-@pytest.fixture
-def place(app: Flask, imported: int) -> Any:
-    return world.course()
+from tests.support.mentoring import mentoring_place, with_mentoring_content  # noqa: F401 - fixtures
+from tests.support.same_moment import at_the_same_moment, needs_row_locks
 
 
 # ===================================================================== the helper itself
@@ -85,25 +76,28 @@ class Area:
     save: Callable[[str, int | None], object]
     revision: Callable[[], int]
     saved: Callable[[], str]
+    table: str  # where a save changes the row
 
 
 def _worksheet(place: Any) -> Area:
     rosa = world.person(place, "Rosa Huenchumil")
-    enrolment = world.enrol(rosa)
+    enrolment_id = world.enrol(rosa).id  # each save reads it in its own session
 
     def save(text: str, revision: int | None) -> None:
-        j = learning.journey_of(enrolment)
+        j = learning.journey_of(db.session.get_one(Enrolment, enrolment_id))
         activity = j.catalogue.activities["ent-idea-bmc"]
         learning.save_worksheet(j, activity, {"customers": text}, False, revision)
 
     def row() -> Any:
         db.session.expire_all()
+        enrolment = db.session.get_one(Enrolment, enrolment_id)
         return learning.journey_of(enrolment).rows.get("ent-idea-bmc")
 
     return Area(
         save,
         lambda: row().revision if row() else 0,  # her page before she wrote anything
         lambda: row().data["values"]["customers"],
+        "activity_progress",
     )
 
 
@@ -122,7 +116,7 @@ def _profile(place: Any) -> Area:
         assert found is not None
         return found.bio
 
-    return Area(save, revision, bio)
+    return Area(save, revision, bio, "mentor_profile")
 
 
 def _started_session(place: Any) -> tuple[Any, Any, int]:
@@ -141,6 +135,7 @@ def _rating(place: Any) -> Area:
         lambda text, revision: mentoring.rate(ana, session_id, 3, text, revision),
         lambda: mentoring.session_page(ana, session_id).revision,
         lambda: mentoring.session_page(ana, session_id).comment,
+        "mentoring_sign_up",
     )
 
 
@@ -152,6 +147,7 @@ def _session_note(place: Any) -> Area:
         ),
         lambda: mentoring.session_detail(lucia, session_id).revision,
         lambda: mentoring.session_detail(lucia, session_id).private_note,
+        "mentoring_session",
     )
 
 
@@ -172,6 +168,7 @@ def _workshop_session(place: Any) -> Area:
         ),
         lambda: shown().revision,
         lambda: shown().note,
+        "workshop_session",
     )
 
 
@@ -191,6 +188,7 @@ def _school_workshop(place: Any) -> Area:
         ),
         lambda: shown().revision,
         lambda: shown().note,
+        "school_workshop",
     )
 
 
@@ -224,3 +222,30 @@ def test_every_area_refuses_an_older_page_by_the_same_revision(place: Any, area:
     assert (page.revision(), page.saved()) == (shown + 2, "Segundo.")
     page.save("Tercero.", None)
     assert (page.revision(), page.saved()) == (shown + 3, "Tercero.")
+
+
+@needs_row_locks
+@pytest.mark.parametrize("area", AREAS)
+def test_every_area_two_tabs_saving_at_the_same_moment_never_overwrite_each_other(
+    app: Flask, place: Any, area: str
+) -> None:
+    """Two tabs (or two of the team) showing the same revision save different things at the
+    same moment: one is saved, the other is refused as from an older page, as it would be a
+    second later. Without a lock both read the revision before either wrote, both passed, and
+    the second silently replaced the first."""
+    page = AREAS[area](place)
+    page.save("Primero.", page.revision())  # the row exists: the saves below change it
+    shown = page.revision()
+    tabs = iter(["Desde una pestaña.", "Desde la otra."])
+
+    def save_from_a_tab() -> str:
+        text = next(tabs)
+        try:
+            page.save(text, shown)
+        except revisions.Stale:
+            return "refused"
+        return text
+
+    outcomes = at_the_same_moment(app, page.table, save_from_a_tab, writing_with="UPDATE")
+    assert sorted(outcomes) == ["Desde una pestaña.", "refused"]
+    assert (page.revision(), page.saved()) == (shown + 1, "Desde una pestaña.")

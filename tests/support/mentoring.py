@@ -1,6 +1,9 @@
 """Helpers for the mentoring and schools tests: a test programme with a school that makes
 mentors and a Leadership-School-like school with homework, people in an LMS course, and
-graduating a participant quickly through the services."""
+graduating a participant quickly through the services.
+
+A test module uses that programme by importing the two fixtures (pytest finds them by the name
+they are given): `from tests.support.mentoring import mentoring_place, with_mentoring_content`."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from lti_tool.actor import Actor, Role
@@ -228,3 +233,16 @@ def soon(days: float = 3, hour: int = 18) -> datetime:
 
     local = (datetime.now(UTC) + timedelta(days=days)).astimezone(CHILE)
     return local.replace(hour=hour, minute=30, second=0, microsecond=0, tzinfo=None)
+
+
+@pytest.fixture(name="settings_overrides")
+def with_mentoring_content(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The app on the test programme with the schools above (mentoring_content)."""
+    root = tmp_path_factory.mktemp("content") / "content"
+    return {"content_path": str(mentoring_content(root))}
+
+
+@pytest.fixture(name="place")
+def mentoring_place(app: Flask, imported: int) -> Any:
+    """That programme imported, and its LMS course."""
+    return course()

@@ -1,6 +1,7 @@
-"""Two identical requests landing at the same moment, each in its own database session: the
-second starts while the first is inside its INSERT into a table (held there a moment), so
-without a lock both have looked for an earlier copy before either has written one."""
+"""Two requests landing at the same moment, each in its own database session: the second starts
+while the first is inside its INSERT into (or UPDATE of) a table, held there a moment. Without a
+lock both have looked before either has written: two copies of one thing, or a save that
+silently overwrites the other's."""
 
 from __future__ import annotations
 
@@ -24,12 +25,15 @@ needs_row_locks = pytest.mark.skipif(
 )
 
 
-def at_the_same_moment(app: Flask, table: str, call: Callable[[], T]) -> list[T]:
+def at_the_same_moment(
+    app: Flask, table: str, call: Callable[[], T], *, writing_with: str = "INSERT INTO"
+) -> list[T]:
     """`call` twice, in two threads, the second started while the first is writing to
-    `table`; their results in the order they finished."""
+    `table` (`writing_with` "UPDATE" for a change of a row); their results in the order they
+    finished."""
     db.session.commit()  # the test's own writes, visible to both
     writing = threading.Event()
-    prefix = f"INSERT INTO {table} "
+    prefix = f"{writing_with} {table} "
 
     def slow_insert(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if statement.startswith(prefix):
