@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -80,6 +81,11 @@ CONFIRM_PREFIX = "dr-confirm:"
 CONFIRM_TTL_SECONDS = 3600
 # What a used confirmation registered, so a second press says the same as the first.
 DONE_PREFIX = "dr-done:"
+# A confirmation whose registration is under way (the LMS has not answered yet): a second
+# press waits for that answer, up to the LMS's time to answer and then some.
+BUSY_PREFIX = "dr-busy:"
+BUSY_SECONDS = 60
+BUSY_POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -147,20 +153,39 @@ class Registered:
 def register(confirmation: str, tool: ToolUrls) -> Registered:
     """The administrator confirmed: register Senda with the platform. A platform Senda does not
     know yet is stored; a registration for an issuer Senda already knows never touches the
-    existing platform: it waits for an administrator (`platforms approve`)."""
-    key = CONFIRM_PREFIX + _hash(confirmation)
-    held = onetime.store().take(key) if confirmation else None
-    if held is None:
-        done = onetime.store().peek(DONE_PREFIX + _hash(confirmation)) if confirmation else None
+    existing platform: it waits for an administrator (`platforms approve`). Pressed again while
+    the first press still waits on the LMS, the second waits for the first's answer and says
+    the same (or, if the LMS refused the first, tries again)."""
+    hashed = _hash(confirmation)
+    key = CONFIRM_PREFIX + hashed
+    give_up_at = time.monotonic() + BUSY_SECONDS
+    looks = 0
+    while True:
+        held = onetime.store().take(key) if confirmation else None
+        if held is not None:
+            break
+        if not confirmation:
+            raise InvalidToken()
+        done = onetime.store().peek(DONE_PREFIX + hashed)
         if done is not None:  # a double tap, or Back and Register again: the first one stands
             return Registered(done["platform_id"], done["pending_id"])
-        raise InvalidToken()
-    registered = _register(held, key, tool)
-    onetime.store().put(
-        DONE_PREFIX + _hash(confirmation),
-        {"platform_id": registered.platform_id, "pending_id": registered.pending_id},
-        CONFIRM_TTL_SECONDS,
-    )
+        looks += 1
+        busy = onetime.store().peek(BUSY_PREFIX + hashed) is not None
+        # A second look before giving up: the first press may be between taking the
+        # confirmation and saying it is busy.
+        if (not busy and looks > 1) or time.monotonic() > give_up_at:
+            raise InvalidToken()
+        time.sleep(BUSY_POLL_SECONDS)  # the first press is still waiting on the LMS
+    onetime.store().put(BUSY_PREFIX + hashed, {}, BUSY_SECONDS)
+    try:
+        registered = _register(held, key, tool)
+        onetime.store().put(
+            DONE_PREFIX + hashed,
+            {"platform_id": registered.platform_id, "pending_id": registered.pending_id},
+            CONFIRM_TTL_SECONDS,
+        )
+    finally:  # after the answer is stored: a press waiting now finds it (or, refused, retries)
+        onetime.store().take(BUSY_PREFIX + hashed)
     return registered
 
 

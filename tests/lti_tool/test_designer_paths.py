@@ -5,11 +5,15 @@ the designer's pages asked for something that does not exist."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import responses
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -203,3 +207,42 @@ def test_the_designers_pages_for_unknown_ids_are_a_spanish_404_and_write_nothing
     for page in (f"/design/courses/{course_id}", f"/design/activities/{activity_id}"):
         assert launcher.client.get(page).status_code == 200
     assert row_counts() == before
+
+
+def test_register_pressed_again_while_the_lms_still_answers_the_first_says_the_same(
+    app: Flask, client: FlaskClient, moodle: Any
+) -> None:
+    """The administrator presses Register, the LMS takes its time, she presses again: the
+    second press waits for the first's answer and says Senda is registered, instead of saying
+    the link is not valid while the first press registers Senda."""
+    confirmation = confirmation_of(start(client, create_token()))
+    registering = threading.Event()
+    answer = {
+        "client_id": "moodle-client-7",
+        "https://purl.imsglobal.org/spec/lti-tool-configuration": {"deployment_id": "12"},
+    }
+
+    def slow_lms(_request: Any) -> tuple[int, dict[str, str], str]:
+        registering.set()
+        time.sleep(0.6)
+        return 200, {"Content-Type": "application/json"}, json.dumps(answer)
+
+    moodle.remove(responses.POST, MOODLE + "/mod/lti/openid-registration.php")
+    moodle.add_callback(responses.POST, MOODLE + "/mod/lti/openid-registration.php", slow_lms)
+    db.session.commit()
+    pages: list[Any] = []
+
+    def press() -> None:
+        pages.append(finish(app.test_client(), confirmation))
+
+    first = threading.Thread(target=press)
+    first.start()
+    assert registering.wait(10)
+    again = finish(app.test_client(), confirmation)
+    first.join(30)
+    assert [p.status_code for p in pages] == [200] and again.status_code == 200
+    assert "Senda quedó registrada" in text(pages[0]) and "Senda quedó registrada" in text(again)
+    registrations = [c for c in moodle.calls if c.request.method == "POST"]
+    assert len(registrations) == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).where(Platform.issuer == MOODLE)) == 1
