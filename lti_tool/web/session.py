@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, abort, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import URLSafeTimedSerializer
 
 from lti_tool.actor import Actor, Role
@@ -71,6 +72,9 @@ def start_session(actor: Actor, locale: str | None, extra: dict[str, Any] | None
         session["locale"] = locale
     if extra:
         session.update(extra)
+    # Her first page's forms need the session's CSRF secret: made now, it travels in this
+    # response's cookie instead of making that page send the whole session cookie again.
+    generate_csrf()
 
 
 # How often the session's "last seen" time is rewritten (each rewrite sends a new cookie).

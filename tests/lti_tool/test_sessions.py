@@ -128,3 +128,15 @@ def test_sessions_signed_with_a_replaced_key_end_and_a_fallback_key_keeps_them(
     finally:
         app.secret_key = old
         app.config["SECRET_KEY_FALLBACKS"] = []
+
+
+def test_sessions_her_first_page_after_the_launch_sends_no_new_session_cookie(
+    launcher: Launcher,
+) -> None:
+    """The launch's cookie already holds what her pages' forms need (the CSRF secret): the
+    first page does not send her whole session cookie again, on prepaid data."""
+    launched = launcher.launch("participant")
+    assert "senda_session=" in " ".join(launched.headers.getlist("Set-Cookie"))
+    first = launcher.client.get(launched.headers["Location"], follow_redirects=True)
+    assert first.status_code == 200 and 'name="csrf_token"' in text(first)
+    assert not any(c.startswith("senda_session=") for c in first.headers.getlist("Set-Cookie"))
