@@ -156,16 +156,16 @@ def register(confirmation: str, tool: ToolUrls) -> Registered:
     existing platform: it waits for an administrator (`platforms approve`). Pressed again while
     the first press still waits on the LMS, the second waits for the first's answer and says
     the same (or, if the LMS refused the first, tries again)."""
+    if not confirmation:
+        raise InvalidToken()
     hashed = _hash(confirmation)
     key = CONFIRM_PREFIX + hashed
     give_up_at = time.monotonic() + BUSY_SECONDS
     looks = 0
     while True:
-        held = onetime.store().take(key) if confirmation else None
+        held = onetime.store().take(key)
         if held is not None:
             break
-        if not confirmation:
-            raise InvalidToken()
         done = onetime.store().peek(DONE_PREFIX + hashed)
         if done is not None:  # a double tap, or Back and Register again: the first one stands
             return Registered(done["platform_id"], done["pending_id"])
