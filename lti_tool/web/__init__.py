@@ -30,11 +30,16 @@ def _fresh_request_state() -> None:
 
 def _refuse_nul_bytes() -> None:
     """A NUL byte is never text a person typed (and PostgreSQL refuses it): 400, nothing
-    stored."""
-    values = [*request.args.values(), *request.form.values()]
-    if any("\x00" in value for value in values) or (
-        request.is_json and b"\\u0000" in request.get_data(cache=True)
-    ):
+    stored. (A page asked for without a query string or a body has none to look at.)"""
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    if req.query_string and any("\x00" in value for value in req.args.values()):
+        abort(400)
+    if not (req.content_length or req.environ.get("HTTP_TRANSFER_ENCODING")):
+        return
+    if req.is_json:
+        if b"\\u0000" in req.get_data(cache=True):
+            abort(400)
+    elif any("\x00" in value for value in req.form.values()):
         abort(400)
 
 

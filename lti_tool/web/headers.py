@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import lru_cache
 
 from flask import Response, g, request, session
 
@@ -38,22 +39,36 @@ def forget_frame_ancestors() -> None:
     forget("frame_ancestors")
 
 
+@lru_cache(maxsize=256)
+def _policy(origins: tuple[str, ...], frame_src: str, form_targets: str) -> str:
+    """The Content-Security-Policy for these framing origins (built once per distinct value:
+    every page of a platform's sessions sends the same one)."""
+    allowed = " ".join(["'self'", *origins])
+    form_action = " ".join([allowed, form_targets]).strip()
+    return (
+        "default-src 'self'; img-src 'self' data:; media-src 'self' https:; "
+        f"frame-src {frame_src}; "
+        "script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; "
+        f"form-action {form_action}; frame-ancestors {allowed}"
+    )
+
+
 def security_headers(response: Response) -> Response:
     # The platform of this session (or launch) may frame Senda and receive its forms (the
     # deep-linking response); no other tenant's origins.
-    platform_id = g.get("frame_platform_id") or session.get("pid")
-    allowed = " ".join(["'self'", *_platform_origins(platform_id)])
-    form_targets = " ".join([allowed, g.get("csp_form_targets", "")]).strip()
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; media-src 'self' https:; "
-        f"frame-src {g.get('csp_frame_src', VIDEO_FRAMES)}; "
-        "script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; "
-        f"form-action {form_targets}; frame-ancestors {allowed}"
+    here = g._get_current_object()  # one proxy lookup, not five
+    platform_id = getattr(here, "frame_platform_id", None) or session.get("pid")
+    headers = response.headers
+    headers["Content-Security-Policy"] = _policy(
+        tuple(_platform_origins(platform_id)),
+        getattr(here, "csp_frame_src", VIDEO_FRAMES),
+        getattr(here, "csp_form_targets", ""),
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    if request.is_secure:
-        response.headers["Strict-Transport-Security"] = "max-age=31536000"
-    if not request.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "no-store")
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    if req.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    if not req.path.startswith("/static/"):
+        headers.setdefault("Cache-Control", "no-store")
     return response
